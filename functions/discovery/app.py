@@ -1,0 +1,34 @@
+"""DiscoveryFunction: provider metadata and public keys. It can read public keys only, never a private one."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.logging import correlation_paths
+
+from oidc_core.config import settings
+from oidc_core.discovery import provider_metadata
+from oidc_core.errors import OAuthError
+from oidc_core.http import json_response, oauth_error_response, unexpected_error_response
+from oidc_core.keys import published_jwks
+from oidc_core.observability import logger, tracer
+
+app = APIGatewayHttpResolver()
+app.exception_handler(OAuthError)(oauth_error_response)
+app.exception_handler(Exception)(unexpected_error_response)
+
+# Public documents: let clients and CDNs keep them a few minutes (keys rotate far more slowly than that).
+PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
+
+
+@app.get("/oidc/.well-known/openid-configuration")
+def openid_configuration():
+    return json_response(200, provider_metadata(settings()), PUBLIC_CACHE)
+
+
+@app.get("/oidc/.well-known/jwks.json")
+def jwks():
+    return json_response(200, published_jwks(settings()), PUBLIC_CACHE)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event, context):
+    return app.resolve(event, context)

@@ -1,0 +1,35 @@
+"""TokenFunction: POST /oidc/token."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.logging import correlation_paths
+
+from oidc_core.config import settings
+from oidc_core.errors import OAuthError
+from oidc_core.http import NO_STORE_HEADERS, json_response, oauth_error_response, unexpected_error_response
+from oidc_core.observability import logger, metrics, tracer
+from oidc_core.token_endpoint import token_response
+from oidc_core.token_request import parse_token_request
+
+app = APIGatewayHttpResolver()
+app.exception_handler(OAuthError)(oauth_error_response)
+app.exception_handler(Exception)(unexpected_error_response)
+
+
+@app.post("/oidc/token")
+def token():
+    event = app.current_event
+    request = parse_token_request(
+        event.body,
+        content_type=event.headers.get("content-type"),
+        is_base64_encoded=event.is_base64_encoded,
+        authorization=event.headers.get("authorization"),
+        source_ip=event.request_context.http.source_ip,
+    )
+    return json_response(200, token_response(request, settings()), NO_STORE_HEADERS)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event, context):
+    return app.resolve(event, context)

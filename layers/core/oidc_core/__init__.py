@@ -1,0 +1,1 @@
+"""serverless-oidc core: the OAuth/OIDC logic shared by every function (deployed as CoreLayer)."""

@@ -1,0 +1,96 @@
+"""Configuration, parsed once per container from the environment that template.yaml sets."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass
+
+
+class ConfigurationError(Exception):
+    """The deployment is misconfigured; the function cannot serve any request."""
+
+
+@dataclass(frozen=True)
+class Argon2Parameters:
+    memory_kib: int
+    iterations: int
+    lanes: int
+
+    def weaker_than(self, other: Argon2Parameters) -> bool:
+        return self.memory_kib < other.memory_kib or self.iterations < other.iterations or self.lanes < other.lanes
+
+
+# OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1 is the minimum; we never go below it.
+OWASP_MINIMUM_ARGON2 = Argon2Parameters(memory_kib=19456, iterations=2, lanes=1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    issuer: str
+    users_table: str
+    clients_table: str
+    tokens_table: str
+    signing_key_secret_id: str
+    public_keys_secret_id: str
+    access_token_ttl: int
+    id_token_ttl: int
+    refresh_token_ttl: int
+    default_phone_country_code: str
+    argon2: Argon2Parameters
+    key_cache_seconds: int
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.issuer}/token"
+
+    @property
+    def jwks_uri(self) -> str:
+        return f"{self.issuer}/.well-known/jwks.json"
+
+
+def _int(env: dict, name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def load_settings(env: dict | None = None) -> Settings:
+    env = os.environ if env is None else env
+    issuer = (env.get("ISSUER") or "").rstrip("/")
+    if not issuer.startswith(("https://", "http://")):
+        raise ConfigurationError("ISSUER must be an absolute http(s) URL such as https://auth.example.com/oidc")
+    country_code = env.get("DEFAULT_PHONE_COUNTRY_CODE") or "+86"
+    if not re.fullmatch(r"\+[1-9]\d{0,2}", country_code):
+        raise ConfigurationError(f"DEFAULT_PHONE_COUNTRY_CODE must look like +86, got {country_code!r}")
+    argon2 = Argon2Parameters(
+        memory_kib=_int(env, "ARGON2_MEMORY_KIB", OWASP_MINIMUM_ARGON2.memory_kib, OWASP_MINIMUM_ARGON2.memory_kib),
+        iterations=_int(env, "ARGON2_ITERATIONS", OWASP_MINIMUM_ARGON2.iterations, OWASP_MINIMUM_ARGON2.iterations),
+        lanes=_int(env, "ARGON2_LANES", OWASP_MINIMUM_ARGON2.lanes, OWASP_MINIMUM_ARGON2.lanes),
+    )
+    return Settings(
+        issuer=issuer,
+        users_table=env.get("USERS_TABLE", ""),
+        clients_table=env.get("CLIENTS_TABLE", ""),
+        tokens_table=env.get("TOKENS_TABLE", ""),
+        signing_key_secret_id=env.get("SIGNING_KEY_SECRET_ID", ""),
+        public_keys_secret_id=env.get("PUBLIC_KEYS_SECRET_ID", ""),
+        access_token_ttl=_int(env, "ACCESS_TOKEN_TTL", 3600),
+        id_token_ttl=_int(env, "ID_TOKEN_TTL", 3600),
+        refresh_token_ttl=_int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+        default_phone_country_code=country_code,
+        argon2=argon2,
+        key_cache_seconds=_int(env, "KEY_CACHE_SECONDS", 300),
+    )
+
+
+@functools.cache
+def settings() -> Settings:
+    """The container's settings, read on first use (tests call settings.cache_clear() after changing the env)."""
+    return load_settings()

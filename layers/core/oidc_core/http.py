@@ -1,0 +1,33 @@
+"""Rendering JSON responses for the Event Handler, errors included, so every function answers the same way."""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools.event_handler import Response
+
+from oidc_core.errors import DependencyUnavailable, OAuthError
+from oidc_core.observability import logger
+
+NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def json_response(status_code: int, body: dict, headers: dict | None = None) -> Response:
+    return Response(
+        status_code=status_code,
+        content_type="application/json",
+        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        headers=headers or {},
+    )
+
+
+def oauth_error_response(error: OAuthError) -> Response:
+    if isinstance(error, DependencyUnavailable):
+        # The cause names the AWS error code and operation; never the request, which may hold a password.
+        logger.error("dependency unavailable", extra={"dependency": error.dependency, "cause": repr(error.__cause__)})
+    return json_response(error.status_code, error.body(), {**NO_STORE_HEADERS, **error.headers})
+
+
+def unexpected_error_response(error: Exception) -> Response:
+    logger.exception("unexpected error")
+    return json_response(500, {"error": "server_error", "error_description": "unexpected error"}, NO_STORE_HEADERS)

@@ -1,0 +1,94 @@
+"""Keys from Secrets Manager, fetched through Powertools Parameters and cached per container for KEY_CACHE_SECONDS.
+
+The signing secret (private, TokenFunction only) holds
+    {"keys": [{"status": "current", "private_key_pem": "..."}, {"status": "previous", ...}]}
+and the public-keys secret (all that DiscoveryFunction may read) holds
+    {"jwks": {"keys": [<public JWK>, ...]}}
+`oidc-admin keys rotate` writes both: the public one first, so a key is published before anything is signed with it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from oidc_core import aws
+from oidc_core.config import Settings
+from oidc_core.errors import DependencyUnavailable
+from oidc_core.jwk import generate_rsa_private_key_pem, public_signing_jwk
+
+
+class KeyNotConfigured(DependencyUnavailable):
+    """The secret exists but holds no usable key yet (run `oidc-admin keys rotate`)."""
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: rsa.RSAPrivateKey
+    algorithm: str = "RS256"
+
+
+@functools.cache
+def _secrets() -> SecretsProvider:
+    return SecretsProvider(boto3_client=aws.client("secretsmanager"))
+
+
+def clear_cache() -> None:
+    """Forget fetched secrets (tests, and the moment after a rotation in the local stack)."""
+    _secrets().clear_cache()
+
+
+def _secret_document(secret_id: str, max_age: int, name: str) -> dict:
+    if not secret_id:
+        raise KeyNotConfigured(name)
+    try:
+        # Always name the stage: moto can return a stale version without it, and so could a half-done rotation.
+        document = _secrets().get(secret_id, max_age=max_age, transform="json", VersionStage="AWSCURRENT")
+    except TransformParameterError:
+        raise KeyNotConfigured(name) from None
+    except GetParameterError as error:
+        raise DependencyUnavailable(name) from error
+    if not isinstance(document, dict):
+        raise KeyNotConfigured(name)
+    return document
+
+
+@functools.lru_cache(maxsize=4)
+def _load_signing_key(private_key_pem: str) -> SigningKey:
+    private_key = serialization.load_pem_private_key(private_key_pem.encode("ascii"), password=None)
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        raise ValueError("the signing key must be an RSA key")
+    return SigningKey(kid=public_signing_jwk(private_key)["kid"], private_key=private_key)
+
+
+def current_signing_key(settings: Settings) -> SigningKey:
+    document = _secret_document(settings.signing_key_secret_id, settings.key_cache_seconds, "signing key")
+    current = [key for key in document.get("keys", []) if isinstance(key, dict) and key.get("status") == "current"]
+    if not current:
+        raise KeyNotConfigured("signing key")
+    try:
+        return _load_signing_key(current[0]["private_key_pem"])
+    except (KeyError, TypeError, ValueError):
+        raise KeyNotConfigured("signing key") from None
+
+
+def published_jwks(settings: Settings) -> dict:
+    document = _secret_document(settings.public_keys_secret_id, settings.key_cache_seconds, "public keys")
+    keys = document.get("jwks", {}).get("keys", [])
+    return {"keys": [key for key in keys if isinstance(key, dict)]}
+
+
+def rotated_signing_documents(private_document: dict, bits: int = 2048) -> tuple[dict, dict]:
+    """A new current key; the old current becomes previous (still in the JWKS, so tokens it signed verify until they
+    expire); an older previous is dropped. Returns (private document, public document)."""
+    old = [key for key in private_document.get("keys", []) if key.get("status") == "current"]
+    new_keys = [{"status": "current", "private_key_pem": generate_rsa_private_key_pem(bits)}]
+    new_keys += [{"status": "previous", "private_key_pem": key["private_key_pem"]} for key in old[:1]]
+    jwks = [public_signing_jwk(_load_signing_key(key["private_key_pem"]).private_key) for key in new_keys]
+    return {**private_document, "keys": new_keys}, {"jwks": {"keys": jwks}}

@@ -1,0 +1,92 @@
+"""Reading a token request body as API Gateway delivers it: form or JSON, plain or base64 (RFC 6749 §3.2)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from oidc_core.errors import invalid_request
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """Parameters by name; an empty value counts as absent (RFC 6749 §3.1)."""
+
+    parameters: dict[str, str]
+    authorization: str | None = None
+    source_ip: str = ""
+
+    def get(self, name: str) -> str | None:
+        return self.parameters.get(name) or None
+
+    def require(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise invalid_request(f"missing parameter: {name}")
+        return value
+
+
+def _raw_body(body: str | None, is_base64_encoded: bool) -> bytes:
+    if not body:
+        return b""
+    if len(body) > MAX_BODY_BYTES * 2:
+        raise invalid_request("request body too large")
+    if is_base64_encoded:
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise invalid_request("request body is not valid base64") from None
+    else:
+        raw = body.encode("utf-8", "surrogatepass")
+    if len(raw) > MAX_BODY_BYTES:
+        raise invalid_request("request body too large")
+    return raw
+
+
+def _form_parameters(raw: bytes) -> list[tuple[str, str]]:
+    try:
+        text = raw.decode("ascii")  # a form body is percent-encoded ASCII; anything else is malformed
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=100)
+    except (UnicodeDecodeError, ValueError):
+        raise invalid_request("request body is not a valid application/x-www-form-urlencoded form") from None
+
+
+class _JsonObjectPairs(list):
+    """A JSON object kept as its (name, value) pairs, so a repeated name is still visible."""
+
+
+def _json_parameters(raw: bytes) -> list[tuple[str, str]]:
+    try:
+        document = json.loads(raw.decode("utf-8"), object_pairs_hook=_JsonObjectPairs)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise invalid_request("request body is not valid JSON") from None
+    if not isinstance(document, _JsonObjectPairs):
+        raise invalid_request("request body must be a JSON object")
+    if not all(isinstance(value, str) for _, value in document):
+        raise invalid_request("every parameter must be a string")
+    return document
+
+
+def parse_token_request(
+    body: str | None, *, content_type: str | None, is_base64_encoded: bool, authorization: str | None, source_ip: str = ""
+) -> TokenRequest:
+    raw = _raw_body(body, is_base64_encoded)
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type == "application/json":
+        pairs = _json_parameters(raw) if raw else []
+    elif media_type in ("application/x-www-form-urlencoded", ""):
+        pairs = _form_parameters(raw)
+    else:
+        raise invalid_request("content type must be application/x-www-form-urlencoded or application/json")
+
+    parameters: dict[str, str] = {}
+    for name, value in pairs:
+        if name in parameters:
+            raise invalid_request(f"parameter sent more than once: {name[:64]}")
+        parameters[name] = value
+    return TokenRequest(parameters=parameters, authorization=authorization, source_ip=source_ip)

@@ -1,0 +1,100 @@
+"""Issuing tokens: RS256 JWT access and id tokens, and opaque refresh tokens stored only as SHA-256 digests."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+from oidc_core import aws
+from oidc_core.claims import user_claims
+from oidc_core.clients import Client
+from oidc_core.config import Settings
+from oidc_core.dynamo import to_item
+from oidc_core.keys import SigningKey
+from oidc_core.users import User
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a grant decided: who, for which client, with which scopes, authenticated when."""
+
+    client: Client
+    scopes: list[str]
+    user: User | None = None
+    auth_time: int | None = None
+
+
+def _sign(claims: dict, key: SigningKey, token_type: str) -> str:
+    return jwt.encode(claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid, "typ": token_type})
+
+
+def _at_hash(access_token: str) -> str:
+    # OIDC Core §3.1.3.6: left half of the SHA-256 of the access token, base64url.
+    digest = hashlib.sha256(access_token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
+
+
+def refresh_token_key(refresh_token: str) -> str:
+    # A refresh token is 256 random bits, so a plain SHA-256 is enough to make a stolen table useless.
+    return "refresh#" + hashlib.sha256(refresh_token.encode("ascii")).hexdigest()
+
+
+def _store_refresh_token(settings: Settings, grant: Grant, now: int) -> str:
+    refresh_token = secrets.token_urlsafe(32)
+    record = {
+        "pk": refresh_token_key(refresh_token),
+        "sub": grant.user.sub if grant.user else None,
+        "client_id": grant.client.client_id,
+        "scope": " ".join(grant.scopes),
+        "auth_time": grant.auth_time,
+        "issued_at": now,
+        "expires_at": now + settings.refresh_token_ttl,  # the table's TTL attribute
+    }
+    with aws.dependency("dynamodb"):
+        aws.client("dynamodb").put_item(TableName=settings.tokens_table, Item=to_item(record))
+    return refresh_token
+
+
+def issue(settings: Settings, key: SigningKey, grant: Grant, now: int | None = None) -> dict:
+    """The token response body (RFC 6749 §5.1, OIDC Core §3.1.3.3)."""
+    now = int(time.time()) if now is None else now
+    scope = " ".join(grant.scopes)
+    subject = grant.user.sub if grant.user else grant.client.client_id
+    access_claims = {
+        "jti": str(uuid.uuid4()),
+        "sub": subject,
+        "iss": settings.issuer,
+        "aud": grant.client.client_id,
+        "client_id": grant.client.client_id,
+        "iat": now,
+        "exp": now + settings.access_token_ttl,
+        "scope": scope,
+    }
+    access_token = _sign(access_claims, key, "at+jwt")
+    response = {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": settings.access_token_ttl,
+        "scope": scope,
+    }
+    if grant.user and "openid" in grant.scopes:
+        id_claims = {
+            "sub": subject,
+            "iss": settings.issuer,
+            "aud": grant.client.client_id,
+            "iat": now,
+            "exp": now + settings.id_token_ttl,
+            "auth_time": grant.auth_time or now,
+            "at_hash": _at_hash(access_token),
+            **user_claims(grant.user, grant.scopes),
+        }
+        response["id_token"] = _sign(id_claims, key, "JWT")
+    if grant.user and "offline_access" in grant.scopes:
+        response["refresh_token"] = _store_refresh_token(settings, grant, now)
+    return response

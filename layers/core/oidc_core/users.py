@@ -1,0 +1,182 @@
+"""Users and their login identifiers in the users table.
+
+One item per user (`pk = user#<sub>`) and one per login identifier (`pk = username#alice`, `email#a@b.c`,
+`phone#+86…`) pointing at it, written together in a transaction so an identifier belongs to at most one user.
+Login reads are strongly consistent: a password change or a block counts on the very next request.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from oidc_core import aws
+from oidc_core.dynamo import from_item, to_item
+from oidc_core.identifiers import LoginIdentifier, normalise_email, normalise_phone, normalise_username
+
+# Standard claims (OIDC Core §5.1) a user record may carry besides the identifiers.
+PROFILE_FIELDS = (
+    "name", "given_name", "family_name", "middle_name", "nickname", "profile", "picture", "website",
+    "gender", "birthdate", "zoneinfo", "locale",
+)
+
+
+class IdentifierTaken(Exception):
+    """Another user already logs in with this username, email or phone."""
+
+
+@dataclass
+class User:
+    sub: str
+    password_hash: str
+    blocked: bool = False
+    username: str | None = None
+    email: str | None = None
+    email_verified: bool = False
+    phone_number: str | None = None
+    phone_number_verified: bool = False
+    address: dict | None = None
+    updated_at: int = 0
+    profile: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_record(cls, record: dict) -> User:
+        return cls(
+            sub=record["sub"],
+            password_hash=record.get("password_hash", ""),
+            blocked=bool(record.get("blocked", False)),
+            username=record.get("username"),
+            email=record.get("email"),
+            email_verified=bool(record.get("email_verified", False)),
+            phone_number=record.get("phone_number"),
+            phone_number_verified=bool(record.get("phone_number_verified", False)),
+            address=record.get("address"),
+            updated_at=int(record.get("updated_at", 0)),
+            profile={name: record[name] for name in PROFILE_FIELDS if name in record},
+        )
+
+
+def _user_key(sub: str) -> dict:
+    return {"pk": {"S": f"user#{sub}"}}
+
+
+def find_by_login(table: str, identifier: LoginIdentifier) -> User | None:
+    if not identifier.value:
+        return None
+    dynamodb = aws.client("dynamodb")
+    with aws.dependency("dynamodb"):
+        pointer = dynamodb.get_item(TableName=table, Key={"pk": {"S": identifier.key}}, ConsistentRead=True)
+        if "Item" not in pointer:
+            return None
+        sub = pointer["Item"]["sub"]["S"]
+        found = dynamodb.get_item(TableName=table, Key=_user_key(sub), ConsistentRead=True)
+    return User.from_record(from_item(found["Item"])) if "Item" in found else None
+
+
+def find_by_sub(table: str, sub: str) -> User | None:
+    with aws.dependency("dynamodb"):
+        found = aws.client("dynamodb").get_item(TableName=table, Key=_user_key(sub), ConsistentRead=True)
+    return User.from_record(from_item(found["Item"])) if "Item" in found else None
+
+
+def create(
+    table: str,
+    *,
+    password_hash: str,
+    default_country_code: str,
+    username: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    blocked: bool = False,
+    email_verified: bool = False,
+    phone_number_verified: bool = False,
+    address: dict | None = None,
+    profile: dict | None = None,
+) -> User:
+    identifiers = []
+    phone_number = None
+    if username:
+        identifiers.append(LoginIdentifier("username", normalise_username(username)))
+    if email:
+        identifiers.append(LoginIdentifier("email", normalise_email(email)))
+    if phone:
+        phone_number = normalise_phone(phone, default_country_code)
+        if not phone_number:
+            raise ValueError(f"not a phone number: {phone!r}")
+        identifiers.append(LoginIdentifier("phone", phone_number))
+    if not identifiers:
+        raise ValueError("a user needs a username, an email or a phone number to log in with")
+    unknown = set(profile or {}) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown profile fields: {sorted(unknown)}")
+
+    sub = str(uuid.uuid4())
+    record = {
+        "pk": f"user#{sub}",
+        "sub": sub,
+        "password_hash": password_hash,
+        "blocked": blocked,
+        "username": username,
+        "email": email.strip() if email else None,
+        "email_verified": email_verified,
+        "phone_number": phone_number,
+        "phone_number_verified": phone_number_verified,
+        "address": address,
+        "updated_at": int(time.time()),
+        **(profile or {}),
+    }
+    writes = [{"Put": {"TableName": table, "Item": to_item(record), "ConditionExpression": "attribute_not_exists(pk)"}}]
+    writes += [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": to_item({"pk": identifier.key, "sub": sub}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        for identifier in identifiers
+    ]
+    try:
+        aws.client("dynamodb").transact_write_items(TransactItems=writes)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "TransactionCanceledException":
+            raise IdentifierTaken("the username, email or phone number is already in use") from None
+        raise
+    return User.from_record(record)
+
+
+def _update(table: str, sub: str, expression: str, values: dict, condition: str = "attribute_exists(pk)") -> bool:
+    """Apply an update; False when the condition does not hold (no such user, or it changed under us)."""
+    with aws.dependency("dynamodb"):
+        try:
+            aws.client("dynamodb").update_item(
+                TableName=table,
+                Key=_user_key(sub),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+    return True
+
+
+def set_password_hash(table: str, sub: str, password_hash: str) -> bool:
+    return _update(table, sub, "SET password_hash = :hash, updated_at = :now", {":hash": password_hash, ":now": int(time.time())})
+
+
+def upgrade_password_hash(table: str, sub: str, old_hash: str, new_hash: str) -> bool:
+    """Replace a weaker hash after a successful login, unless the password changed in the meantime."""
+    return _update(
+        table, sub, "SET password_hash = :new", {":new": new_hash, ":old": old_hash},
+        condition="attribute_exists(pk) AND password_hash = :old",
+    )
+
+
+def set_blocked(table: str, sub: str, blocked: bool) -> bool:
+    return _update(table, sub, "SET blocked = :blocked, updated_at = :now", {":blocked": blocked, ":now": int(time.time())})

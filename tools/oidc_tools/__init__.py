@@ -1,0 +1,1 @@
+"""Developer and operator tools: the docker-free local stack and the admin command (never deployed)."""

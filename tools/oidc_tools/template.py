@@ -1,0 +1,125 @@
+"""Reading template.yaml the way CloudFormation would, for the local stack: functions, routes, tables, secrets,
+and the intrinsic functions their environment uses (Ref, Fn::GetAtt, Fn::Sub, Fn::If and the conditions)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short forms: `!Ref X` becomes {"Ref": "X"}, `!Sub s` becomes {"Fn::Sub": s}…"""
+
+
+def _short_form(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node):
+    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if name == "Fn::GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _short_form)
+
+
+def load(path: Path = TEMPLATE) -> dict:
+    return yaml.load(path.read_text(), Loader=_CloudFormationLoader)
+
+
+@dataclass
+class Function:
+    logical_id: str
+    code_uri: Path
+    handler: str
+    environment: dict
+    routes: list[tuple[str, str]] = field(default_factory=list)  # (METHOD, /path)
+
+
+def functions(template: dict) -> dict[str, Function]:
+    defaults = template.get("Globals", {}).get("Function", {})
+    found = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = {**defaults, **resource["Properties"]}
+        environment = {
+            **defaults.get("Environment", {}).get("Variables", {}),
+            **resource["Properties"].get("Environment", {}).get("Variables", {}),
+        }
+        routes = [
+            (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+            for event in resource["Properties"].get("Events", {}).values()
+            if event["Type"] == "HttpApi"
+        ]
+        found[logical_id] = Function(logical_id, ROOT / properties["CodeUri"], properties["Handler"], environment, routes)
+    return found
+
+
+def resources_of_type(template: dict, resource_type: str) -> dict[str, dict]:
+    return {
+        logical_id: resource.get("Properties", {})
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def cors_configuration(template: dict) -> dict | None:
+    for properties in resources_of_type(template, "AWS::Serverless::HttpApi").values():
+        return properties.get("CorsConfiguration")
+    return None
+
+
+class Resolver:
+    """Evaluates intrinsic functions with the given parameter values and physical ids (what `Ref` returns)."""
+
+    def __init__(self, template: dict, parameters: dict, physical_ids: dict, attributes: dict | None = None):
+        self.template = template
+        self.values = {
+            "AWS::Region": "us-east-1",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::AccountId": "123456789012",
+            **{name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()},
+            **parameters,
+            **physical_ids,
+        }
+        self.attributes = attributes or {}
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.template["Conditions"][name]))
+
+    def resolve(self, value):
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) != 1:
+            return {key: self.resolve(item) for key, item in value.items()}
+        (name, argument), = value.items()
+        if name == "Ref":
+            return self.values[argument]
+        if name == "Fn::GetAtt":
+            return self.attributes[tuple(argument)]
+        if name == "Fn::Sub":
+            return re.sub(r"\$\{([^}]+)\}", lambda match: str(self.values[match.group(1)]), argument)
+        if name == "Fn::If":
+            condition, when_true, when_false = argument
+            return self.resolve(when_true if self.condition(condition) else when_false)
+        if name == "Fn::Equals":
+            left, right = self.resolve(argument)
+            return str(left) == str(right)
+        if name == "Fn::Not":
+            return not self.resolve(argument[0])
+        if name == "Condition":
+            return self.condition(argument)
+        return {key: self.resolve(item) for key, item in value.items()}
