@@ -2,6 +2,8 @@
 //
 // stdin: one JSON request, or an array of them; stdout: the ciphertext (null where the library refuses, as
 // JSEncrypt does for a too-long message), or an array of them in the same order.
+// "short": true on an "rsa"/"rsa-unpadded" request encrypts again until the ciphertext integer has a leading
+// zero byte (about 1 in 200), so that tests get the JSEncrypt 2.x short form every time instead of by luck.
 //   {"type": "rsa", "publicKey": PEM, "plaintext": "..."}        JSEncrypt 3.5.4 encrypt(): PKCS#1 v1.5, base64
 //   {"type": "rsa-unpadded", ...}                                as JSEncrypt 2.x and Authing's miniapp-jsencrypt
 //                                                                send it: ciphertext without leading zero bytes
@@ -38,13 +40,23 @@ function withoutLeadingZeros(base64) {
   return bytes.subarray(start).toString("base64");
 }
 
-function encrypt({ type, publicKey, plaintext, cipherMode }) {
+function pkcs1(publicKey, plaintext, short) {
+  const encryptor = jsencrypt(publicKey);
+  for (let attempt = 0; attempt < 100000; attempt++) {
+    const ciphertext = encryptor.encrypt(plaintext);
+    if (!ciphertext) return null;
+    if (!short || Buffer.from(ciphertext, "base64")[0] === 0) return ciphertext;
+  }
+  throw new Error("no ciphertext with a leading zero byte in 100000 attempts");
+}
+
+function encrypt({ type, publicKey, plaintext, cipherMode, short }) {
   switch (type) {
     case "rsa":
-      return jsencrypt(publicKey).encrypt(plaintext) || null;
+      return pkcs1(publicKey, plaintext, short);
     case "rsa-unpadded": {
-      const ciphertext = jsencrypt(publicKey).encrypt(plaintext);
-      return ciphertext ? withoutLeadingZeros(ciphertext) : null;
+      const ciphertext = pkcs1(publicKey, plaintext, short);
+      return ciphertext && withoutLeadingZeros(ciphertext);
     }
     case "rsa-oaep-jsencrypt":
       return jsencrypt(publicKey).encryptOAEP(plaintext) || null;

@@ -252,7 +252,7 @@ def test_too_long(key):
         lambda c: c[:-1],  # odd length
         lambda c: c[:-2] + "zz",
         lambda c: "0x" + c,
-        lambda c: c[:100] + " " + c[100:],  # bytes.fromhex would let this through
+        lambda c: c[:100] + "  " + c[100:-2],  # bytes.fromhex would let this through
         lambda c: c[:100] + "٠" + c[101:],  # a non-ASCII digit
     ],
 )

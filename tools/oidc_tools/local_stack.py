@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import importlib.util
 import json
+import logging
 import os
 import re
 import signal
@@ -20,13 +21,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import logging
-
 from moto.server import ThreadedMotoServer
 
 from oidc_tools import template as cfn
 from oidc_tools.lambda_events import LambdaContext, http_api_event, response_body
-from oidc_tools.operations import Target, create_client, create_user, rotate_signing_key
+from oidc_tools.operations import create_client, create_user
+from oidc_tools.provision import provision
 
 STATE_DIR = cfn.ROOT / ".local-stack"
 REGION = "us-east-1"
@@ -76,50 +76,19 @@ class LocalStack:
         host, moto_port = self.moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{moto_port}"
         point_boto3_at(self.endpoint_url)
-        physical_ids, attributes = self._create_resources()
-        resolver = cfn.Resolver(self.template, self.parameters, physical_ids, attributes)
-        self.target = Target(
-            users_table=physical_ids["UsersTable"],
-            clients_table=physical_ids["ClientsTable"],
-            tokens_table=physical_ids["TokensTable"],
-            signing_key_secret_id=physical_ids["SigningKeySecret"],
-            public_keys_secret_id=physical_ids["PublicKeysSecret"],
-            default_phone_country_code=resolver.values["DefaultPhoneCountryCode"],
-        )
-        rotate_signing_key(self.target)
+        provisioned = provision(self.template, self.parameters)
+        self.target, self.environments = provisioned.target, provisioned.environments
         if seed:
             create_client(self.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, name="Demo client")
             create_user(self.target, DEMO_PASSWORD, **DEMO_USER)
-        self._load_functions(resolver)
+        self._load_functions()
         return self
 
-    def _create_resources(self) -> tuple[dict, dict]:
-        import boto3  # after point_boto3_at, so nothing can reach a real account
-
-        dynamodb, secretsmanager = boto3.client("dynamodb"), boto3.client("secretsmanager")
-        physical_ids = {"HttpApi": "local"}
-        attributes = {}
-        for logical_id, table in cfn.resources_of_type(self.template, "AWS::DynamoDB::Table").items():
-            description = dynamodb.create_table(
-                TableName=logical_id,
-                KeySchema=table["KeySchema"],
-                AttributeDefinitions=table["AttributeDefinitions"],
-                BillingMode=table.get("BillingMode", "PAY_PER_REQUEST"),
-            )["TableDescription"]
-            if "TimeToLiveSpecification" in table:
-                dynamodb.update_time_to_live(TableName=logical_id, TimeToLiveSpecification=table["TimeToLiveSpecification"])
-            physical_ids[logical_id] = logical_id
-            attributes[(logical_id, "Arn")] = description["TableArn"]
-        for logical_id, secret in cfn.resources_of_type(self.template, "AWS::SecretsManager::Secret").items():
-            created = secretsmanager.create_secret(Name=logical_id, SecretString=secret.get("SecretString", "{}"))
-            physical_ids[logical_id] = created["ARN"]
-        return physical_ids, attributes
-
-    def _load_functions(self, resolver: cfn.Resolver) -> None:
+    def _load_functions(self) -> None:
         # Lambda gives each function its own environment; here they share one process, and the template gives
         # variables with the same name the same value, so one merged environment is faithful.
-        for function in cfn.functions(self.template).values():
-            os.environ.update({name: str(resolver.resolve(value)) for name, value in function.environment.items()})
+        for environment in self.environments.values():
+            os.environ.update(environment)
         os.environ.update(POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_DISABLED="true")
         for function in cfn.functions(self.template).values():
             module_name, attribute = function.handler.rsplit(".", 1)
@@ -224,7 +193,8 @@ def serve(port: int) -> None:
     stack = LocalStack(port).start()
     server.RequestHandlerClass.stack = stack
     STATE_DIR.mkdir(exist_ok=True)
-    state = {"endpoint_url": stack.endpoint_url, "region": REGION, "target": dataclasses.asdict(stack.target)}
+    state = {"endpoint_url": stack.endpoint_url, "region": REGION, "target": dataclasses.asdict(stack.target),
+             "environments": stack.environments}
     state_file(port).write_text(json.dumps(state))
 
     def stop(signum, frame):

@@ -104,8 +104,7 @@ def decrypt_password(ciphertext: str, key: Sm2PrivateKey, mode: str = C1C3C2) ->
     if len(text) % 2 or not _HEX.fullmatch(text):
         raise DecryptionFailed("bad_hex")
     data = bytes.fromhex(text)
-    # At least one byte of C2 (an empty password is no password); at most one byte of 04 marker on top.
-    if not _C1_BYTES + _C3_BYTES + 1 <= len(data) <= 1 + _C1_BYTES + _C3_BYTES + MAX_PASSWORD_BYTES:
+    if len(data) < _C1_BYTES + _C3_BYTES + 1:  # C2 is at least one byte: an empty password is no password
         raise DecryptionFailed("bad_length")
 
     split = _split_c1(data)

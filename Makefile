@@ -1,0 +1,75 @@
+# serverless-oidc. `make dev` runs the service locally, `make test` runs what CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 3000
+# The Lambda runtime we target; pyenv provides it where present, and sam build needs python3.13 on PATH.
+export PYENV_VERSION ?= 3.13.0
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+BOOTSTRAP_PYTHON := $(shell command -v python3.13 >/dev/null 2>&1 && echo python3.13 || echo python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+# Tests import the built artifact, so they need a build for this machine's architecture; deploys use arm64.
+HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
+HOST_BUILD := .aws-sam/build-$(HOST_ARCH)
+INTEROP := tests/interop
+
+.PHONY: help venv dev test unit validate build build-host interop-deps bench invoke clean
+
+help:
+	@echo "make dev        run the service on http://127.0.0.1:\$$PORT (default 3000) with emulated AWS"
+	@echo "make test       everything CI runs: sam validate --lint, sam build, all tests"
+	@echo "make bench      print timing figures (hashing, token issuing)"
+	@echo "make invoke FUNCTION=TokenFunction EVENT=events/token-password.json   docker-free sam local invoke"
+	@echo "make build      sam build for deployment (arm64)"
+
+$(VENV)/.installed: requirements-dev.txt layers/dependencies/requirements.txt pyproject.toml
+	test -x $(PY) || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt -e .
+	touch $@
+
+venv: $(VENV)/.installed
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(BOOTSTRAP_PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install -q -r requirements-sam.txt
+	touch $@
+
+dev: venv
+	$(PY) -m oidc_tools.local_stack --port $(PORT)
+
+invoke: venv
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=TokenFunction EVENT=events/token-password.json"; exit 2; }
+	$(PY) -m oidc_tools.invoke $(FUNCTION) $(EVENT)
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+
+build: $(SAM_VENV)/.installed
+	$(SAM) build
+
+build-host: $(SAM_VENV)/.installed
+	$(SAM) build --build-dir $(HOST_BUILD) --parameter-overrides Architecture=$(HOST_ARCH)
+
+interop-deps: $(INTEROP)/node_modules/.package-lock.json
+
+$(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package.json $(INTEROP)/package-lock.json
+	cd $(INTEROP) && npm ci --no-audit --no-fund
+
+test: venv validate build build-host interop-deps
+	HOST_BUILD=$(HOST_BUILD) $(PY) -m pytest
+
+unit: venv
+	$(PY) -m pytest tests/unit
+
+bench: venv
+	$(PY) -m oidc_tools.bench
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local-stack $(INTEROP)/node_modules

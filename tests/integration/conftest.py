@@ -1,0 +1,100 @@
+"""Integration fixtures: the real handlers against moto's in-process emulation of DynamoDB and Secrets Manager,
+provisioned from template.yaml exactly as the local stack is."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from moto import mock_aws
+
+from helpers import Reply, get_event, token_event
+from oidc_core import aws, config, keys
+from oidc_tools import template
+from oidc_tools.lambda_events import LambdaContext
+from oidc_tools.operations import create_client, create_user
+from oidc_tools.provision import provision
+
+ISSUER = "https://auth.example.test/oidc"
+CLIENT_ID, CLIENT_SECRET = "app", "app-secret-0123456789"
+PASSWORD = "correct horse battery staple"
+
+
+def _load_handler(logical_id: str):
+    function = template.functions(template.load())[logical_id]
+    spec = importlib.util.spec_from_file_location(f"handler_{logical_id}", function.code_uri / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.lambda_handler
+
+
+def _forget_container_state():
+    """What a new Lambda container would not have: cached settings, AWS clients and fetched secrets."""
+    config.settings.cache_clear()
+    keys._secrets.cache_clear()
+    aws.client.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def handlers():
+    return {"TokenFunction": _load_handler("TokenFunction"), "DiscoveryFunction": _load_handler("DiscoveryFunction")}
+
+
+@pytest.fixture
+def stack(monkeypatch):
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ServerlessOidcTests")
+    _forget_container_state()
+    with mock_aws():
+        provisioned = provision(template.load(), {"IssuerUrl": ISSUER})
+        for environment in provisioned.environments.values():
+            for name, value in environment.items():
+                monkeypatch.setenv(name, value)
+        yield provisioned
+    _forget_container_state()
+
+
+@pytest.fixture
+def client(stack):
+    return create_client(stack.target, CLIENT_ID, CLIENT_SECRET, name="Test app")[0]
+
+
+@pytest.fixture
+def user(stack):
+    return create_user(
+        stack.target, PASSWORD, username="Alice", email="Alice@Example.com", phone="+8613800138000",
+        email_verified=True, address={"country": "CN", "locality": "Shanghai"},
+        profile={"name": "Alice Liddell", "given_name": "Alice", "family_name": "Liddell", "nickname": "al"},
+    )
+
+
+@pytest.fixture
+def call_token(handlers):
+    def call(form=None, **kwargs) -> Reply:
+        return Reply(handlers["TokenFunction"](token_event(form, **kwargs), LambdaContext("TokenFunction")))
+
+    return call
+
+
+@pytest.fixture
+def call_discovery(handlers):
+    def call(path: str) -> Reply:
+        return Reply(handlers["DiscoveryFunction"](get_event(path), LambdaContext("DiscoveryFunction")))
+
+    return call
+
+
+@pytest.fixture
+def password_form():
+    def form(**overrides):
+        values = {"grant_type": "password", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                  "username": "alice", "password": PASSWORD}
+        values.update(overrides)
+        return {name: value for name, value in values.items() if value is not None}
+
+    return form

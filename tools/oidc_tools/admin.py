@@ -1,0 +1,203 @@
+"""oidc-admin: manage clients, users and keys of a serverless-oidc stack (a deployed one, or `make dev` with --local).
+
+Passwords and client secrets are read from a prompt or from standard input (--password-stdin, --secret-stdin),
+never from the command line, where they would land in shell history and process listings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import tomllib
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from oidc_core.clients import ClientExists
+from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
+from oidc_core.errors import OAuthError
+from oidc_core.scopes import KNOWN_SCOPES
+from oidc_core.users import PROFILE_FIELDS, IdentifierTaken
+from oidc_tools import operations
+from oidc_tools.operations import DEFAULT_GRANT_TYPES, Target
+from oidc_tools.template import ROOT
+
+
+class AdminError(Exception):
+    """A failure to report in one line, without a stack trace."""
+
+
+def _default_stack_name() -> str:
+    try:
+        config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+        return config["default"]["global"]["parameters"]["stack_name"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "serverless-oidc"
+
+
+def local_target(port: int) -> Target:
+    from oidc_tools.local_stack import point_boto3_at, state_file
+
+    try:
+        state = json.loads(state_file(port).read_text())
+    except FileNotFoundError:
+        raise AdminError(f"no local stack on port {port}: start one with `make dev PORT={port}`") from None
+    point_boto3_at(state["endpoint_url"])
+    target = state["target"]
+    return Target(**{**target, "argon2": Argon2Parameters(**target["argon2"])})
+
+
+def deployed_target(stack_name: str) -> Target:
+    from oidc_core import aws
+
+    with aws.dependency("cloudformation"):
+        try:
+            stack = aws.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+        except ClientError as error:
+            raise AdminError(f"cannot read stack {stack_name!r}: {error.response['Error']['Message']}") from None
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    parameters = {item["ParameterKey"]: item.get("ParameterValue") for item in stack.get("Parameters", [])}
+    return Target(
+        users_table=outputs["UsersTableName"],
+        clients_table=outputs["ClientsTableName"],
+        tokens_table=outputs["TokensTableName"],
+        signing_key_secret_id=outputs["SigningKeySecretArn"],
+        public_keys_secret_id=outputs["PublicKeysSecretArn"],
+        default_phone_country_code=parameters.get("DefaultPhoneCountryCode") or "+86",
+        argon2=Argon2Parameters(
+            memory_kib=int(parameters.get("Argon2MemoryKib") or OWASP_MINIMUM_ARGON2.memory_kib),
+            iterations=int(parameters.get("Argon2Iterations") or OWASP_MINIMUM_ARGON2.iterations),
+            lanes=OWASP_MINIMUM_ARGON2.lanes,
+        ),
+    )
+
+
+def read_secret(label: str, from_stdin: bool) -> str:
+    if from_stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        value = getpass.getpass(f"{label}: ")
+        if getpass.getpass(f"{label} again: ") != value:
+            raise AdminError(f"the two {label.lower()}s differ")
+    else:
+        raise AdminError(f"no terminal to ask for the {label.lower()}: pipe it in with --{label.split()[-1].lower()}-stdin")
+    if not value:
+        raise AdminError(f"an empty {label.lower()} is not allowed")
+    return value
+
+
+def _user_by_identifier(target: Target, args) -> operations.users.User:
+    kind, value = args.identifier
+    user = operations.find_user(target, kind, value)
+    if user is None:
+        raise AdminError(f"no user with {kind} {value!r}")
+    return user
+
+
+def _client_create(target: Target, args) -> dict:
+    secret = read_secret("Client secret", True) if args.secret_stdin else None
+    client, secret = operations.create_client(
+        target, args.client_id, secret, scopes=args.scopes.split(), grant_types=args.grant_types.split(), name=args.name
+    )
+    # The secret is shown this once: only its hash is stored.
+    return {"client_id": client.client_id, "client_secret": secret, "allowed_scopes": sorted(client.allowed_scopes),
+            "grant_types": sorted(client.grant_types)}
+
+
+def _user_create(target: Target, args) -> dict:
+    password = read_secret("Password", args.password_stdin)
+    profile = {field: getattr(args, field) for field in PROFILE_FIELDS if getattr(args, field, None)}
+    user = operations.create_user(
+        target, password, username=args.username, email=args.email, phone=args.phone, blocked=args.blocked,
+        email_verified=args.email_verified, phone_number_verified=args.phone_verified, profile=profile,
+    )
+    return {"sub": user.sub, "username": user.username, "email": user.email, "phone_number": user.phone_number,
+            "blocked": user.blocked}
+
+
+def _user_set_password(target: Target, args) -> dict:
+    user = _user_by_identifier(target, args)
+    operations.set_password(target, user.sub, read_secret("Password", args.password_stdin))
+    return {"sub": user.sub, "password": "changed"}
+
+
+def _user_block(target: Target, args, blocked: bool) -> dict:
+    user = _user_by_identifier(target, args)
+    operations.users.set_blocked(target.users_table, user.sub, blocked)
+    return {"sub": user.sub, "blocked": blocked}
+
+
+def _keys_rotate(target: Target, args) -> dict:
+    return {"signing_key": {"kid": operations.rotate_signing_key(target, args.bits), "alg": "RS256"}}
+
+
+def _identifier_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    for kind in ("username", "email", "phone", "sub"):
+        group.add_argument(f"--{kind}", dest="identifier", type=lambda value, kind=kind: (kind, value),
+                           help=f"find the user by {kind}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oidc-admin", description=__doc__.splitlines()[0])
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--local", action="store_true", help="target the `make dev` stack on --port")
+    where.add_argument("--stack-name", default=None, help="deployed stack (default: stack_name in samconfig.toml)")
+    parser.add_argument("--port", type=int, default=3000, help="port of the local stack (with --local)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    client = commands.add_parser("client").add_subparsers(dest="action", required=True)
+    create = client.add_parser("create", help="register a client; prints its secret once")
+    create.add_argument("client_id")
+    create.add_argument("--name", default="")
+    create.add_argument("--scopes", default=" ".join(KNOWN_SCOPES), help="space-separated scopes the client may ask for")
+    create.add_argument("--grant-types", default=" ".join(DEFAULT_GRANT_TYPES))
+    create.add_argument("--secret-stdin", action="store_true", help="read the secret from stdin instead of generating one")
+    create.set_defaults(run=_client_create)
+
+    user = commands.add_parser("user").add_subparsers(dest="action", required=True)
+    create = user.add_parser("create", help="create a user with a username, email and/or phone to log in with")
+    create.add_argument("--username")
+    create.add_argument("--email")
+    create.add_argument("--phone")
+    for field in PROFILE_FIELDS:
+        create.add_argument(f"--{field.replace('_', '-')}", dest=field)
+    create.add_argument("--email-verified", action="store_true")
+    create.add_argument("--phone-verified", action="store_true")
+    create.add_argument("--blocked", action="store_true", help="create the user blocked")
+    create.add_argument("--password-stdin", action="store_true")
+    create.set_defaults(run=_user_create)
+    set_password = user.add_parser("set-password")
+    _identifier_arguments(set_password)
+    set_password.add_argument("--password-stdin", action="store_true")
+    set_password.set_defaults(run=_user_set_password)
+    for action, blocked in (("block", True), ("unblock", False)):
+        command = user.add_parser(action, help=f"{action} logins of a user (takes effect on the next request)")
+        _identifier_arguments(command)
+        command.set_defaults(run=lambda target, args, blocked=blocked: _user_block(target, args, blocked))
+
+    keys = commands.add_parser("keys").add_subparsers(dest="action", required=True)
+    rotate = keys.add_parser("rotate", help="put a fresh signing key into the secret (the old one stays published)")
+    rotate.add_argument("--bits", type=int, default=2048, choices=(2048, 3072, 4096))
+    rotate.set_defaults(run=_keys_rotate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        target = local_target(args.port) if args.local else deployed_target(args.stack_name or _default_stack_name())
+        result = args.run(target, args)
+    except (AdminError, ValueError, IdentifierTaken, ClientExists) as error:
+        print(f"oidc-admin: {error}", file=sys.stderr)
+        return 1
+    except (OAuthError, BotoCoreError, ClientError) as error:  # AWS could not be reached or refused
+        print(f"oidc-admin: AWS call failed: {getattr(error, '__cause__', None) or error}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Create what template.yaml declares (tables, secrets, a first signing key) in whatever AWS boto3 points at: the
+local stack's emulator, or moto's in-process mock in the tests. Returns what the functions' environments resolve to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+
+from oidc_tools import template as cfn
+from oidc_tools.operations import Target, rotate_signing_key
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    target: Target
+    environments: dict[str, dict[str, str]]  # function logical id -> its resolved environment variables
+
+
+def _create_resources(template: dict) -> tuple[dict, dict]:
+    dynamodb, secretsmanager = boto3.client("dynamodb"), boto3.client("secretsmanager")
+    physical_ids = {"HttpApi": "local"}
+    attributes = {}
+    for logical_id, table in cfn.resources_of_type(template, "AWS::DynamoDB::Table").items():
+        description = dynamodb.create_table(
+            TableName=logical_id,
+            KeySchema=table["KeySchema"],
+            AttributeDefinitions=table["AttributeDefinitions"],
+            BillingMode=table.get("BillingMode", "PAY_PER_REQUEST"),
+        )["TableDescription"]
+        if "TimeToLiveSpecification" in table:
+            dynamodb.update_time_to_live(TableName=logical_id, TimeToLiveSpecification=table["TimeToLiveSpecification"])
+        physical_ids[logical_id] = logical_id
+        attributes[(logical_id, "Arn")] = description["TableArn"]
+    for logical_id, secret in cfn.resources_of_type(template, "AWS::SecretsManager::Secret").items():
+        physical_ids[logical_id] = secretsmanager.create_secret(
+            Name=logical_id, SecretString=secret.get("SecretString", "{}")
+        )["ARN"]
+    return physical_ids, attributes
+
+
+def provision(template: dict, parameters: dict) -> Provisioned:
+    physical_ids, attributes = _create_resources(template)
+    resolver = cfn.Resolver(template, parameters, physical_ids, attributes)
+    target = Target(
+        users_table=physical_ids["UsersTable"],
+        clients_table=physical_ids["ClientsTable"],
+        tokens_table=physical_ids["TokensTable"],
+        signing_key_secret_id=physical_ids["SigningKeySecret"],
+        public_keys_secret_id=physical_ids["PublicKeysSecret"],
+        default_phone_country_code=resolver.values["DefaultPhoneCountryCode"],
+    )
+    rotate_signing_key(target)
+    environments = {
+        function.logical_id: {name: str(resolver.resolve(value)) for name, value in function.environment.items()}
+        for function in cfn.functions(template).values()
+    }
+    return Provisioned(target=target, environments=environments)
