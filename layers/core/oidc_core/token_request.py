@@ -69,6 +69,12 @@ def _json_parameters(raw: bytes) -> list[tuple[str, str]]:
         raise invalid_request("request body must be a JSON object")
     if not all(isinstance(value, str) for _, value in document):
         raise invalid_request("every parameter must be a string")
+    try:
+        # JSON can escape a lone surrogate (\ud800) that is no character at all; a form body cannot carry one.
+        for name, value in document:
+            name.encode("utf-8"), value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise invalid_request("parameters must be valid Unicode text") from None
     return document
 
 
