@@ -1,0 +1,74 @@
+import json
+
+import pytest
+
+from oidc_core.jwk import thumbprint
+from oidc_tools import template
+
+
+def test_thumbprint_matches_rfc7638_section_3_1_example():
+    jwk = {
+        "kty": "RSA",
+        "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29",
+    }
+    assert thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
+@pytest.fixture(scope="module")
+def cfn():
+    return template.load()
+
+
+def test_routes_are_the_public_interface(cfn):
+    functions = template.functions(cfn)
+    assert functions["TokenFunction"].routes == [("POST", "/oidc/token")]
+    assert sorted(functions["DiscoveryFunction"].routes) == [
+        ("GET", "/oidc/.well-known/jwks.json"), ("GET", "/oidc/.well-known/openid-configuration")]
+
+
+def test_functions_run_python_313_on_the_chosen_architecture(cfn):
+    function_globals = cfn["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.13"
+    assert function_globals["Architectures"] == [{"Ref": "Architecture"}]
+    assert cfn["Parameters"]["Architecture"]["Default"] == "arm64"
+
+
+def test_tables_are_on_demand_with_point_in_time_recovery(cfn):
+    tables = template.resources_of_type(cfn, "AWS::DynamoDB::Table")
+    assert set(tables) == {"UsersTable", "ClientsTable", "TokensTable"}
+    for table in tables.values():
+        assert table["BillingMode"] == "PAY_PER_REQUEST"
+        assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert tables["TokensTable"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def _statements(cfn, function):
+    return [s for policy in cfn["Resources"][function]["Properties"]["Policies"] for s in policy["Statement"]]
+
+
+@pytest.mark.parametrize("function", ["TokenFunction", "DiscoveryFunction"])
+def test_policies_are_least_privilege(cfn, function):
+    for statement in _statements(cfn, function):
+        assert "*" not in json.dumps(statement["Action"]), statement
+        assert statement["Resource"] != "*" and "*" not in json.dumps(statement["Resource"]), statement
+        assert all(action.split(":")[1][:3] in ("Get", "Put", "Upd") for action in statement["Action"]), statement
+
+
+def test_only_the_token_function_may_read_the_private_signing_key(cfn):
+    readers = [
+        name for name, resource in cfn["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        and {"Ref": "SigningKeySecret"} in [s["Resource"] for s in _statements(cfn, name)]
+    ]
+    assert readers == ["TokenFunction"]
+
+
+def test_resolver_builds_the_default_issuer_from_the_api(cfn):
+    environment = template.functions(cfn)["TokenFunction"].environment
+    resolver = template.Resolver(cfn, {}, {"HttpApi": "abc123"})
+    assert resolver.resolve(environment["ISSUER"]) == "https://abc123.execute-api.us-east-1.amazonaws.com/oidc"
+    resolver = template.Resolver(cfn, {"IssuerUrl": "https://auth.example.com/oidc"}, {"HttpApi": "abc123"})
+    assert resolver.resolve(environment["ISSUER"]) == "https://auth.example.com/oidc"

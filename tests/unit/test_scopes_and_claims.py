@@ -1,0 +1,53 @@
+import pytest
+
+from oidc_core.claims import user_claims
+from oidc_core.errors import OAuthError
+from oidc_core.scopes import KNOWN_SCOPES, requested_scopes
+from oidc_core.users import User
+
+EVERYTHING = frozenset(KNOWN_SCOPES)
+
+
+def test_default_scope_is_openid_profile():
+    assert requested_scopes(None, EVERYTHING) == ["openid", "profile"]
+    assert requested_scopes("", EVERYTHING) == ["openid", "profile"]
+
+
+def test_scopes_keep_order_and_drop_repeats_and_extra_spaces():
+    assert requested_scopes("email  openid email", EVERYTHING) == ["email", "openid"]
+
+
+@pytest.mark.parametrize("scope", ["openid admin", "OPENID", "openid\tprofile", 'openid "x"', "openid \\"])
+def test_unknown_or_malformed_scope_is_invalid_scope(scope):
+    with pytest.raises(OAuthError) as error:
+        requested_scopes(scope, EVERYTHING)
+    assert error.value.error == "invalid_scope"
+
+
+def test_scope_the_client_may_not_use_is_invalid_scope():
+    with pytest.raises(OAuthError) as error:
+        requested_scopes("openid email", frozenset({"openid", "profile"}))
+    assert error.value.error == "invalid_scope" and "email" in error.value.description
+
+
+def alice(**overrides):
+    values = dict(sub="s1", password_hash="h", username="alice", email="a@example.com", email_verified=True,
+                  phone_number="+8613800138000", address={"country": "CN"}, updated_at=1700000000,
+                  profile={"name": "Alice", "picture": "https://example.com/a.png"})
+    values.update(overrides)
+    return User(**values)
+
+
+def test_claims_follow_the_scopes_oidc_core_5_4():
+    user = alice()
+    assert user_claims(user, ["openid"]) == {}
+    assert user_claims(user, ["profile"]) == {"name": "Alice", "picture": "https://example.com/a.png",
+                                              "preferred_username": "alice", "updated_at": 1700000000}
+    assert user_claims(user, ["email"]) == {"email": "a@example.com", "email_verified": True}
+    assert user_claims(user, ["phone"]) == {"phone_number": "+8613800138000", "phone_number_verified": False}
+    assert user_claims(user, ["address"]) == {"address": {"country": "CN"}}
+
+
+def test_absent_values_give_no_claim_and_no_orphan_verified_flag():
+    user = alice(email=None, phone_number=None, address=None, profile={}, username=None, updated_at=0)
+    assert user_claims(user, ["profile", "email", "phone", "address"]) == {}
