@@ -2,6 +2,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 # tests/helpers.py is shared by every test level
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -9,3 +11,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ServerlessOidcTests")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "serverless-oidc")
+
+
+@pytest.fixture(scope="session")
+def running_stack():
+    """One `make dev` server for the whole run (started only if a test asks for it)."""
+    from stack_process import RunningStack, free_port
+
+    stack = RunningStack(free_port())
+    yield stack
+    stack.stop()

@@ -202,17 +202,16 @@ def serve(port: int) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     base = f"http://127.0.0.1:{port}"
-    print(f"ready: {base}", flush=True)
     print(
-        f"""
+        f"""serverless-oidc local stack (emulated DynamoDB and Secrets Manager at {stack.endpoint_url})
   discovery: curl {base}/oidc/.well-known/openid-configuration
   token:     curl -X POST {base}/oidc/token -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} \\
                -d grant_type=password -d username=demo -d password={DEMO_PASSWORD} -d 'scope=openid profile email'
   admin:     .venv/bin/oidc-admin --local --port {port} user create --username alice
-  Ctrl-C stops it.
-""",
+  Ctrl-C stops it.""",
         flush=True,
     )
+    print(f"ready: {base}", flush=True)  # last, so whoever waits for it has everything above
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,0 +1,150 @@
+"""Real HTTP against the `make dev` server: what a curl user and a standard OIDC library see."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from urllib.parse import urlencode
+
+import jwt
+
+from stack_process import ROOT, RunningStack, free_port
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+DEMO_LOGIN = {"grant_type": "password", "client_id": "demo-client", "client_secret": "demo-secret",
+              "username": "demo", "password": "demo-password"}
+
+
+def token(stack, form: dict, headers: dict | None = None):
+    return stack.json("POST", "/oidc/token", urlencode(form).encode(), {**FORM, **(headers or {})})
+
+
+def test_ready_line_and_curl_example(running_stack):
+    printed = "".join(running_stack.output)
+    assert f"ready: http://127.0.0.1:{running_stack.port}" in printed
+    assert "curl -X POST" in printed and "/oidc/token" in printed
+
+
+def test_demo_login_and_verification_with_a_standard_jwks_client(running_stack):
+    status, metadata_headers, metadata = running_stack.json("GET", "/oidc/.well-known/openid-configuration")
+    assert status == 200
+    assert metadata["issuer"] == f"{running_stack.base}/oidc"
+
+    status, headers, body = token(running_stack, {**DEMO_LOGIN, "scope": "openid profile email phone offline_access"})
+    assert status == 200, body
+    assert headers["cache-control"] == "no-store" and headers["pragma"] == "no-cache"
+    assert body["refresh_token"] and body["token_type"] == "Bearer"
+
+    # PyJWT's PyJWKClient fetches jwks_uri over HTTP and picks the key by kid, as OIDC libraries do.
+    signing_key = jwt.PyJWKClient(metadata["jwks_uri"]).get_signing_key_from_jwt(body["id_token"])
+    claims = jwt.decode(body["id_token"], signing_key.key, algorithms=metadata["id_token_signing_alg_values_supported"],
+                        audience="demo-client", issuer=metadata["issuer"])
+    assert claims["name"] == "Demo User" and claims["preferred_username"] == "demo"
+    assert claims["email"] == "demo@example.com" and claims["email_verified"] is True
+    assert claims["phone_number"] == "+8613800138000"
+
+
+def test_login_by_email_and_by_national_phone_number_with_basic_auth(running_stack):
+    basic = {"Authorization": "Basic " + base64.b64encode(b"demo-client:demo-secret").decode()}
+    for identifier in ({"email": "DEMO@example.com"}, {"phone": "13800138000"}):
+        status, _, body = token(running_stack, {"grant_type": "password", "password": "demo-password", **identifier}, basic)
+        assert status == 200, body
+
+
+def test_json_body_over_http(running_stack):
+    status, _, body = running_stack.json("POST", "/oidc/token", json.dumps(DEMO_LOGIN).encode(),
+                                         {"Content-Type": "application/json"})
+    assert status == 200, body
+
+
+def test_errors_over_http(running_stack):
+    status, _, body = token(running_stack, {**DEMO_LOGIN, "password": "wrong"})
+    assert (status, body) == (400, {"error": "invalid_grant", "error_description": "invalid credentials provided"})
+    status, headers, body = token(running_stack, {k: v for k, v in DEMO_LOGIN.items() if k != "client_secret"},
+                                  {"Authorization": "Basic " + base64.b64encode(b"demo-client:nope").decode()})
+    assert status == 401 and body["error"] == "invalid_client" and headers["www-authenticate"].startswith("Basic")
+    status, _, body = running_stack.json("GET", "/no/such/route")
+    assert status == 404
+
+
+def test_cors_preflight_follows_the_template(running_stack):
+    status, headers, _ = running_stack.request("OPTIONS", "/oidc/token", headers={
+        "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"})
+    headers = {name.lower(): value for name, value in headers.items()}
+    assert status == 204
+    assert headers["access-control-allow-origin"] == "*"
+    assert "POST" in headers["access-control-allow-methods"]
+
+
+def test_admin_command_against_the_local_stack(running_stack):
+    admin = [sys.executable, "-m", "oidc_tools.admin", "--local", "--port", str(running_stack.port)]
+
+    def run(*args, stdin=""):
+        return subprocess.run([*admin, *args], input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    created = run("user", "create", "--username", "e2e-user", "--email", "e2e@example.com", "--name", "E2E",
+                  "--password-stdin", stdin="e2e password ☃\n")
+    assert created.returncode == 0, created.stderr
+    assert "e2e password" not in created.stdout
+    login = {**DEMO_LOGIN, "username": "e2e-user", "password": "e2e password ☃"}
+    assert token(running_stack, login)[0] == 200
+
+    assert run("user", "block", "--email", "E2E@example.com").returncode == 0
+    assert token(running_stack, login)[2]["error"] == "invalid_grant"
+    assert run("user", "unblock", "--username", "e2e-user").returncode == 0
+    assert run("user", "set-password", "--username", "e2e-user", "--password-stdin", stdin="changed\n").returncode == 0
+    assert token(running_stack, login)[0] == 400
+    assert token(running_stack, {**login, "password": "changed"})[0] == 200
+
+    created = run("client", "create", "e2e-client", "--scopes", "openid email")
+    assert created.returncode == 0, created.stderr
+    secret = json.loads(created.stdout)["client_secret"]
+    status, _, body = token(running_stack, {**login, "password": "changed", "client_id": "e2e-client",
+                                            "client_secret": secret, "scope": "openid email"})
+    assert status == 200, body
+    status, _, body = token(running_stack, {**login, "password": "changed", "client_id": "e2e-client",
+                                            "client_secret": secret, "scope": "openid phone"})
+    assert body["error"] == "invalid_scope"
+
+    duplicate = run("user", "create", "--username", "E2E-USER", "--password-stdin", stdin="x\n")
+    assert duplicate.returncode == 1 and "already in use" in duplicate.stderr
+    no_password = run("user", "create", "--username", "nopass")
+    assert no_password.returncode == 1 and "--password-stdin" in no_password.stderr
+
+
+def test_key_rotation_through_the_admin_command(running_stack):
+    rotated = subprocess.run([sys.executable, "-m", "oidc_tools.admin", "--local", "--port", str(running_stack.port),
+                              "keys", "rotate"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert rotated.returncode == 0, rotated.stderr
+    kid = json.loads(rotated.stdout)["signing_key"]["kid"]
+    status, _, jwks = running_stack.json("GET", "/oidc/.well-known/jwks.json")
+    assert kid in [key["kid"] for key in jwks["keys"]] and len(jwks["keys"]) == 2
+
+
+def test_a_second_stack_runs_beside_the_first_and_ctrl_c_stops_it_cleanly(running_stack):
+    second = RunningStack(free_port())
+    try:
+        status, _, metadata = second.json("GET", "/oidc/.well-known/openid-configuration")
+        assert metadata["issuer"] == f"{second.base}/oidc" != f"{running_stack.base}/oidc"
+        assert token(second, DEMO_LOGIN)[0] == 200
+        assert token(running_stack, DEMO_LOGIN)[0] == 200
+        state = ROOT / ".local-stack" / f"{second.port}.json"
+        assert state.exists()
+        code, output = second.interrupt()
+        assert code == 0, output
+        assert "Traceback" not in output and "stopped" in output
+        assert not state.exists()
+    finally:
+        second.stop()
+    assert token(running_stack, DEMO_LOGIN)[0] == 200
+
+
+def test_port_in_use_is_reported_plainly(running_stack):
+    result = subprocess.run([sys.executable, "-m", "oidc_tools.local_stack", "--port", str(running_stack.port)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60, env={**os.environ})
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{running_stack.port}" in result.stderr
+    assert "Traceback" not in result.stderr
