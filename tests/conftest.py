@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-# tests/helpers.py is shared by every test level
+# tests/helpers.py and the fixtures are shared by every test level
 sys.path.insert(0, str(Path(__file__).parent))
+pytest_plugins = ["aws_fixtures"]
 
 # Powertools reads these when Tracer and Metrics are created, i.e. when a handler module is first imported.
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")

@@ -10,6 +10,11 @@ from oidc_tools.lambda_events import http_api_event, response_body
 
 FORM = "application/x-www-form-urlencoded"
 
+# What the in-process stack fixture (aws_fixtures.py) registers
+ISSUER = "https://auth.example.test/oidc"
+CLIENT_ID, CLIENT_SECRET = "app", "app-secret-0123456789"
+PASSWORD = "correct horse battery staple"
+
 
 def basic_auth(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()

@@ -1,4 +1,5 @@
-"""DiscoveryFunction: provider metadata and public keys. It can read public keys only, never a private one."""
+"""DiscoveryFunction: provider metadata, the JWKS and the password-encryption public keys (/api/v3/system).
+It can read public keys only, never a private one."""
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
@@ -9,6 +10,7 @@ from oidc_core.errors import OAuthError
 from oidc_core.http import json_response, oauth_error_response, unexpected_error_response
 from oidc_core.keys import published_jwks
 from oidc_core.observability import logger, tracer
+from oidc_core.system_info import system_info
 
 app = APIGatewayHttpResolver()
 app.exception_handler(OAuthError)(oauth_error_response)
@@ -26,6 +28,11 @@ def openid_configuration():
 @app.get("/oidc/.well-known/jwks.json")
 def jwks():
     return json_response(200, published_jwks(settings()), PUBLIC_CACHE)
+
+
+@app.get("/api/v3/system")
+def system():
+    return json_response(200, system_info(settings()), PUBLIC_CACHE)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import jwt
 
-from integration.conftest import ISSUER
+from helpers import ISSUER
 from oidc_core import keys
 from oidc_tools import template
 from oidc_tools.operations import rotate_signing_key

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from oidc_core.jwk import generate_rsa_private_key_pem
 from oidc_core.password_decryption import DecryptionFailed, rsa, sm2
 
 INTEROP_DIR = Path(__file__).resolve().parent
@@ -88,7 +89,7 @@ def node():
 
 @pytest.fixture(scope="module", params=[2048, 1024], ids=["rsa2048", "rsa1024"])
 def rsa_key(request):
-    return rsa.load_private_key(rsa.generate_private_key_pem(request.param))
+    return rsa.load_private_key(generate_rsa_private_key_pem(request.param))
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,7 @@ def test_jsencrypt_oaep_works_for_ascii_only(node, rsa_key):
 
 
 def test_rsa_failures_from_real_js_ciphertexts(node, rsa_key):
-    other_key = rsa.load_private_key(rsa.generate_private_key_pem(rsa_key.key_size))
+    other_key = rsa.load_private_key(generate_rsa_private_key_pem(rsa_key.key_size))
     pem = rsa.public_key_pem(rsa_key)
     pkcs1, oaep = node(
         [

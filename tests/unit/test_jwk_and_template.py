@@ -26,7 +26,8 @@ def test_routes_are_the_public_interface(cfn):
     functions = template.functions(cfn)
     assert functions["TokenFunction"].routes == [("POST", "/oidc/token")]
     assert sorted(functions["DiscoveryFunction"].routes) == [
-        ("GET", "/oidc/.well-known/jwks.json"), ("GET", "/oidc/.well-known/openid-configuration")]
+        ("GET", "/api/v3/system"), ("GET", "/oidc/.well-known/jwks.json"),
+        ("GET", "/oidc/.well-known/openid-configuration")]
 
 
 def test_functions_run_python_313_on_the_chosen_architecture(cfn):
@@ -57,11 +58,12 @@ def test_policies_are_least_privilege(cfn, function):
         assert all(action.split(":")[1][:3] in ("Get", "Put", "Upd") for action in statement["Action"]), statement
 
 
-def test_only_the_token_function_may_read_the_private_signing_key(cfn):
+@pytest.mark.parametrize("private_secret", ["SigningKeySecret", "PasswordKeysSecret"])
+def test_only_the_token_function_may_read_a_private_key(cfn, private_secret):
     readers = [
         name for name, resource in cfn["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
-        and {"Ref": "SigningKeySecret"} in [s["Resource"] for s in _statements(cfn, name)]
+        and {"Ref": private_secret} in [s["Resource"] for s in _statements(cfn, name)]
     ]
     assert readers == ["TokenFunction"]
 

@@ -5,12 +5,12 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
+from oidc_core.jwk import generate_rsa_private_key_pem
 from oidc_core.password_decryption import DecryptionFailed
 from oidc_core.password_decryption.rsa import (
     OAEP_SHA256,
     PKCS1_V15,
     decrypt_password,
-    generate_private_key_pem,
     load_private_key,
     public_key_pem,
 )
@@ -44,17 +44,17 @@ def failure(ciphertext: str, key, pad: str = PKCS1_V15) -> str:
 
 @pytest.fixture(scope="module")
 def key2048():
-    return load_private_key(generate_private_key_pem())
+    return load_private_key(generate_rsa_private_key_pem())
 
 
 @pytest.fixture(scope="module")
 def key1024():
-    return load_private_key(generate_private_key_pem(1024))
+    return load_private_key(generate_rsa_private_key_pem(1024))
 
 
 @pytest.fixture(scope="module")
 def other_key():
-    return load_private_key(generate_private_key_pem())
+    return load_private_key(generate_rsa_private_key_pem())
 
 
 @pytest.fixture(params=["key2048", "key1024"])
@@ -66,7 +66,7 @@ def key(request):
 
 
 def test_generated_pem_is_unencrypted_pkcs8_and_loads():
-    pem = generate_private_key_pem()
+    pem = generate_rsa_private_key_pem()
     assert pem.startswith("-----BEGIN PRIVATE KEY-----\n")
     assert load_private_key(pem).key_size == 2048
 

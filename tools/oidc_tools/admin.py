@@ -63,6 +63,7 @@ def deployed_target(stack_name: str) -> Target:
         clients_table=outputs["ClientsTableName"],
         tokens_table=outputs["TokensTableName"],
         signing_key_secret_id=outputs["SigningKeySecretArn"],
+        password_keys_secret_id=outputs["PasswordKeysSecretArn"],
         public_keys_secret_id=outputs["PublicKeysSecretArn"],
         default_phone_country_code=parameters.get("DefaultPhoneCountryCode") or "+86",
         argon2=Argon2Parameters(
@@ -129,7 +130,14 @@ def _user_block(target: Target, args, blocked: bool) -> dict:
 
 
 def _keys_rotate(target: Target, args) -> dict:
-    return {"signing_key": {"kid": operations.rotate_signing_key(target, args.bits), "alg": "RS256"}}
+    result = {}
+    if args.only in (None, "signing"):
+        result["signing_key"] = {"kid": operations.rotate_signing_key(target, args.bits), "alg": "RS256"}
+    if args.only in (None, "password"):
+        published = operations.replace_password_keys(target, args.rsa_bits, args.rsa_padding)
+        result["password_keys"] = {"rsa_padding": published["rsa"]["padding"],
+                                   "sm2_public_key": published["sm2"]["public_key_hex"]}
+    return result
 
 
 def _identifier_arguments(parser: argparse.ArgumentParser) -> None:
@@ -178,8 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(run=lambda target, args, blocked=blocked: _user_block(target, args, blocked))
 
     keys = commands.add_parser("keys").add_subparsers(dest="action", required=True)
-    rotate = keys.add_parser("rotate", help="put a fresh signing key into the secret (the old one stays published)")
-    rotate.add_argument("--bits", type=int, default=2048, choices=(2048, 3072, 4096))
+    rotate = keys.add_parser(
+        "rotate", help="new signing key (the old one stays in the JWKS) and new RSA/SM2 password-encryption keys")
+    rotate.add_argument("--only", choices=("signing", "password"), help="rotate just one kind of key")
+    rotate.add_argument("--bits", type=int, default=2048, choices=(2048, 3072, 4096), help="signing key size")
+    rotate.add_argument("--rsa-bits", type=int, default=2048, choices=(1024, 2048, 3072, 4096),
+                        help="password-encryption RSA key size (1024 only for old clients that need it)")
+    rotate.add_argument("--rsa-padding", default="pkcs1v15", choices=("pkcs1v15", "oaep-sha256"),
+                        help="pkcs1v15 is what JSEncrypt sends; oaep-sha256 for clients that encrypt with OAEP")
     rotate.set_defaults(run=_keys_rotate)
     return parser
 

@@ -1,4 +1,4 @@
-"""Create what template.yaml declares (tables, secrets, a first signing key) in whatever AWS boto3 points at: the
+"""Create what template.yaml declares (tables, secrets, first keys) in whatever AWS boto3 points at: the
 local stack's emulator, or moto's in-process mock in the tests. Returns what the functions' environments resolve to."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import boto3
 
 from oidc_tools import template as cfn
-from oidc_tools.operations import Target, rotate_signing_key
+from oidc_tools.operations import Target, replace_password_keys, rotate_signing_key
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,12 @@ def provision(template: dict, parameters: dict) -> Provisioned:
         clients_table=physical_ids["ClientsTable"],
         tokens_table=physical_ids["TokensTable"],
         signing_key_secret_id=physical_ids["SigningKeySecret"],
+        password_keys_secret_id=physical_ids["PasswordKeysSecret"],
         public_keys_secret_id=physical_ids["PublicKeysSecret"],
         default_phone_country_code=resolver.values["DefaultPhoneCountryCode"],
     )
     rotate_signing_key(target)
+    replace_password_keys(target)
     environments = {
         function.logical_id: {name: str(resolver.resolve(value)) for name, value in function.environment.items()}
         for function in cfn.functions(template).values()

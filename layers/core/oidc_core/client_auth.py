@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
+from collections import OrderedDict
 from urllib.parse import unquote_plus
 
 from oidc_core import clients, passwords
@@ -14,6 +17,30 @@ from oidc_core.token_request import TokenRequest
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 MAX_CLIENT_ID_LENGTH = 256  # far inside DynamoDB's key limit, so a silly id is a 401 and never a 503
+
+
+# Client secrets are verified with Argon2id like passwords, which costs as much as the user's own check. A container
+# remembers, per stored hash, the SHA-256 of the secret that last verified, so a busy client pays that once per
+# container; a changed secret changes the stored hash and so misses here. Bounded, least recently used out first.
+# Only the digest of a secret that verified is kept, never the secret.
+_VERIFIED_SECRETS: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+_VERIFIED_SECRETS_MAX = 256
+
+
+def _secret_matches(client: Client, secret: str) -> bool:
+    key = (client.client_id, client.secret_hash)
+    digest = hashlib.sha256(secret.encode("utf-8")).digest()
+    remembered = _VERIFIED_SECRETS.get(key)
+    if remembered is not None and hmac.compare_digest(remembered, digest):
+        _VERIFIED_SECRETS.move_to_end(key)
+        return True
+    # Anything else pays the full price, so guessing a client secret stays as slow as guessing a password.
+    if not passwords.verify_password(secret, client.secret_hash):
+        return False
+    _VERIFIED_SECRETS[key] = digest
+    if len(_VERIFIED_SECRETS) > _VERIFIED_SECRETS_MAX:
+        _VERIFIED_SECRETS.popitem(last=False)
+    return True
 
 
 def _basic_credentials(authorization: str) -> tuple[str, str] | None:
@@ -49,6 +76,6 @@ def authenticate_client(request: TokenRequest, settings: Settings) -> Client:
     if client is None:
         passwords.verify_against_dummy(secret, settings.argon2)
         raise invalid_client(basic_auth_used=bool(basic))
-    if not passwords.verify_password(secret, client.secret_hash):
+    if not _secret_matches(client, secret):
         raise invalid_client(basic_auth_used=bool(basic))
     return client

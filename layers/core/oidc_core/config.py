@@ -25,6 +25,9 @@ class Argon2Parameters:
 # OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1 is the minimum; we never go below it.
 OWASP_MINIMUM_ARGON2 = Argon2Parameters(memory_kib=19456, iterations=2, lanes=1)
 
+# sm-crypto's cipherMode 1 (its default) and 0; the names say the order of the ciphertext parts.
+SM2_CIPHER_MODES = ("c1c3c2", "c1c2c3")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -34,12 +37,14 @@ class Settings:
     tokens_table: str
     signing_key_secret_id: str
     public_keys_secret_id: str
+    password_keys_secret_id: str
     access_token_ttl: int
     id_token_ttl: int
     refresh_token_ttl: int
     default_phone_country_code: str
     argon2: Argon2Parameters
     key_cache_seconds: int
+    sm2_cipher_mode: str
 
     @property
     def token_endpoint(self) -> str:
@@ -69,6 +74,9 @@ def load_settings(env: dict | None = None) -> Settings:
     country_code = env.get("DEFAULT_PHONE_COUNTRY_CODE") or "+86"
     if not re.fullmatch(r"\+[1-9]\d{0,2}", country_code):
         raise ConfigurationError(f"DEFAULT_PHONE_COUNTRY_CODE must look like +86, got {country_code!r}")
+    sm2_cipher_mode = (env.get("SM2_CIPHER_MODE") or "c1c3c2").lower()
+    if sm2_cipher_mode not in SM2_CIPHER_MODES:
+        raise ConfigurationError(f"SM2_CIPHER_MODE must be one of {', '.join(SM2_CIPHER_MODES)}, got {sm2_cipher_mode!r}")
     argon2 = Argon2Parameters(
         memory_kib=_int(env, "ARGON2_MEMORY_KIB", OWASP_MINIMUM_ARGON2.memory_kib, OWASP_MINIMUM_ARGON2.memory_kib),
         iterations=_int(env, "ARGON2_ITERATIONS", OWASP_MINIMUM_ARGON2.iterations, OWASP_MINIMUM_ARGON2.iterations),
@@ -81,12 +89,14 @@ def load_settings(env: dict | None = None) -> Settings:
         tokens_table=env.get("TOKENS_TABLE", ""),
         signing_key_secret_id=env.get("SIGNING_KEY_SECRET_ID", ""),
         public_keys_secret_id=env.get("PUBLIC_KEYS_SECRET_ID", ""),
+        password_keys_secret_id=env.get("PASSWORD_KEYS_SECRET_ID", ""),
         access_token_ttl=_int(env, "ACCESS_TOKEN_TTL", 3600),
         id_token_ttl=_int(env, "ID_TOKEN_TTL", 3600),
         refresh_token_ttl=_int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600),
         default_phone_country_code=country_code,
         argon2=argon2,
         key_cache_seconds=_int(env, "KEY_CACHE_SECONDS", 300),
+        sm2_cipher_mode=sm2_cipher_mode,
     )
 
 

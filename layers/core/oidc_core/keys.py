@@ -2,9 +2,12 @@
 
 The signing secret (private, TokenFunction only) holds
     {"keys": [{"status": "current", "private_key_pem": "..."}, {"status": "previous", ...}]}
-and the public-keys secret (all that DiscoveryFunction may read) holds
-    {"jwks": {"keys": [<public JWK>, ...]}}
-`oidc-admin keys rotate` writes both: the public one first, so a key is published before anything is signed with it.
+the password-keys secret (private, TokenFunction only) holds the keys clients encrypt passwords to
+    {"rsa": {"private_key_pem": "...", "padding": "pkcs1v15" | "oaep-sha256"}, "sm2": {"private_key_hex": "..."}}
+and the public-keys secret (all that DiscoveryFunction may read) holds the public halves of both
+    {"jwks": {"keys": [<public JWK>, ...]},
+     "password_encryption": {"rsa": {"public_key_pem": "...", "padding": "..."}, "sm2": {"public_key_hex": "04..."}}}
+`oidc-admin keys rotate` writes them, the public one first, so a signing key is published before it signs anything.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from oidc_core import aws
 from oidc_core.config import Settings
 from oidc_core.errors import DependencyUnavailable
 from oidc_core.jwk import generate_rsa_private_key_pem, public_signing_jwk
+from oidc_core.password_decryption import rsa as rsa_passwords
+from oidc_core.password_decryption import sm2 as sm2_passwords
 
 
 class KeyNotConfigured(DependencyUnavailable):
@@ -92,3 +97,49 @@ def rotated_signing_documents(private_document: dict, bits: int = 2048) -> tuple
     new_keys += [{"status": "previous", "private_key_pem": key["private_key_pem"]} for key in old[:1]]
     jwks = [public_signing_jwk(_load_signing_key(key["private_key_pem"]).private_key) for key in new_keys]
     return {**private_document, "keys": new_keys}, {"jwks": {"keys": jwks}}
+
+
+@dataclass(frozen=True)
+class PasswordKeys:
+    rsa: rsa.RSAPrivateKey
+    rsa_padding: str
+    sm2: sm2_passwords.Sm2PrivateKey
+
+
+@functools.lru_cache(maxsize=4)
+def _load_password_keys(rsa_pem: str, rsa_padding: str, sm2_hex: str) -> PasswordKeys:
+    if rsa_padding not in (rsa_passwords.PKCS1_V15, rsa_passwords.OAEP_SHA256):
+        raise ValueError("unknown RSA padding")
+    return PasswordKeys(rsa_passwords.load_private_key(rsa_pem), rsa_padding, sm2_passwords.load_private_key(sm2_hex))
+
+
+def password_decryption_keys(settings: Settings) -> PasswordKeys:
+    document = _secret_document(settings.password_keys_secret_id, settings.key_cache_seconds, "password keys")
+    try:
+        return _load_password_keys(
+            document["rsa"]["private_key_pem"], document["rsa"]["padding"], document["sm2"]["private_key_hex"]
+        )
+    except (KeyError, TypeError, ValueError):
+        raise KeyNotConfigured("password keys") from None
+
+
+def published_password_keys(settings: Settings) -> dict:
+    document = _secret_document(settings.public_keys_secret_id, settings.key_cache_seconds, "public keys")
+    published = document.get("password_encryption")
+    if not isinstance(published, dict) or not {"rsa", "sm2"} <= set(published):
+        raise KeyNotConfigured("password keys")
+    return published
+
+
+def new_password_key_documents(rsa_bits: int = 2048, rsa_padding: str = rsa_passwords.PKCS1_V15) -> tuple[dict, dict]:
+    """Fresh RSA and SM2 password-encryption keys. Returns (private document, public document)."""
+    rsa_pem = generate_rsa_private_key_pem(rsa_bits)
+    sm2_key = sm2_passwords.generate_private_key()
+    keys = _load_password_keys(rsa_pem, rsa_padding, sm2_key.private_key_hex)
+    private = {"rsa": {"private_key_pem": rsa_pem, "padding": rsa_padding},
+               "sm2": {"private_key_hex": sm2_key.private_key_hex}}
+    public = {"password_encryption": {
+        "rsa": {"public_key_pem": rsa_passwords.public_key_pem(keys.rsa), "padding": rsa_padding},
+        "sm2": {"public_key_hex": keys.sm2.public_key_hex},
+    }}
+    return private, public

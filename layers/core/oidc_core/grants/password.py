@@ -1,12 +1,17 @@
 """Resource Owner Password Credentials Grant (RFC 6749 §4.3), as Authing's password mode extends it.
 
 The client sends one login identifier (username, email or phone), the password (plain, or encrypted with
-password_encrypt_type), and optionally a scope. Every credential failure gets the same answer in about the same
-time: a missing user costs a dummy hash verification, and the reason is only ever logged as a code.
+password_encrypt_type: rsa or sm2, to the keys published at /api/v3/system), and optionally a scope.
+
+Every credential failure gets the same answer by the same path: a password that cannot be decrypted is replaced
+by a random one and checked like any other, and a missing user costs a dummy hash verification. So neither the
+answer nor its timing tells a wrong password from an unknown user or a bad ciphertext (no padding oracle), and
+the reason is only ever logged as a code.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 
 from oidc_core import keys, passwords, tokens, users
@@ -15,10 +20,13 @@ from oidc_core.config import Settings
 from oidc_core.errors import invalid_credentials, invalid_request
 from oidc_core.identifiers import LOGIN_IDENTIFIER_KINDS, LoginIdentifier, normalise
 from oidc_core.observability import count, logger
+from oidc_core.password_decryption import DecryptionFailed
+from oidc_core.password_decryption import rsa as rsa_passwords
+from oidc_core.password_decryption import sm2 as sm2_passwords
 from oidc_core.scopes import requested_scopes
 from oidc_core.token_request import TokenRequest
 
-PASSWORD_ENCRYPT_TYPES = ("none",)
+PASSWORD_ENCRYPT_TYPES = ("none", "rsa", "sm2")
 
 
 def login_identifier(request: TokenRequest, settings: Settings) -> LoginIdentifier:
@@ -28,12 +36,22 @@ def login_identifier(request: TokenRequest, settings: Settings) -> LoginIdentifi
     return normalise(named[0], request.require(named[0]), settings.default_phone_country_code)
 
 
-def submitted_password(request: TokenRequest) -> str:
+def submitted_password(request: TokenRequest, settings: Settings) -> str | None:
+    """The password in plain text, or None when an encrypted one cannot be decrypted (a credential failure)."""
     password = request.require("password")
     encrypt_type = request.get("password_encrypt_type") or "none"
     if encrypt_type not in PASSWORD_ENCRYPT_TYPES:
         raise invalid_request(f"unsupported password_encrypt_type, supported: {', '.join(PASSWORD_ENCRYPT_TYPES)}")
-    return password
+    if encrypt_type == "none":
+        return password
+    decryption_keys = keys.password_decryption_keys(settings)
+    try:
+        if encrypt_type == "rsa":
+            return rsa_passwords.decrypt_password(password, decryption_keys.rsa, decryption_keys.rsa_padding)
+        return sm2_passwords.decrypt_password(password, decryption_keys.sm2, settings.sm2_cipher_mode)
+    except DecryptionFailed as failure:
+        logger.info("password decryption failed", extra={"reason": failure.reason, "encrypt_type": encrypt_type})
+        return None
 
 
 def _reject(client: Client, reason: str):
@@ -51,19 +69,21 @@ def _upgrade_weaker_hash(settings: Settings, user: users.User, password: str) ->
 def password_grant(request: TokenRequest, client: Client, settings: Settings) -> dict:
     scopes = requested_scopes(request.get("scope"), client.allowed_scopes)
     identifier = login_identifier(request, settings)
-    password = submitted_password(request)
+    password = submitted_password(request, settings)
     signing_key = keys.current_signing_key(settings)  # before the hashing work, so an outage fails fast
+    # From here on, one path for every outcome: an undecryptable password is a random one that cannot match.
+    candidate = password if password is not None else secrets.token_urlsafe(32)
 
     user = users.find_by_login(settings.users_table, identifier)
     if user is None:
-        passwords.verify_against_dummy(password, settings.argon2)
+        passwords.verify_against_dummy(candidate, settings.argon2)
         raise _reject(client, "unknown_user")
-    if not passwords.verify_password(password, user.password_hash):
-        raise _reject(client, "wrong_password")
+    if not passwords.verify_password(candidate, user.password_hash):
+        raise _reject(client, "wrong_password" if password is not None else "undecryptable_password")
     if user.blocked:
         raise _reject(client, "blocked_user")
 
-    _upgrade_weaker_hash(settings, user, password)
+    _upgrade_weaker_hash(settings, user, candidate)
     grant = tokens.Grant(client=client, scopes=scopes, user=user, auth_time=int(time.time()))
     response = tokens.issue(settings, signing_key, grant)
     logger.info("login succeeded", extra={"sub": user.sub, "client_id": client.client_id})

@@ -1,5 +1,5 @@
-"""Integration fixtures: the real handlers against moto's in-process emulation of DynamoDB and Secrets Manager,
-provisioned from template.yaml exactly as the local stack is."""
+"""Fixtures for the real handlers against moto's in-process emulation of DynamoDB and Secrets Manager,
+provisioned from template.yaml exactly as the local stack is (loaded for every test level by conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,12 @@ import importlib.util
 import pytest
 from moto import mock_aws
 
-from helpers import Reply, get_event, token_event
+from helpers import CLIENT_ID, CLIENT_SECRET, ISSUER, PASSWORD, Reply, get_event, token_event
 from oidc_core import aws, config, keys
 from oidc_tools import template
 from oidc_tools.lambda_events import LambdaContext
 from oidc_tools.operations import create_client, create_user
 from oidc_tools.provision import provision
-
-ISSUER = "https://auth.example.test/oidc"
-CLIENT_ID, CLIENT_SECRET = "app", "app-secret-0123456789"
-PASSWORD = "correct horse battery staple"
 
 
 def _load_handler(logical_id: str):
