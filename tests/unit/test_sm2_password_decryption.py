@@ -1,10 +1,9 @@
 import random
-import secrets
 
 import pytest
-from gmssl import sm3
 from gmssl.sm2 import CryptSM2, default_ecc_table
 
+from helpers import sm2_encrypt
 from oidc_core.password_decryption import DecryptionFailed, sm2
 from oidc_core.password_decryption.sm2 import C1C2C3, C1C3C2, Sm2PrivateKey, decrypt_password, load_private_key
 
@@ -33,17 +32,6 @@ KAT_C1C2C3 = (
 )
 # k * G has an X coordinate that starts with byte 04: the case where "strip a leading 04" goes wrong.
 K_WITH_X_STARTING_04 = 0x1062
-
-
-def sm2_encrypt(plaintext: bytes, public_key_hex: str, mode: str = C1C3C2, k: int | None = None) -> str:
-    """GM/T 0003.4 encryption as sm-crypto does it (no 04 on C1), with a chosen k for the edge cases."""
-    k = k or secrets.randbelow(N - 1) + 1
-    c1 = ARITH._kg(k, G)
-    shared = ARITH._kg(k, public_key_hex[2:])
-    t = bytes.fromhex(sm3.sm3_kdf(shared.encode(), len(plaintext)))
-    c2 = bytes(m ^ s for m, s in zip(plaintext, t)).hex()
-    c3 = sm3.sm3_hash(list(bytes.fromhex(shared[:64]) + plaintext + bytes.fromhex(shared[64:])))
-    return c1 + (c3 + c2 if mode == C1C3C2 else c2 + c3)
 
 
 def flip(hex_text: str, byte_index: int) -> str:
