@@ -148,3 +148,13 @@ def test_port_in_use_is_reported_plainly(running_stack):
     assert result.returncode != 0
     assert f"cannot listen on 127.0.0.1:{running_stack.port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_make_invoke_runs_an_event_without_docker():
+    result = subprocess.run(["make", "--no-print-directory", "--silent", "invoke", "FUNCTION=TokenFunction",
+                             "EVENT=events/token-password-sm2.json"], capture_output=True, text=True, cwd=ROOT,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    response = json.loads(result.stdout)  # the response alone; the function's logs went to stderr
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["token_type"] == "Bearer"

@@ -9,14 +9,17 @@ import pytest
 
 from helpers import Reply
 from oidc_tools.lambda_events import LambdaContext
-from oidc_tools.local_stack import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USER
-from oidc_tools.operations import create_client, create_user
+from oidc_core import keys
+from oidc_tools.local_stack import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_PASSWORD_KEYS, DEMO_USER
+from oidc_tools.operations import create_client, create_user, replace_password_keys
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 EXPECTED = {
     "token-password.json": ("TokenFunction", 200, None),
     "token-password-basic-auth.json": ("TokenFunction", 200, None),
     "token-password-phone-json.json": ("TokenFunction", 200, None),
+    "token-password-rsa.json": ("TokenFunction", 200, None),
+    "token-password-sm2.json": ("TokenFunction", 200, None),
     "token-wrong-password.json": ("TokenFunction", 400, "invalid_grant"),
     "token-bad-client-secret-basic.json": ("TokenFunction", 401, "invalid_client"),
     "token-two-identifiers.json": ("TokenFunction", 400, "invalid_request"),
@@ -24,6 +27,7 @@ EXPECTED = {
     "token-unsupported-grant.json": ("TokenFunction", 400, "unsupported_grant_type"),
     "discovery-openid-configuration.json": ("DiscoveryFunction", 200, None),
     "discovery-jwks.json": ("DiscoveryFunction", 200, None),
+    "discovery-system-info.json": ("DiscoveryFunction", 200, None),
 }
 
 
@@ -35,6 +39,10 @@ def test_every_event_file_is_listed_here():
 def test_event(handlers, stack, name):
     create_client(stack.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
     create_user(stack.target, DEMO_PASSWORD, **DEMO_USER)
+    # the encrypted-password events carry ciphertexts made with JSEncrypt and sm-crypto for the demo keys
+    demo_keys = {k: v for k, v in json.loads(DEMO_PASSWORD_KEYS.read_text()).items() if not k.startswith("_")}
+    replace_password_keys(stack.target, private_document=demo_keys)
+    keys.clear_cache()
     function, status, error = EXPECTED[name]
     event = json.loads((EVENTS / name).read_text())
     assert event["version"] == "2.0" and event["routeKey"] == f"{event['requestContext']['http']['method']} {event['rawPath']}"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -18,15 +19,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("event", type=Path, help="an HTTP API v2 event, e.g. events/token-password.json")
     args = parser.parse_args(argv)
     event = json.loads(args.event.read_text())
-    stack = LocalStack(port=3000).start()
-    try:
-        if args.function not in stack.handlers:
-            print(f"unknown function {args.function}; template.yaml has {', '.join(stack.handlers)}", file=sys.stderr)
-            return 2
-        handler, _ = stack.handlers[args.function]
-        response = handler(event, LambdaContext(function_name=args.function))
-    finally:
-        stack.stop()
+    # Like `sam local invoke`: the function's logs on stderr, its response alone on stdout.
+    with contextlib.redirect_stdout(sys.stderr):
+        stack = LocalStack(port=3000).start()
+        try:
+            if args.function not in stack.handlers:
+                print(f"unknown function {args.function}; template.yaml has {', '.join(stack.handlers)}")
+                return 2
+            handler, _ = stack.handlers[args.function]
+            response = handler(event, LambdaContext(function_name=args.function))
+        finally:
+            stack.stop()
     print(json.dumps(response, indent=2, ensure_ascii=False))
     return 0
 

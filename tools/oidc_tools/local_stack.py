@@ -25,7 +25,7 @@ from moto.server import ThreadedMotoServer
 
 from oidc_tools import template as cfn
 from oidc_tools.lambda_events import LambdaContext, http_api_event, response_body
-from oidc_tools.operations import create_client, create_user
+from oidc_tools.operations import create_client, create_user, replace_password_keys
 from oidc_tools.provision import provision
 
 STATE_DIR = cfn.ROOT / ".local-stack"
@@ -40,6 +40,8 @@ DEMO_USER = {
     "profile": {"name": "Demo User"},
 }
 DEMO_PASSWORD = "demo-password"
+# Fixed password-encryption keys, so events/ can carry ciphertexts and front ends a known public key (local only).
+DEMO_PASSWORD_KEYS = Path(__file__).with_name("demo_password_keys.json")
 
 
 def state_file(port: int) -> Path:
@@ -81,6 +83,9 @@ class LocalStack:
         if seed:
             create_client(self.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, name="Demo client")
             create_user(self.target, DEMO_PASSWORD, **DEMO_USER)
+            demo_keys = {name: value for name, value in json.loads(DEMO_PASSWORD_KEYS.read_text()).items()
+                         if not name.startswith("_")}
+            replace_password_keys(self.target, private_document=demo_keys)
         self._load_functions()
         return self
 

@@ -87,10 +87,15 @@ def rotate_signing_key(target: Target, bits: int = 2048) -> str:
     return public_update["jwks"]["keys"][0]["kid"]
 
 
-def replace_password_keys(target: Target, rsa_bits: int = 2048, rsa_padding: str = "pkcs1v15") -> dict:
-    """New RSA and SM2 keys for password encryption; returns what /api/v3/system will publish. Clients holding the
-    old public key fail to log in until they fetch the new one (up to KEY_CACHE_SECONDS plus their own caching)."""
-    private_document, public_update = keys.new_password_key_documents(rsa_bits, rsa_padding)
+def replace_password_keys(target: Target, rsa_bits: int = 2048, rsa_padding: str = "pkcs1v15",
+                          private_document: dict | None = None) -> dict:
+    """New RSA and SM2 keys for password encryption (or the given ones); returns what /api/v3/system will publish.
+    Clients holding the old public key fail to log in until they fetch the new one (up to KEY_CACHE_SECONDS plus
+    their own caching), so rotate these rarely."""
+    if private_document is None:
+        private_document, public_update = keys.new_password_key_documents(rsa_bits, rsa_padding)
+    else:
+        private_document, public_update = keys.password_key_documents(private_document)
     _write_json_secret(target.password_keys_secret_id, private_document)
     _write_json_secret(target.public_keys_secret_id, {**_read_json_secret(target.public_keys_secret_id), **public_update})
     return public_update["password_encryption"]

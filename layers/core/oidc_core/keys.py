@@ -131,15 +131,23 @@ def published_password_keys(settings: Settings) -> dict:
     return published
 
 
-def new_password_key_documents(rsa_bits: int = 2048, rsa_padding: str = rsa_passwords.PKCS1_V15) -> tuple[dict, dict]:
-    """Fresh RSA and SM2 password-encryption keys. Returns (private document, public document)."""
-    rsa_pem = generate_rsa_private_key_pem(rsa_bits)
-    sm2_key = sm2_passwords.generate_private_key()
-    keys = _load_password_keys(rsa_pem, rsa_padding, sm2_key.private_key_hex)
-    private = {"rsa": {"private_key_pem": rsa_pem, "padding": rsa_padding},
-               "sm2": {"private_key_hex": sm2_key.private_key_hex}}
+def password_key_documents(private_document: dict) -> tuple[dict, dict]:
+    """(private document, public document) for given password keys; ValueError if they are not usable."""
+    try:
+        keys = _load_password_keys(private_document["rsa"]["private_key_pem"], private_document["rsa"]["padding"],
+                                   private_document["sm2"]["private_key_hex"])
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"not a password-keys document: missing {error}") from None
     public = {"password_encryption": {
-        "rsa": {"public_key_pem": rsa_passwords.public_key_pem(keys.rsa), "padding": rsa_padding},
+        "rsa": {"public_key_pem": rsa_passwords.public_key_pem(keys.rsa), "padding": keys.rsa_padding},
         "sm2": {"public_key_hex": keys.sm2.public_key_hex},
     }}
-    return private, public
+    return private_document, public
+
+
+def new_password_key_documents(rsa_bits: int = 2048, rsa_padding: str = rsa_passwords.PKCS1_V15) -> tuple[dict, dict]:
+    """Fresh RSA and SM2 password-encryption keys. Returns (private document, public document)."""
+    return password_key_documents({
+        "rsa": {"private_key_pem": generate_rsa_private_key_pem(rsa_bits), "padding": rsa_padding},
+        "sm2": {"private_key_hex": sm2_passwords.generate_private_key().private_key_hex},
+    })
