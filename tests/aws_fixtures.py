@@ -3,8 +3,6 @@ provisioned from template.yaml exactly as the local stack is (loaded for every t
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from moto import mock_aws
 
@@ -12,16 +10,9 @@ from helpers import CLIENT_ID, CLIENT_SECRET, ISSUER, PASSWORD, Reply, get_event
 from oidc_core import aws, config, keys
 from oidc_tools import template
 from oidc_tools.lambda_events import LambdaContext
+from oidc_tools.local_stack import load_handler
 from oidc_tools.operations import create_client, create_user
 from oidc_tools.provision import provision
-
-
-def _load_handler(logical_id: str):
-    function = template.functions(template.load())[logical_id]
-    spec = importlib.util.spec_from_file_location(f"handler_{logical_id}", function.code_uri / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lambda_handler
 
 
 def _forget_container_state():
@@ -33,7 +24,7 @@ def _forget_container_state():
 
 @pytest.fixture(scope="session")
 def handlers():
-    return {"TokenFunction": _load_handler("TokenFunction"), "DiscoveryFunction": _load_handler("DiscoveryFunction")}
+    return {name: load_handler(function) for name, function in template.functions(template.load()).items()}
 
 
 @pytest.fixture

@@ -61,6 +61,15 @@ def point_boto3_at(endpoint_url: str) -> None:
     )
 
 
+def load_handler(function: cfn.Function):
+    """Import a function's handler from its CodeUri, under a module name of its own (every handler is app.py)."""
+    module_name, attribute = function.handler.rsplit(".", 1)
+    spec = importlib.util.spec_from_file_location(f"local_{function.logical_id}", function.code_uri / f"{module_name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, attribute)
+
+
 class LocalStack:
     def __init__(self, port: int, *, parameters: dict | None = None):
         self.port = port
@@ -96,13 +105,7 @@ class LocalStack:
             os.environ.update(environment)
         os.environ.update(POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_DISABLED="true")
         for function in cfn.functions(self.template).values():
-            module_name, attribute = function.handler.rsplit(".", 1)
-            spec = importlib.util.spec_from_file_location(
-                f"local_{function.logical_id}", function.code_uri / f"{module_name}.py"
-            )
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            self.handlers[function.logical_id] = (getattr(module, attribute), threading.Lock())
+            self.handlers[function.logical_id] = (load_handler(function), threading.Lock())
             for method, path in function.routes:
                 pattern = re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
                 self.routes.append((method, pattern, path, function.logical_id))
