@@ -20,7 +20,7 @@ from oidc_core.errors import OAuthError
 from oidc_core.scopes import KNOWN_SCOPES
 from oidc_core.users import PROFILE_FIELDS, IdentifierTaken
 from oidc_tools import operations
-from oidc_tools.operations import DEFAULT_GRANT_TYPES, Target
+from oidc_tools.operations import DEFAULT_GRANT_TYPES, RESOURCES, Target
 from oidc_tools.template import ROOT
 
 
@@ -58,13 +58,11 @@ def deployed_target(stack_name: str) -> Target:
             raise AdminError(f"cannot read stack {stack_name!r}: {error.response['Error']['Message']}") from None
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     parameters = {item["ParameterKey"]: item.get("ParameterValue") for item in stack.get("Parameters", [])}
+    missing = [output for _, output in RESOURCES.values() if output not in outputs]
+    if missing:
+        raise AdminError(f"stack {stack_name!r} has no output {', '.join(missing)}: is it a serverless-oidc stack?")
     return Target(
-        users_table=outputs["UsersTableName"],
-        clients_table=outputs["ClientsTableName"],
-        tokens_table=outputs["TokensTableName"],
-        signing_key_secret_id=outputs["SigningKeySecretArn"],
-        password_keys_secret_id=outputs["PasswordKeysSecretArn"],
-        public_keys_secret_id=outputs["PublicKeysSecretArn"],
+        **{field: outputs[output] for field, (_, output) in RESOURCES.items()},
         default_phone_country_code=parameters.get("DefaultPhoneCountryCode") or "+86",
         argon2=Argon2Parameters(
             memory_kib=int(parameters.get("Argon2MemoryKib") or OWASP_MINIMUM_ARGON2.memory_kib),

@@ -17,7 +17,7 @@ DEFAULT_GRANT_TYPES = ("password", "refresh_token", "client_credentials")
 
 @dataclass(frozen=True)
 class Target:
-    """Where a stack keeps its data."""
+    """Where a stack keeps its data (the first six fields are named by RESOURCES)."""
 
     users_table: str
     clients_table: str
@@ -27,6 +27,17 @@ class Target:
     public_keys_secret_id: str
     default_phone_country_code: str = "+86"
     argon2: Argon2Parameters = OWASP_MINIMUM_ARGON2
+
+
+# Target field -> (logical id in template.yaml, stack output that names the deployed resource)
+RESOURCES = {
+    "users_table": ("UsersTable", "UsersTableName"),
+    "clients_table": ("ClientsTable", "ClientsTableName"),
+    "tokens_table": ("TokensTable", "TokensTableName"),
+    "signing_key_secret_id": ("SigningKeySecret", "SigningKeySecretArn"),
+    "password_keys_secret_id": ("PasswordKeysSecret", "PasswordKeysSecretArn"),
+    "public_keys_secret_id": ("PublicKeysSecret", "PublicKeysSecretArn"),
+}
 
 
 def create_client(target: Target, client_id: str, secret: str | None = None, *, scopes=KNOWN_SCOPES,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import boto3
 
 from oidc_tools import template as cfn
-from oidc_tools.operations import Target, replace_password_keys, rotate_signing_key
+from oidc_tools.operations import RESOURCES, Target, replace_password_keys, rotate_signing_key
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,7 @@ def provision(template: dict, parameters: dict) -> Provisioned:
     physical_ids, attributes = _create_resources(template)
     resolver = cfn.Resolver(template, parameters, physical_ids, attributes)
     target = Target(
-        users_table=physical_ids["UsersTable"],
-        clients_table=physical_ids["ClientsTable"],
-        tokens_table=physical_ids["TokensTable"],
-        signing_key_secret_id=physical_ids["SigningKeySecret"],
-        password_keys_secret_id=physical_ids["PasswordKeysSecret"],
-        public_keys_secret_id=physical_ids["PublicKeysSecret"],
+        **{field: physical_ids[logical_id] for field, (logical_id, _) in RESOURCES.items()},
         default_phone_country_code=resolver.values["DefaultPhoneCountryCode"],
     )
     rotate_signing_key(target)
