@@ -10,7 +10,7 @@ import pytest
 from helpers import Reply
 from oidc_tools.lambda_events import LambdaContext
 from oidc_core import keys
-from oidc_tools.local_stack import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_PASSWORD_KEYS, DEMO_USER
+from oidc_tools.local_stack import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USER, demo_password_keys
 from oidc_tools.operations import create_client, create_user, replace_password_keys
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -40,8 +40,7 @@ def test_event(handlers, stack, name):
     create_client(stack.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
     create_user(stack.target, DEMO_PASSWORD, **DEMO_USER)
     # the encrypted-password events carry ciphertexts made with JSEncrypt and sm-crypto for the demo keys
-    demo_keys = {k: v for k, v in json.loads(DEMO_PASSWORD_KEYS.read_text()).items() if not k.startswith("_")}
-    replace_password_keys(stack.target, private_document=demo_keys)
+    replace_password_keys(stack.target, private_document=demo_password_keys())
     keys.clear_cache()
     function, status, error = EXPECTED[name]
     event = json.loads((EVENTS / name).read_text())

@@ -44,6 +44,10 @@ DEMO_PASSWORD = "demo-password"
 DEMO_PASSWORD_KEYS = Path(__file__).with_name("demo_password_keys.json")
 
 
+def demo_password_keys() -> dict:
+    return {name: value for name, value in json.loads(DEMO_PASSWORD_KEYS.read_text()).items() if name != "_comment"}
+
+
 def state_file(port: int) -> Path:
     return STATE_DIR / f"{port}.json"
 
@@ -71,17 +75,18 @@ def load_handler(function: cfn.Function):
 
 
 class LocalStack:
-    def __init__(self, port: int, *, parameters: dict | None = None):
+    def __init__(self, port: int):
         self.port = port
         self.template = cfn.load()
-        self.parameters = {"IssuerUrl": f"http://127.0.0.1:{port}/oidc", "KeyCacheSeconds": "5", **(parameters or {})}
+        # Short key caching, so `oidc-admin --local keys rotate` shows within seconds
+        self.parameters = {"IssuerUrl": f"http://127.0.0.1:{port}/oidc", "KeyCacheSeconds": "5"}
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.handlers: dict[str, tuple] = {}
         self.routes: list[tuple[str, re.Pattern, str, str]] = []
 
     # -- AWS resources, as the template declares them -------------------------------------------------------------
 
-    def start(self, *, seed: bool = True) -> LocalStack:
+    def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log would drown ours
         self.moto.start()
         host, moto_port = self.moto.get_host_and_port()
@@ -89,12 +94,9 @@ class LocalStack:
         point_boto3_at(self.endpoint_url)
         provisioned = provision(self.template, self.parameters)
         self.target, self.environments = provisioned.target, provisioned.environments
-        if seed:
-            create_client(self.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, name="Demo client")
-            create_user(self.target, DEMO_PASSWORD, **DEMO_USER)
-            demo_keys = {name: value for name, value in json.loads(DEMO_PASSWORD_KEYS.read_text()).items()
-                         if not name.startswith("_")}
-            replace_password_keys(self.target, private_document=demo_keys)
+        create_client(self.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, name="Demo client")
+        create_user(self.target, DEMO_PASSWORD, **DEMO_USER)
+        replace_password_keys(self.target, private_document=demo_password_keys())
         self._load_functions()
         return self
 

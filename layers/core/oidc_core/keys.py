@@ -45,7 +45,7 @@ def _secrets() -> SecretsProvider:
 
 
 def clear_cache() -> None:
-    """Forget fetched secrets (tests, and the moment after a rotation in the local stack)."""
+    """Forget fetched secrets, as a new container would (the tests use it after changing a secret)."""
     _secrets().clear_cache()
 
 
