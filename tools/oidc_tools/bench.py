@@ -126,10 +126,40 @@ def whole_requests() -> list[tuple[str, float]]:
         ]
 
 
+_COLD_IMPORT = """
+import importlib.util, sys, time
+started = time.perf_counter()
+spec = importlib.util.spec_from_file_location("app", sys.argv[1])
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print((time.perf_counter() - started) * 1000)
+"""
+
+
+def cold_imports() -> list[tuple[str, float]]:
+    """Init-phase cost of each handler module: a fresh interpreter importing it as Lambda would (tracing on)."""
+    import subprocess
+    import sys
+
+    from oidc_tools import template
+
+    environment = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": "bench", "POWERTOOLS_TRACE_DISABLED": "false",
+                   "POWERTOOLS_METRICS_NAMESPACE": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+    rows = []
+    for name, function in template.functions(template.load()).items():
+        samples = [
+            float(subprocess.run([sys.executable, "-c", _COLD_IMPORT, str(function.code_uri / "app.py")],
+                                 env=environment, capture_output=True, text=True, check=True).stdout)
+            for _ in range(5)
+        ]
+        rows.append((f"cold start: import {name} handler", statistics.median(samples)))
+    return rows
+
+
 def main() -> None:
     rows, argon2 = primitives()
     with contextlib.redirect_stdout(io.StringIO()):  # the function's own log lines are not figures
         rows += whole_requests()
+    rows += cold_imports()
     print(f"{'median of repeated runs, this machine':58} {'ms':>8} {'x Argon2id':>11}")
     for name, value in rows:
         print(f"{name:58} {value:8.2f} {value / argon2:11.2f}")
