@@ -75,7 +75,6 @@ def sm2_encrypt(plaintext: bytes, public_key_hex: str, mode: str = C1C3C2, k: in
     return c1 + (c3 + c2 if mode == C1C3C2 else c2 + c3)
 
 
-
 def rsa_encrypt(plaintext: str, public_key, oaep: bool = False) -> str:
     """What JSEncrypt (PKCS#1 v1.5) or an OAEP-SHA256 client sends: standard base64."""
     scheme = (padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)

@@ -10,7 +10,7 @@ class DecryptionFailed(Exception):
     """A password ciphertext could not be turned into a password.
 
     `reason` is a short fixed code that is safe to log ("bad_base64", "bad_hex", "bad_length", "not_on_curve",
-    "kdf_zero", "c3_mismatch", "decrypt_failed", "not_utf8"). The message is the reason and nothing else: never
+    "c3_mismatch", "decrypt_failed", "not_utf8"). The message is the reason and nothing else: never
     ciphertext, plaintext or key material. It is raised outside any `except` block so that no underlying
     exception (whose message may quote input bytes) rides along as __context__.
     """
