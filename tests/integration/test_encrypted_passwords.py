@@ -10,10 +10,11 @@ import random
 import boto3
 import pytest
 
-from helpers import PASSWORD, rsa_encrypt, sm2_encrypt
+from helpers import PASSWORD
 from oidc_core import config, keys, passwords
 from oidc_core.password_decryption import rsa as rsa_passwords
 from oidc_core.password_decryption import sm2 as sm2_passwords
+from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
 from oidc_tools.operations import replace_password_keys
 
 INVALID_CREDENTIALS = {"error": "invalid_grant", "error_description": "invalid credentials provided"}

@@ -3,9 +3,9 @@ import random
 import pytest
 from gmssl.sm2 import CryptSM2, default_ecc_table
 
-from helpers import sm2_encrypt
 from oidc_core.password_decryption import DecryptionFailed, sm2
 from oidc_core.password_decryption.sm2 import C1C2C3, C1C3C2, Sm2PrivateKey, decrypt_password, load_private_key
+from oidc_tools.client_encryption import sm2_encrypt
 
 P = int(default_ecc_table["p"], 16)
 N = int(default_ecc_table["n"], 16)

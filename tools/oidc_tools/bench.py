@@ -3,7 +3,6 @@ dominates it. Medians of repeated runs; nothing here asserts a threshold (timing
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
 import os
@@ -12,17 +11,16 @@ import time
 from urllib.parse import urlencode
 
 import jwt
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives import serialization
 
 from oidc_core import passwords
 from oidc_core.config import OWASP_MINIMUM_ARGON2
 from oidc_core.jwk import generate_rsa_private_key_pem
 from oidc_core.password_decryption import rsa as rsa_passwords
 from oidc_core.password_decryption import sm2 as sm2_passwords
+from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
 
 PASSWORD = "correct horse battery staple"
-OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 
 
 def median_ms(function, repeat: int) -> float:
@@ -35,23 +33,6 @@ def median_ms(function, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def sm2_encrypt(message: bytes, public_key_hex: str) -> str:
-    """C1C3C2 as sm-crypto produces it, with k from `secrets` (benchmark input; interop tests use sm-crypto)."""
-    import secrets
-
-    from gmssl import sm3
-    from gmssl.sm2 import CryptSM2, default_ecc_table
-
-    curve = CryptSM2(private_key="", public_key="")
-    k = secrets.randbelow(int(default_ecc_table["n"], 16) - 1) + 1
-    c1 = curve._kg(k, default_ecc_table["g"])
-    shared = curve._kg(k, public_key_hex[2:])
-    stream = bytes.fromhex(sm3.sm3_kdf(shared.encode(), len(message)))
-    c2 = bytes(a ^ b for a, b in zip(message, stream)).hex()
-    c3 = sm3.sm3_hash(list(bytes.fromhex(shared[:64]) + message + bytes.fromhex(shared[64:])))
-    return c1 + c3 + c2
-
-
 def primitives() -> tuple[list[tuple[str, float]], float]:
     stored = passwords.hash_password(PASSWORD, OWASP_MINIMUM_ARGON2)
     argon2 = median_ms(lambda: passwords.verify_password(PASSWORD, stored), 15)
@@ -60,8 +41,8 @@ def primitives() -> tuple[list[tuple[str, float]], float]:
     rs256 = median_ms(lambda: jwt.encode(claims, signing_key, algorithm="RS256", headers={"kid": "k"}), 50)
 
     rsa_key = rsa_passwords.load_private_key(generate_rsa_private_key_pem(2048))
-    pkcs1 = base64.b64encode(rsa_key.public_key().encrypt(PASSWORD.encode(), padding.PKCS1v15())).decode()
-    oaep = base64.b64encode(rsa_key.public_key().encrypt(PASSWORD.encode(), OAEP)).decode()
+    pkcs1 = rsa_encrypt(PASSWORD, rsa_key.public_key())
+    oaep = rsa_encrypt(PASSWORD, rsa_key.public_key(), oaep=True)
     sm2_key = sm2_passwords.generate_private_key()
     sm2_text = sm2_encrypt(PASSWORD.encode(), sm2_key.public_key_hex)
     return [
@@ -113,7 +94,7 @@ def whole_requests() -> list[tuple[str, float]]:
             assert response["statusCode"] == expected, response
 
         def rsa_login():
-            login(base64.b64encode(rsa_public.encrypt(PASSWORD.encode(), padding.PKCS1v15())).decode(), "rsa")
+            login(rsa_encrypt(PASSWORD, rsa_public), "rsa")
 
         def sm2_login():
             login(sm2_encrypt(PASSWORD.encode(), published["sm2"]["public_key_hex"]), "sm2")
