@@ -6,7 +6,10 @@ import base64
 import json
 from urllib.parse import urlencode
 
+import pytest
 
+
+from oidc_core.password_decryption import DecryptionFailed
 from oidc_tools.lambda_events import http_api_event, response_body
 
 FORM = "application/x-www-form-urlencoded"
@@ -49,3 +52,12 @@ class Reply:
 
     def __repr__(self) -> str:
         return f"<Reply {self.status} {self.text[:200]}>"
+
+
+def decryption_failure(decrypt, *args) -> str:
+    """The reason of the DecryptionFailed that decrypt(*args) raises, checked to carry nothing but that code."""
+    with pytest.raises(DecryptionFailed) as info:
+        decrypt(*args)
+    assert str(info.value) == info.value.reason
+    assert info.value.__context__ is None
+    return info.value.reason

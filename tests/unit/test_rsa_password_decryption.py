@@ -5,6 +5,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
+from helpers import decryption_failure
 from oidc_core.jwk import generate_rsa_private_key_pem
 from oidc_core.password_decryption import DecryptionFailed
 from oidc_core.password_decryption.rsa import (
@@ -35,11 +36,7 @@ def b64(data: bytes) -> str:
 
 
 def failure(ciphertext: str, key, pad: str = PKCS1_V15) -> str:
-    with pytest.raises(DecryptionFailed) as info:
-        decrypt_password(ciphertext, key, pad)
-    assert str(info.value) == info.value.reason
-    assert info.value.__context__ is None
-    return info.value.reason
+    return decryption_failure(decrypt_password, ciphertext, key, pad)
 
 
 @pytest.fixture(scope="module")

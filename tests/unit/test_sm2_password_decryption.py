@@ -3,6 +3,7 @@ import random
 import pytest
 from gmssl.sm2 import CryptSM2, default_ecc_table
 
+from helpers import decryption_failure
 from oidc_core.password_decryption import DecryptionFailed, sm2
 from oidc_core.password_decryption.sm2 import C1C2C3, C1C3C2, Sm2PrivateKey, decrypt_password, load_private_key
 from oidc_tools.client_encryption import sm2_encrypt
@@ -41,11 +42,7 @@ def flip(hex_text: str, byte_index: int) -> str:
 
 
 def failure(ciphertext: str, key: Sm2PrivateKey, mode: str = C1C3C2) -> str:
-    with pytest.raises(DecryptionFailed) as info:
-        decrypt_password(ciphertext, key, mode)
-    assert str(info.value) == info.value.reason
-    assert info.value.__context__ is None
-    return info.value.reason
+    return decryption_failure(decrypt_password, ciphertext, key, mode)
 
 
 @pytest.fixture(scope="module")
