@@ -23,7 +23,6 @@ def token():
         content_type=event.headers.get("content-type"),
         is_base64_encoded=event.is_base64_encoded,
         authorization=event.headers.get("authorization"),
-        source_ip=event.request_context.http.source_ip,
     )
     return json_response(200, token_response(request, settings()), NO_STORE_HEADERS)
 

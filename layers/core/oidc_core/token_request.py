@@ -19,7 +19,6 @@ class TokenRequest:
 
     parameters: dict[str, str]
     authorization: str | None = None
-    source_ip: str = ""
 
     def get(self, name: str) -> str | None:
         return self.parameters.get(name) or None
@@ -79,7 +78,7 @@ def _json_parameters(raw: bytes) -> list[tuple[str, str]]:
 
 
 def parse_token_request(
-    body: str | None, *, content_type: str | None, is_base64_encoded: bool, authorization: str | None, source_ip: str = ""
+    body: str | None, *, content_type: str | None, is_base64_encoded: bool, authorization: str | None
 ) -> TokenRequest:
     raw = _raw_body(body, is_base64_encoded)
     media_type = (content_type or "").split(";")[0].strip().lower()
@@ -95,4 +94,4 @@ def parse_token_request(
         if name in parameters:
             raise invalid_request(f"parameter sent more than once: {name[:64]}")
         parameters[name] = value
-    return TokenRequest(parameters=parameters, authorization=authorization, source_ip=source_ip)
+    return TokenRequest(parameters=parameters, authorization=authorization)
