@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import importlib.metadata
 import json
 import random
 
@@ -42,6 +43,7 @@ def test_system_info_publishes_the_keys_of_the_password_secret(published, stack)
     assert published["sm2"]["publicKey"] == sm2_passwords.load_private_key(private["sm2"]["private_key_hex"]).public_key_hex
     assert published["sm2"]["cipherMode"] == 1 and published["sm2"]["ciphertextOrder"] == "C1C3C2"
     assert set(published) == {"rsa", "sm2", "version", "publicIps"}
+    assert published["version"] == {"server": "serverless-oidc", "version": importlib.metadata.version("serverless-oidc")}
     assert rsa_key.key_size == 2048
 
 

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
+from oidc_core import __version__
 from oidc_core.config import Settings
 from oidc_core.keys import published_password_keys
 
-SERVICE_VERSION = "0.1.0"
 # sm-crypto's doEncrypt(message, publicKey, cipherMode) numbers for the two orders of the ciphertext parts.
 SM_CRYPTO_CIPHER_MODES = {"c1c3c2": 1, "c1c2c3": 0}
 
@@ -20,7 +20,7 @@ def system_info(settings: Settings) -> dict:
             "cipherMode": SM_CRYPTO_CIPHER_MODES[settings.sm2_cipher_mode],
             "ciphertextOrder": settings.sm2_cipher_mode.upper(),
         },
-        "version": {"server": "serverless-oidc", "version": SERVICE_VERSION},
+        "version": {"server": "serverless-oidc", "version": __version__},
         # Lambda has no fixed egress addresses to publish (Authing lists its outbound IPs here).
         "publicIps": [],
     }
