@@ -283,3 +283,30 @@ def test_logs_never_contain_the_password_or_tokens(call_token, password_form, cl
     assert "login succeeded" in logged and "wrong_password" in logged
     for secret in (PASSWORD, CLIENT_SECRET, body["access_token"], body["id_token"], body["refresh_token"]):
         assert secret not in logged
+
+
+def test_a_client_secret_that_verified_is_not_hashed_again_but_a_wrong_one_always_is(
+    call_token, password_form, stack, client, user, monkeypatch
+):
+    checked = []
+    real_verify = passwords.verify_password
+    monkeypatch.setattr(passwords, "verify_password", lambda pw, h: checked.append(h) or real_verify(pw, h))
+
+    def client_checks(**overrides) -> int:
+        checked.clear()
+        call_token(password_form(**overrides))
+        return checked.count(client.secret_hash)
+
+    assert client_checks() == 1  # first use in this container: Argon2id
+    assert client_checks() == 0  # remembered
+    assert client_checks(client_secret="wrong") == 1  # guessing pays full price every time
+    assert client_checks(client_secret="wrong") == 1
+    assert call_token(password_form(client_secret="wrong")).status == 401
+
+    # a new secret is a new stored hash: the old one is no longer accepted, remembered or not
+    replacement = passwords.hash_password("rotated-secret", Argon2Parameters(19456, 2, 1))
+    boto3.client("dynamodb").update_item(
+        TableName=stack.target.clients_table, Key={"client_id": {"S": CLIENT_ID}},
+        UpdateExpression="SET secret_hash = :h", ExpressionAttributeValues={":h": {"S": replacement}})
+    assert call_token(password_form()).status == 401
+    assert call_token(password_form(client_secret="rotated-secret")).status == 200
