@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -154,8 +155,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
         try:
             response = self.stack.invoke(logical_id, event)
         except Exception:  # an unhandled error in a handler: API Gateway's own answer, and the stack trace locally
-            import traceback
-
             traceback.print_exc()
             response = {"statusCode": 500, "headers": {"content-type": "application/json"},
                         "body": '{"message":"Internal Server Error"}'}
