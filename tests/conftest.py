@@ -17,8 +17,8 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "serverless-oidc")
 @pytest.fixture(scope="session")
 def running_stack():
     """One `make dev` server for the whole run (started only if a test asks for it)."""
-    from stack_process import RunningStack, free_port
+    from stack_process import RunningStack
 
-    stack = RunningStack(free_port())
+    stack = RunningStack()
     yield stack
     stack.stop()

@@ -4,47 +4,65 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+STARTUP_SECONDS = 120  # a deadline for a slow machine, not a measure of speed: ready usually comes in seconds
+STOP_SECONDS = 30
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def wait_until(condition, *, seconds: float, interval: float = 0.2, message: str = "condition"):
+    """Poll condition() until it returns something truthy, which is returned; AssertionError after the deadline."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} not met within {seconds:.0f} s")
+        time.sleep(interval)
 
 
 class RunningStack:
-    def __init__(self, port: int):
-        self.port = port
-        self.base = f"http://127.0.0.1:{port}"
-        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    """`python -m oidc_tools.local_stack --port 0`: the stack binds a port the system picks and names it in its ready
+    line, so no other process can take the port between choosing and binding."""
+
+    def __init__(self, extra_environment: dict | None = None):
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_environment or {})}
         environment.pop("AWS_ENDPOINT_URL", None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "oidc_tools.local_stack", "--port", str(port)],
+            [sys.executable, "-m", "oidc_tools.local_stack", "--port", "0"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment, text=True,
         )
         self.output: list[str] = []
+        self.base = ""
         self._ready = threading.Event()
         self._reader = threading.Thread(target=self._read_output, daemon=True)
         self._reader.start()
-        if not self._ready.wait(timeout=60):
+        if not self._ready.wait(timeout=STARTUP_SECONDS):
             self.stop()
             raise AssertionError("local stack did not print 'ready:':\n" + "".join(self.output))
+        self.port = int(self.base.rsplit(":", 1)[1])
 
     def _read_output(self) -> None:
         for line in self.process.stdout:
             self.output.append(line)
-            if line.startswith("ready: "):
+            if match := re.match(r"ready: (http://127\.0\.0\.1:\d+)$", line.strip()):
+                self.base = match.group(1)
                 self._ready.set()
+
+    @property
+    def state(self) -> dict:
+        """What the stack wrote to .local-stack/<port>.json: endpoints, resource names, the functions' environments."""
+        return json.loads((ROOT / ".local-stack" / f"{self.port}.json").read_text())
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         request = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
@@ -58,7 +76,7 @@ class RunningStack:
         status, headers, raw = self.request(method, path, body, headers)
         return status, {name.lower(): value for name, value in headers.items()}, json.loads(raw)
 
-    def interrupt(self, timeout: float = 20) -> tuple[int, str]:
+    def interrupt(self, timeout: float = STOP_SECONDS) -> tuple[int, str]:
         """Ctrl-C, as a developer stops `make dev`."""
         self.process.send_signal(signal.SIGINT)
         self.process.wait(timeout=timeout)
@@ -68,4 +86,4 @@ class RunningStack:
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.wait()
+            self.process.wait(timeout=STOP_SECONDS)

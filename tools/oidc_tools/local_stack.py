@@ -199,6 +199,8 @@ def serve(port: int) -> None:
         server = ThreadingHTTPServer(("127.0.0.1", port), type("Handler", (_RequestHandler,), {}))
     except OSError as error:
         sys.exit(f"cannot listen on 127.0.0.1:{port}: {error.strerror} (try PORT=<another port>)")
+    # Port 0 lets the system pick a free port while we hold it, so nothing can take it between choosing and binding.
+    port = server.server_address[1]
     stack = LocalStack(port).start()
     server.RequestHandlerClass.stack = stack
     STATE_DIR.mkdir(exist_ok=True)
@@ -234,7 +236,8 @@ def serve(port: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000),
+                        help="port to listen on; 0 picks a free one (the ready line names it)")
     serve(parser.parse_args(argv).port)
 
 
