@@ -18,8 +18,14 @@ def test_provider_metadata(call_discovery, stack):
     assert metadata["issuer"] == ISSUER
     assert metadata["token_endpoint"] == ISSUER + "/token"
     assert metadata["jwks_uri"] == ISSUER + "/.well-known/jwks.json"
-    assert metadata["grant_types_supported"] == ["password"]
-    assert set(metadata["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post"}
+    assert metadata["userinfo_endpoint"] == ISSUER + "/me"
+    assert metadata["introspection_endpoint"] == ISSUER + "/token/introspection"
+    assert metadata["revocation_endpoint"] == ISSUER + "/token/revocation"
+    assert metadata["end_session_endpoint"] == ISSUER + "/session/end"
+    assert metadata["grant_types_supported"] == ["password", "refresh_token", "client_credentials"]
+    for endpoint in ("token", "introspection", "revocation"):
+        assert set(metadata[f"{endpoint}_endpoint_auth_methods_supported"]) == {
+            "client_secret_basic", "client_secret_post", "none"}
     assert set(metadata["scopes_supported"]) == {"openid", "profile", "email", "address", "phone", "offline_access"}
     assert {"sub", "email", "email_verified", "phone_number", "name", "preferred_username"} <= set(metadata["claims_supported"])
     assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]

@@ -87,9 +87,11 @@ def test_refresh_token_only_with_offline_access_and_stored_hashed(call_token, pa
     items = boto3.client("dynamodb").scan(TableName=stack.target.tokens_table)["Items"]
     assert len(items) == 1
     item = items[0]
-    assert item["pk"]["S"] == "refresh#" + hashlib.sha256(refresh_token.encode()).hexdigest()
+    assert item["pk"]["S"].startswith("family#")
+    assert item["live_digest"]["S"] == hashlib.sha256(refresh_token.encode()).hexdigest()
     assert refresh_token not in json.dumps(items)
-    assert int(item["expires_at"]["N"]) - int(item["issued_at"]["N"]) == 30 * 24 * 3600
+    assert int(item["absolute_expires_at"]["N"]) - int(item["created_at"]["N"]) == 30 * 24 * 3600
+    assert int(item["expires_at"]["N"]) - int(item["created_at"]["N"]) == 14 * 24 * 3600  # the idle limit comes first
     assert item["sub"]["S"] == user.sub and item["client_id"]["S"] == CLIENT_ID
     assert "refresh_token" not in call_token(password_form(scope="openid")).json()
 

@@ -24,7 +24,9 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
+from oidc_core.scopes import KNOWN_SCOPES
 from oidc_tools import template as cfn
+from oidc_tools.emulator import serialise_dynamodb_item_operations
 from oidc_tools.lambda_events import LambdaContext, http_api_event, response_body
 from oidc_tools.operations import create_client, create_user, replace_password_keys
 from oidc_tools.provision import provision
@@ -33,6 +35,10 @@ STATE_DIR = cfn.ROOT / ".local-stack"
 REGION = "us-east-1"
 
 DEMO_CLIENT_ID, DEMO_CLIENT_SECRET = "demo-client", "demo-secret"
+# A public client (no secret), as a browser app is; and what both may redirect to after logout and their API scope.
+DEMO_PUBLIC_CLIENT_ID = "demo-spa"
+DEMO_LOGOUT_REDIRECT = "http://localhost:8080/signed-out"
+DEMO_API_SCOPE = "demo:read"
 DEMO_USER = {
     "username": "demo",
     "email": "demo@example.com",
@@ -89,13 +95,17 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log would drown ours
+        serialise_dynamodb_item_operations()
         self.moto.start()
         host, moto_port = self.moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{moto_port}"
         point_boto3_at(self.endpoint_url)
         provisioned = provision(self.template, self.parameters)
         self.target, self.environments = provisioned.target, provisioned.environments
-        create_client(self.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, name="Demo client")
+        create_client(self.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, name="Demo client",
+                      scopes=(*KNOWN_SCOPES, DEMO_API_SCOPE), post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT])
+        create_client(self.target, DEMO_PUBLIC_CLIENT_ID, name="Demo browser app", auth_method="none",
+                      post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT])
         create_user(self.target, DEMO_PASSWORD, **DEMO_USER)
         replace_password_keys(self.target, private_document=demo_password_keys())
         self._load_functions()

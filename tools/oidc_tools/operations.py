@@ -3,16 +3,19 @@ The admin command and the local stack's seeding both call these, so the demo dat
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from oidc_core import aws, clients, keys, passwords, users
 from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
 from oidc_core.identifiers import LoginIdentifier, normalise
-from oidc_core.scopes import KNOWN_SCOPES
+from oidc_core.scopes import KNOWN_SCOPES, is_api_scope
 
 DEFAULT_GRANT_TYPES = ("password", "refresh_token", "client_credentials")
+PUBLIC_CLIENT_GRANT_TYPES = ("password", "refresh_token")  # a public client has no secret for client_credentials
 
 
 @dataclass(frozen=True)
@@ -40,22 +43,68 @@ RESOURCES = {
 }
 
 
-def create_client(target: Target, client_id: str, secret: str | None = None, *, scopes=KNOWN_SCOPES,
-                  grant_types=DEFAULT_GRANT_TYPES, name: str = "") -> tuple[clients.Client, str]:
-    """Returns the client and its secret (generated when none is given: 256 random bits)."""
-    unknown = set(scopes) - set(KNOWN_SCOPES)
+def _check_client_settings(scopes, grant_types, post_logout_redirect_uris) -> None:
+    # Imported here: the grants import Powertools' Logger, which binds to sys.stdout when first imported, and
+    # `make invoke` must first point stdout elsewhere (its stdout is the response alone).
+    from oidc_core.grants import GRANTS
+
+    unknown = [scope for scope in scopes if scope not in KNOWN_SCOPES and not is_api_scope(scope)]
     if unknown:
-        raise ValueError(f"unknown scopes: {sorted(unknown)}; known: {' '.join(KNOWN_SCOPES)}")
-    secret = secret or secrets.token_urlsafe(32)
+        raise ValueError(f"unknown scopes: {sorted(unknown)}; known: {' '.join(KNOWN_SCOPES)}, "
+                         "or API scopes written resource:action")
+    unknown = set(grant_types) - set(GRANTS)
+    if unknown:
+        raise ValueError(f"unknown grant types: {sorted(unknown)}; known: {' '.join(GRANTS)}")
+    for uri in post_logout_redirect_uris:
+        parsed = urlsplit(uri)
+        local = parsed.scheme == "http" and parsed.hostname in ("localhost", "127.0.0.1", "::1")
+        if not (parsed.scheme == "https" or local) or not parsed.hostname or parsed.fragment:
+            raise ValueError(f"not a usable post-logout redirect URI (https, or http on localhost; no fragment): {uri}")
+
+
+def create_client(target: Target, client_id: str, secret: str | None = None, *, scopes=KNOWN_SCOPES,
+                  grant_types=None, name: str = "", auth_method: str = "client_secret_basic",
+                  post_logout_redirect_uris=()) -> tuple[clients.Client, str | None]:
+    """Returns the client and its secret (generated when none is given: 256 random bits; None for a public client)."""
+    if grant_types is None:
+        grant_types = PUBLIC_CLIENT_GRANT_TYPES if auth_method == clients.PUBLIC_AUTH_METHOD else DEFAULT_GRANT_TYPES
+    _check_client_settings(scopes, grant_types, post_logout_redirect_uris)
+    if auth_method == clients.PUBLIC_AUTH_METHOD:
+        if secret:
+            raise ValueError("a public client (--auth-method none) has no secret")
+    else:
+        secret = secret or secrets.token_urlsafe(32)
     client = clients.create(
         target.clients_table,
         client_id=client_id,
-        secret_hash=passwords.hash_password(secret, target.argon2),
+        secret_hash=passwords.hash_password(secret, target.argon2) if secret else "",
         allowed_scopes=scopes,
         grant_types=grant_types,
         name=name,
+        token_endpoint_auth_method=auth_method,
+        post_logout_redirect_uris=post_logout_redirect_uris,
     )
     return client, secret
+
+
+def update_client(target: Target, client_id: str, **changes) -> clients.Client:
+    """Change a client's name, scopes, grant types, auth method or post-logout redirect URIs (None: unchanged).
+    Making a public client confidential needs a new secret: create it anew instead."""
+    client = clients.find(target.clients_table, client_id)
+    if client is None:
+        raise clients.NoSuchClient(f"no client {client_id!r}")
+    changes = {name: value for name, value in changes.items() if value is not None}
+    if "allowed_scopes" in changes:
+        changes["allowed_scopes"] = frozenset(changes["allowed_scopes"])
+    if "grant_types" in changes:
+        changes["grant_types"] = frozenset(changes["grant_types"])
+    if "post_logout_redirect_uris" in changes:
+        changes["post_logout_redirect_uris"] = tuple(changes["post_logout_redirect_uris"])
+    changed = dataclasses.replace(client, **changes)
+    if changed.is_public and not client.is_public:
+        changed = dataclasses.replace(changed, secret_hash="")  # a public client has no secret to keep
+    _check_client_settings(changed.allowed_scopes, changed.grant_types, changed.post_logout_redirect_uris)
+    return clients.replace(target.clients_table, changed)
 
 
 def create_user(target: Target, password: str, **fields) -> users.User:
@@ -75,7 +124,13 @@ def find_user(target: Target, kind: str, value: str) -> users.User | None:
 
 
 def set_password(target: Target, sub: str, password: str) -> bool:
+    """Also ends the user's sessions: refresh tokens from before the change stop working."""
     return users.set_password_hash(target.users_table, sub, passwords.hash_password(password, target.argon2))
+
+
+def sign_out(target: Target, sub: str) -> bool:
+    """End every session of the user: each refresh token family stops at its next use. One write, no scan."""
+    return users.end_sessions(target.users_table, sub)
 
 
 def _read_json_secret(secret_id: str) -> dict:

@@ -1,4 +1,5 @@
-"""Client authentication at the token endpoint: client_secret_basic and client_secret_post (RFC 6749 §2.3.1)."""
+"""Client authentication (RFC 6749 §2.3.1) at the token, introspection and revocation endpoints: client_secret_basic,
+client_secret_post, and `none` for public clients, which send their client_id alone (RFC 6749 §2.1)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import hmac
 from collections import OrderedDict
 from urllib.parse import unquote_plus
 
-from oidc_core import clients, passwords
-from oidc_core.clients import Client
+from dataclasses import dataclass
+
+from oidc_core import passwords
+from oidc_core.clients import Client, client_key
 from oidc_core.config import Settings
+from oidc_core.dynamo import get_items
 from oidc_core.errors import invalid_client, invalid_request
 from oidc_core.token_request import TokenRequest
-
-AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 MAX_CLIENT_ID_LENGTH = 256  # far inside DynamoDB's key limit, so a silly id is a 401 and never a 503
 
 
@@ -58,7 +60,14 @@ def _basic_credentials(authorization: str) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def authenticate_client(request: TokenRequest, settings: Settings) -> Client:
+@dataclass(frozen=True)
+class PresentedCredentials:
+    client_id: str | None
+    secret: str | None
+    basic: bool  # sent as HTTP Basic, so a failure answers with a Basic challenge
+
+
+def presented_credentials(request: TokenRequest) -> PresentedCredentials:
     basic = _basic_credentials(request.authorization) if request.authorization else None
     body_id, body_secret = request.get("client_id"), request.get("client_secret")
     if basic:
@@ -66,16 +75,35 @@ def authenticate_client(request: TokenRequest, settings: Settings) -> Client:
             raise invalid_request("use one client authentication method, not both")
         if body_id and body_id != basic[0]:
             raise invalid_request("client_id in the body does not match the Authorization header")
-        client_id, secret = basic
-    else:
-        client_id, secret = body_id, body_secret
-    if not client_id or not secret:
-        raise invalid_client(basic_auth_used=bool(basic))
+        return PresentedCredentials(basic[0], basic[1], True)
+    return PresentedCredentials(body_id, body_secret, False)
 
-    client = clients.find(settings.clients_table, client_id) if len(client_id) <= MAX_CLIENT_ID_LENGTH else None
+
+def authenticate(request: TokenRequest, settings: Settings, also_read: dict | None = None) -> tuple[Client, dict]:
+    """The authenticated client, and the items named in `also_read` (name -> (table, key)), read in the same
+    round trip as the client (one BatchGetItem)."""
+    credentials = presented_credentials(request)
+    wanted = dict(also_read or {})
+    if credentials.client_id and len(credentials.client_id) <= MAX_CLIENT_ID_LENGTH:
+        wanted["client"] = (settings.clients_table, client_key(credentials.client_id))
+    found = get_items(wanted)
+    record = found.pop("client", None)
+    return verify_client(credentials, Client.from_record(record) if record else None, settings), found
+
+
+def verify_client(credentials: PresentedCredentials, client: Client | None, settings: Settings) -> Client:
+    failed = invalid_client(basic_auth_used=credentials.basic)
+    if not credentials.client_id:
+        raise failed
     if client is None:
-        passwords.verify_against_dummy(secret, settings.argon2)
-        raise invalid_client(basic_auth_used=bool(basic))
-    if not _secret_matches(client, secret):
-        raise invalid_client(basic_auth_used=bool(basic))
+        if credentials.secret:  # guessing a secret costs the same whether or not the client exists
+            passwords.verify_against_dummy(credentials.secret, settings.argon2)
+        raise failed
+    if client.is_public:
+        # A public client has no secret; one that sends any is misconfigured or not who it claims to be.
+        if credentials.secret or credentials.basic:
+            raise failed
+        return client
+    if not credentials.secret or not _secret_matches(client, credentials.secret):
+        raise failed
     return client

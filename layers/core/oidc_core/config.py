@@ -41,6 +41,9 @@ class Settings:
     access_token_ttl: int
     id_token_ttl: int
     refresh_token_ttl: int
+    refresh_token_idle_ttl: int
+    refresh_token_rotation: bool
+    refresh_token_grace_seconds: int
     default_phone_country_code: str
     argon2: Argon2Parameters
     key_cache_seconds: int
@@ -53,6 +56,22 @@ class Settings:
     @property
     def jwks_uri(self) -> str:
         return f"{self.issuer}/.well-known/jwks.json"
+
+    @property
+    def userinfo_endpoint(self) -> str:
+        return f"{self.issuer}/me"
+
+    @property
+    def introspection_endpoint(self) -> str:
+        return f"{self.issuer}/token/introspection"
+
+    @property
+    def revocation_endpoint(self) -> str:
+        return f"{self.issuer}/token/revocation"
+
+    @property
+    def end_session_endpoint(self) -> str:
+        return f"{self.issuer}/session/end"
 
 
 def _int(env: dict, name: str, default: int, minimum: int = 1) -> int:
@@ -82,6 +101,10 @@ def load_settings(env: dict | None = None) -> Settings:
         iterations=_int(env, "ARGON2_ITERATIONS", OWASP_MINIMUM_ARGON2.iterations, OWASP_MINIMUM_ARGON2.iterations),
         lanes=_int(env, "ARGON2_LANES", OWASP_MINIMUM_ARGON2.lanes, OWASP_MINIMUM_ARGON2.lanes),
     )
+    refresh_token_ttl = _int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600)
+    rotation = (env.get("REFRESH_TOKEN_ROTATION") or "true").lower()
+    if rotation not in ("true", "false"):
+        raise ConfigurationError(f"REFRESH_TOKEN_ROTATION must be true or false, got {rotation!r}")
     return Settings(
         issuer=issuer,
         users_table=env.get("USERS_TABLE", ""),
@@ -92,7 +115,11 @@ def load_settings(env: dict | None = None) -> Settings:
         password_keys_secret_id=env.get("PASSWORD_KEYS_SECRET_ID", ""),
         access_token_ttl=_int(env, "ACCESS_TOKEN_TTL", 3600),
         id_token_ttl=_int(env, "ID_TOKEN_TTL", 3600),
-        refresh_token_ttl=_int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+        refresh_token_ttl=refresh_token_ttl,
+        # Idle longer than this and the family ends; never beyond the absolute lifetime.
+        refresh_token_idle_ttl=min(_int(env, "REFRESH_TOKEN_IDLE_TTL", 14 * 24 * 3600), refresh_token_ttl),
+        refresh_token_rotation=rotation == "true",
+        refresh_token_grace_seconds=_int(env, "REFRESH_TOKEN_GRACE_SECONDS", 5, minimum=0),
         default_phone_country_code=country_code,
         argon2=argon2,
         key_cache_seconds=_int(env, "KEY_CACHE_SECONDS", 300),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from oidc_core.claims import ALL_CLAIMS
-from oidc_core.client_auth import AUTH_METHODS
+from oidc_core.clients import AUTH_METHODS
 from oidc_core.config import Settings
 from oidc_core.grants import GRANTS
 from oidc_core.scopes import KNOWN_SCOPES
@@ -14,8 +14,14 @@ def provider_metadata(settings: Settings) -> dict:
         "issuer": settings.issuer,
         "token_endpoint": settings.token_endpoint,
         "jwks_uri": settings.jwks_uri,
+        "userinfo_endpoint": settings.userinfo_endpoint,
+        "introspection_endpoint": settings.introspection_endpoint,
+        "revocation_endpoint": settings.revocation_endpoint,
+        "end_session_endpoint": settings.end_session_endpoint,
         "grant_types_supported": list(GRANTS),
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "scopes_supported": list(KNOWN_SCOPES),
         "claims_supported": list(ALL_CLAIMS),
         # The password grant answers at the token endpoint only, but OIDC Discovery requires this member.

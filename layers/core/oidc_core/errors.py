@@ -52,3 +52,12 @@ class DependencyUnavailable(OAuthError):
             headers={"Retry-After": str(self.RETRY_AFTER_SECONDS)},
         )
         self.dependency = dependency
+
+
+def bearer_error(error: str | None, description: str, status_code: int = 401) -> OAuthError:
+    """A protected resource's answer (RFC 6750 §3): the challenge names the error, except when no token was sent."""
+    challenge = 'Bearer realm="oidc"'
+    if error:
+        challenge += f', error="{error}", error_description="{description}"'
+    return OAuthError(error or "invalid_token", description, status_code=status_code,
+                      headers={"WWW-Authenticate": challenge})

@@ -31,3 +31,17 @@ def oauth_error_response(error: OAuthError) -> Response:
 def unexpected_error_response(error: Exception) -> Response:
     logger.exception("unexpected error")
     return json_response(500, {"error": "server_error", "error_description": "unexpected error"}, NO_STORE_HEADERS)
+
+
+def empty_response(status_code: int = 200) -> Response:
+    return Response(status_code=status_code, body="", headers=dict(NO_STORE_HEADERS))
+
+
+# A page we render ourselves loads nothing, runs nothing and cannot be framed.
+PAGE_HEADERS = {**NO_STORE_HEADERS, "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+def page_response(status_code: int, page: str, location: str | None = None) -> Response:
+    headers = {**PAGE_HEADERS, **({"Location": location} if location else {})}
+    return Response(status_code=status_code, content_type="text/html; charset=utf-8", body=page, headers=headers)

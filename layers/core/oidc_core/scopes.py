@@ -1,4 +1,9 @@
-"""Scope parsing and checking (RFC 6749 §3.3) against the scopes this service knows and a client may use."""
+"""Scope parsing and checking (RFC 6749 §3.3).
+
+Two kinds of scope: the OpenID Connect scopes this service knows (they describe a user: openid, profile, …), and API
+scopes an operator registers for a client, written `resource:action` as Authing writes them (orders:read). A user
+grant may ask for either kind, as far as the client is allowed; client_credentials only ever grants API scopes.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +16,27 @@ DEFAULT_SCOPE = "openid profile"
 
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+_API_SCOPE = re.compile(r"^[\x21\x23-\x39\x3b-\x5b\x5d-\x7e]+:[\x21\x23-\x5b\x5d-\x7e]+$")
+
+
+def is_api_scope(scope: str) -> bool:
+    return bool(_API_SCOPE.match(scope))
+
+
+def parse_scope(scope_parameter: str | None) -> list[str]:
+    """The scope tokens in request order without repeats; invalid_scope for a malformed one."""
+    scopes = list(dict.fromkeys(token for token in (scope_parameter or "").split(" ") if token))
+    if not all(_SCOPE_TOKEN.match(scope) for scope in scopes):
+        raise invalid_scope("malformed scope")
+    return scopes
 
 
 def requested_scopes(scope_parameter: str | None, allowed: frozenset[str]) -> list[str]:
-    """The scopes to grant, in request order without repeats; invalid_scope if any is unknown or not allowed."""
-    tokens = (scope_parameter or DEFAULT_SCOPE).split(" ")
-    scopes = list(dict.fromkeys(token for token in tokens if token))
-    if not scopes:
-        scopes = DEFAULT_SCOPE.split()
+    """The scopes to grant a user grant (default openid profile); invalid_scope if any is unknown or not allowed."""
+    scopes = parse_scope(scope_parameter) or DEFAULT_SCOPE.split()
     for scope in scopes:
-        if not _SCOPE_TOKEN.match(scope) or scope not in KNOWN_SCOPES:
-            raise invalid_scope(f"unknown scope: {scope[:64]}" if _SCOPE_TOKEN.match(scope) else "malformed scope")
         if scope not in allowed:
-            raise invalid_scope(f"scope not allowed for this client: {scope}")
+            if scope in KNOWN_SCOPES:
+                raise invalid_scope(f"scope not allowed for this client: {scope}")
+            raise invalid_scope(f"unknown scope: {scope[:64]}")
     return scopes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oidc_core.client_auth import authenticate_client
+from oidc_core.client_auth import authenticate
 from oidc_core.config import Settings
 from oidc_core.errors import OAuthError, invalid_request
 from oidc_core.grants import GRANTS
@@ -16,7 +16,7 @@ def token_response(request: TokenRequest, settings: Settings) -> dict:
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise OAuthError("unsupported_grant_type", f"supported grant types: {', '.join(GRANTS)}")
-    client = authenticate_client(request, settings)
+    client, found = authenticate(request, settings, also_read=grant.reads(request, settings))
     if grant_type not in client.grant_types:
         raise OAuthError("unauthorized_client", f"this client may not use the {grant_type} grant")
-    return grant(request, client, settings)
+    return grant.grant(request, client, settings, found)

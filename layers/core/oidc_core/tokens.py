@@ -1,21 +1,18 @@
-"""Issuing tokens: RS256 JWT access and id tokens, and opaque refresh tokens stored only as SHA-256 digests."""
+"""Issuing tokens: RS256 JWT access tokens (typ at+jwt, RFC 9068) and id tokens (OIDC Core §2)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import secrets
 import time
 import uuid
 from dataclasses import dataclass
 
 import jwt
 
-from oidc_core import aws
 from oidc_core.claims import user_claims
 from oidc_core.clients import Client
 from oidc_core.config import Settings
-from oidc_core.dynamo import to_item
 from oidc_core.keys import SigningKey
 from oidc_core.users import User
 
@@ -40,29 +37,9 @@ def _at_hash(access_token: str) -> str:
     return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
 
 
-def refresh_token_key(refresh_token: str) -> str:
-    # A refresh token is 256 random bits, so a plain SHA-256 is enough to make a stolen table useless.
-    return "refresh#" + hashlib.sha256(refresh_token.encode("ascii")).hexdigest()
-
-
-def _store_refresh_token(settings: Settings, grant: Grant, now: int) -> str:
-    refresh_token = secrets.token_urlsafe(32)
-    record = {
-        "pk": refresh_token_key(refresh_token),
-        "sub": grant.user.sub if grant.user else None,
-        "client_id": grant.client.client_id,
-        "scope": " ".join(grant.scopes),
-        "auth_time": grant.auth_time,
-        "issued_at": now,
-        "expires_at": now + settings.refresh_token_ttl,  # the table's TTL attribute
-    }
-    with aws.dependency("dynamodb"):
-        aws.client("dynamodb").put_item(TableName=settings.tokens_table, Item=to_item(record))
-    return refresh_token
-
-
-def issue(settings: Settings, key: SigningKey, grant: Grant, now: int | None = None) -> dict:
-    """The token response body (RFC 6749 §5.1, OIDC Core §3.1.3.3)."""
+def issue(settings: Settings, key: SigningKey, grant: Grant, *, refresh_token: str | None = None,
+          now: int | None = None) -> dict:
+    """The token response body (RFC 6749 §5.1, OIDC Core §3.1.3.3); the grant decides about the refresh token."""
     now = int(time.time()) if now is None else now
     scope = " ".join(grant.scopes)
     subject = grant.user.sub if grant.user else grant.client.client_id
@@ -76,6 +53,8 @@ def issue(settings: Settings, key: SigningKey, grant: Grant, now: int | None = N
         "exp": now + settings.access_token_ttl,
         "scope": scope,
     }
+    if grant.user is None:
+        access_claims["azp"] = grant.client.client_id  # a client acting for itself (client_credentials)
     access_token = _sign(access_claims, key, "at+jwt")
     response = {
         "access_token": access_token,
@@ -95,6 +74,6 @@ def issue(settings: Settings, key: SigningKey, grant: Grant, now: int | None = N
             **user_claims(grant.user, grant.scopes),
         }
         response["id_token"] = _sign(id_claims, key, "JWT")
-    if grant.user and "offline_access" in grant.scopes:
-        response["refresh_token"] = _store_refresh_token(settings, grant, now)
+    if refresh_token:
+        response["refresh_token"] = refresh_token
     return response

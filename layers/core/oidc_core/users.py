@@ -3,6 +3,10 @@
 One item per user (`pk = user#<sub>`) and one per login identifier (`pk = username#alice`, `email#a@b.c`,
 `phone#+86…`) pointing at it, written together in a transaction so an identifier belongs to at most one user.
 Login reads are strongly consistent: a password change or a block counts on the very next request.
+
+Sessions (refresh-token families) end without touching them: a family remembers the user's `session_epoch` (and the
+per-client `session_epoch#<client_id>`) from when it began, and every refresh compares. Signing out, changing the
+password or blocking the user adds one to the epoch, so ending all of a user's sessions is one write, never a scan.
 """
 
 from __future__ import annotations
@@ -41,6 +45,12 @@ class User:
     address: dict | None = None
     updated_at: int = 0
     profile: dict = field(default_factory=dict)
+    session_epoch: int = 0
+    client_session_epochs: dict = field(default_factory=dict)
+
+    def session_epochs(self, client_id: str) -> tuple[int, int]:
+        """(all clients, this client): a session that began under other numbers has been ended since."""
+        return self.session_epoch, self.client_session_epochs.get(client_id, 0)
 
     @classmethod
     def from_record(cls, record: dict) -> User:
@@ -56,29 +66,42 @@ class User:
             address=record.get("address"),
             updated_at=int(record.get("updated_at", 0)),
             profile={name: record[name] for name in PROFILE_FIELDS if name in record},
+            session_epoch=int(record.get("session_epoch", 0)),
+            client_session_epochs={
+                name.removeprefix(_CLIENT_EPOCH_PREFIX): int(value)
+                for name, value in record.items() if name.startswith(_CLIENT_EPOCH_PREFIX)
+            },
         )
 
 
-def _user_key(sub: str) -> dict:
+_CLIENT_EPOCH_PREFIX = "session_epoch#"
+
+
+
+def user_key(sub: str) -> dict:
     return {"pk": {"S": f"user#{sub}"}}
+
+
+def identifier_key(identifier: LoginIdentifier) -> dict:
+    return {"pk": {"S": identifier.key}}
 
 
 def find_by_login(table: str, identifier: LoginIdentifier) -> User | None:
     if not identifier.value:
         return None
-    dynamodb = aws.client("dynamodb")
     with aws.dependency("dynamodb"):
-        pointer = dynamodb.get_item(TableName=table, Key={"pk": {"S": identifier.key}}, ConsistentRead=True)
-        if "Item" not in pointer:
-            return None
-        sub = pointer["Item"]["sub"]["S"]
-        found = dynamodb.get_item(TableName=table, Key=_user_key(sub), ConsistentRead=True)
-    return User.from_record(from_item(found["Item"])) if "Item" in found else None
+        pointer = aws.client("dynamodb").get_item(TableName=table, Key=identifier_key(identifier), ConsistentRead=True)
+    return find_by_pointer(table, from_item(pointer["Item"]) if "Item" in pointer else None)
+
+
+def find_by_pointer(table: str, pointer: dict | None) -> User | None:
+    """The user an identifier item (read already, or None) points at."""
+    return find_by_sub(table, pointer["sub"]) if pointer else None
 
 
 def find_by_sub(table: str, sub: str) -> User | None:
     with aws.dependency("dynamodb"):
-        found = aws.client("dynamodb").get_item(TableName=table, Key=_user_key(sub), ConsistentRead=True)
+        found = aws.client("dynamodb").get_item(TableName=table, Key=user_key(sub), ConsistentRead=True)
     return User.from_record(from_item(found["Item"])) if "Item" in found else None
 
 
@@ -148,16 +171,18 @@ def create(
     return User.from_record(record)
 
 
-def _update(table: str, sub: str, expression: str, values: dict, condition: str = "attribute_exists(pk)") -> bool:
+def _update(table: str, sub: str, expression: str, values: dict, condition: str = "attribute_exists(pk)",
+            names: dict | None = None) -> bool:
     """Apply an update; False when the condition does not hold (no such user, or it changed under us)."""
     with aws.dependency("dynamodb"):
         try:
             aws.client("dynamodb").update_item(
                 TableName=table,
-                Key=_user_key(sub),
+                Key=user_key(sub),
                 UpdateExpression=expression,
                 ConditionExpression=condition,
                 ExpressionAttributeValues=to_item(values),
+                **({"ExpressionAttributeNames": names} if names else {}),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -167,7 +192,9 @@ def _update(table: str, sub: str, expression: str, values: dict, condition: str 
 
 
 def set_password_hash(table: str, sub: str, password_hash: str) -> bool:
-    return _update(table, sub, "SET password_hash = :hash, updated_at = :now", {":hash": password_hash, ":now": int(time.time())})
+    """A new password also ends every session that began with the old one."""
+    return _update(table, sub, "SET password_hash = :hash, updated_at = :now ADD session_epoch :one",
+                   {":hash": password_hash, ":now": int(time.time()), ":one": 1})
 
 
 def upgrade_password_hash(table: str, sub: str, old_hash: str, new_hash: str) -> bool:
@@ -179,4 +206,13 @@ def upgrade_password_hash(table: str, sub: str, old_hash: str, new_hash: str) ->
 
 
 def set_blocked(table: str, sub: str, blocked: bool) -> bool:
-    return _update(table, sub, "SET blocked = :blocked, updated_at = :now", {":blocked": blocked, ":now": int(time.time())})
+    """Blocking also ends the user's sessions, so unblocking later does not bring old refresh tokens back."""
+    expression = "SET blocked = :blocked, updated_at = :now" + (" ADD session_epoch :one" if blocked else "")
+    values = {":blocked": blocked, ":now": int(time.time()), **({":one": 1} if blocked else {})}
+    return _update(table, sub, expression, values)
+
+
+def end_sessions(table: str, sub: str, client_id: str | None = None) -> bool:
+    """End the user's sessions: all of them, or those with one client (RP-initiated logout)."""
+    name = _CLIENT_EPOCH_PREFIX + client_id if client_id else "session_epoch"
+    return _update(table, sub, "ADD #epoch :one", {":one": 1}, names={"#epoch": name})

@@ -1,7 +1,13 @@
-"""One module per grant type; GRANTS maps the grant_type parameter to the function that carries it out."""
+"""One module per grant type; GRANTS maps the grant_type parameter to it.
 
-from oidc_core.grants.password import password_grant
+Each module has `reads(request, settings)`: the items it needs, read in the same round trip as the client, and
+`grant(request, client, settings, found)`: the token response, once the client is authenticated.
+"""
+
+from oidc_core.grants import client_credentials, password, refresh_token
 
 GRANTS = {
-    "password": password_grant,
+    "password": password,
+    "refresh_token": refresh_token,
+    "client_credentials": client_credentials,
 }

@@ -14,10 +14,10 @@ from __future__ import annotations
 import secrets
 import time
 
-from oidc_core import keys, passwords, tokens, users
+from oidc_core import keys, passwords, refresh_tokens, tokens, users
 from oidc_core.clients import Client
 from oidc_core.config import Settings
-from oidc_core.errors import invalid_credentials, invalid_request
+from oidc_core.errors import OAuthError, invalid_credentials, invalid_request
 from oidc_core.identifiers import LOGIN_IDENTIFIER_KINDS, LoginIdentifier, normalise
 from oidc_core.observability import count, logger
 from oidc_core.password_decryption import DecryptionFailed
@@ -34,6 +34,15 @@ def login_identifier(request: TokenRequest, settings: Settings) -> LoginIdentifi
     if len(named) != 1:
         raise invalid_request("send exactly one of username, email, phone")
     return normalise(named[0], request.require(named[0]), settings.default_phone_country_code)
+
+
+def reads(request: TokenRequest, settings: Settings) -> dict:
+    """What to read with the client: the item of the login identifier (it names the user to read next)."""
+    try:
+        identifier = login_identifier(request, settings)
+    except OAuthError:
+        return {}  # the grant reports it, after client authentication
+    return {"identifier": (settings.users_table, users.identifier_key(identifier))} if identifier.value else {}
 
 
 def submitted_password(request: TokenRequest, settings: Settings) -> str | None:
@@ -66,7 +75,15 @@ def _upgrade_weaker_hash(settings: Settings, user: users.User, password: str) ->
         users.upgrade_password_hash(settings.users_table, user.sub, user.password_hash, stronger)
 
 
-def password_grant(request: TokenRequest, client: Client, settings: Settings) -> dict:
+def _refresh_token_for(settings: Settings, client: Client, user: users.User, scopes: list[str], now: int) -> str | None:
+    """A refresh token starts a family, for offline_access and a client allowed to redeem it."""
+    if "offline_access" not in scopes or "refresh_token" not in client.grant_types:
+        return None
+    return refresh_tokens.start_family(settings, sub=user.sub, client_id=client.client_id, scopes=scopes,
+                                       auth_time=now, epochs=user.session_epochs(client.client_id), now=now)
+
+
+def grant(request: TokenRequest, client: Client, settings: Settings, found: dict) -> dict:
     scopes = requested_scopes(request.get("scope"), client.allowed_scopes)
     identifier = login_identifier(request, settings)
     password = submitted_password(request, settings)
@@ -74,7 +91,7 @@ def password_grant(request: TokenRequest, client: Client, settings: Settings) ->
     # From here on, one path for every outcome: an undecryptable password is a random one that cannot match.
     candidate = password if password is not None else secrets.token_urlsafe(32)
 
-    user = users.find_by_login(settings.users_table, identifier)
+    user = users.find_by_pointer(settings.users_table, found.get("identifier")) if identifier.value else None
     if user is None:
         passwords.verify_against_dummy(candidate, settings.argon2)
         raise _reject(client, "unknown_user")
@@ -84,8 +101,12 @@ def password_grant(request: TokenRequest, client: Client, settings: Settings) ->
         raise _reject(client, "blocked_user")
 
     _upgrade_weaker_hash(settings, user, candidate)
-    grant = tokens.Grant(client=client, scopes=scopes, user=user, auth_time=int(time.time()))
-    response = tokens.issue(settings, signing_key, grant)
+    now = int(time.time())
+    refresh_token = _refresh_token_for(settings, client, user, scopes, now)
+    if refresh_token is None and "offline_access" in scopes:
+        scopes = [scope for scope in scopes if scope != "offline_access"]  # granted less, so the answer says so
+    decided = tokens.Grant(client=client, scopes=scopes, user=user, auth_time=now)
+    response = tokens.issue(settings, signing_key, decided, refresh_token=refresh_token, now=now)
     logger.info("login succeeded", extra={"sub": user.sub, "client_id": client.client_id})
     count("LoginSucceeded")
     return response

@@ -1,0 +1,62 @@
+"""SessionFunction: what a client does with tokens it holds: introspection, revocation, userinfo and logout.
+It verifies tokens with the public keys only; it never reads a private key."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.logging import correlation_paths
+
+from oidc_core.config import settings
+from oidc_core.end_session import end_session
+from oidc_core.errors import OAuthError
+from oidc_core.http import (NO_STORE_HEADERS, empty_response, json_response, oauth_error_response, page_response,
+                            unexpected_error_response)
+from oidc_core.introspection import introspect
+from oidc_core.observability import logger, metrics, tracer
+from oidc_core.revocation import revoke
+from oidc_core.token_request import parse_token_request
+from oidc_core.userinfo import bearer_token, userinfo
+
+app = APIGatewayHttpResolver()
+app.exception_handler(OAuthError)(oauth_error_response)
+app.exception_handler(Exception)(unexpected_error_response)
+
+
+def form():
+    event = app.current_event
+    return parse_token_request(event.body, content_type=event.headers.get("content-type"),
+                               is_base64_encoded=event.is_base64_encoded, authorization=event.headers.get("authorization"))
+
+
+@app.post("/oidc/token/introspection")
+def introspection():
+    return json_response(200, introspect(form(), settings()), NO_STORE_HEADERS)
+
+
+@app.post("/oidc/token/revocation")
+def revocation():
+    revoke(form(), settings())
+    return empty_response(200)
+
+
+@app.get("/oidc/me")
+@app.get("/oidc/me/")
+@app.post("/oidc/me")
+@app.post("/oidc/me/")
+def me():
+    event = app.current_event
+    query_token = (event.query_string_parameters or {}).get("access_token")
+    form_token = form().parameters.get("access_token") if event.http_method == "POST" else None
+    token = bearer_token(event.headers.get("authorization"), query_token, form_token)
+    return json_response(200, userinfo(token, settings()), NO_STORE_HEADERS)
+
+
+@app.get("/oidc/session/end")
+def session_end():
+    outcome = end_session(app.current_event.query_string_parameters or {}, settings())
+    return page_response(outcome.status_code, outcome.page(), outcome.location)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event, context):
+    return app.resolve(event, context)

@@ -1,0 +1,103 @@
+"""Refreshing an Access Token (RFC 6749 §6), with refresh token rotation and reuse detection (RFC 9700 §4.14.2).
+
+The client sends `refresh_token` and, optionally, a `scope` that may only narrow what the login granted. It must
+authenticate as at the password grant, and the token must be its own. The user is checked on every refresh: a user
+who was deleted or blocked, changed the password or was signed out since the login gets no new tokens, and the family
+is revoked.
+
+With rotation (the default) each refresh returns a new refresh token and the presented one is used up. Presenting a
+used token again means two parties hold the family's tokens, one of them not the client: the whole family is revoked.
+A client that lost the answer may retry with the same token within the grace window; its new token then replaces the
+one it never received, so the family still has exactly one live token. Without rotation (Authing's "same refresh
+token until it expires"), the presented token stays live.
+
+A refresh token that is unknown, expired, revoked, used or another client's gets one answer: invalid_grant.
+"""
+
+from __future__ import annotations
+
+import time
+
+from oidc_core import keys, refresh_tokens, tokens
+from oidc_core.clients import Client
+from oidc_core.config import Settings
+from oidc_core.errors import OAuthError, invalid_scope
+from oidc_core.observability import count, logger
+from oidc_core.refresh_tokens import Family, PresentedToken
+from oidc_core.scopes import requested_scopes
+from oidc_core.token_request import TokenRequest
+from oidc_core.users import User, user_key
+
+
+def reads(request: TokenRequest, settings: Settings) -> dict:
+    """What to read with the client: the token's family and its user."""
+    presented = refresh_tokens.parse(request.get("refresh_token"))
+    if presented is None:
+        return {}
+    return {"family": (settings.tokens_table, refresh_tokens.family_key(presented.family_id)),
+            "user": (settings.users_table, user_key(presented.sub))}
+
+
+def _invalid(reason: str, client: Client) -> OAuthError:
+    logger.info("refresh refused", extra={"reason": reason, "client_id": client.client_id})
+    count("RefreshRefused")
+    return OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked")
+
+
+def _narrowed_scopes(request: TokenRequest, client: Client, family: Family) -> list[str]:
+    """RFC 6749 §6: a requested scope must not include any scope the login did not grant."""
+    if request.get("scope") is None:
+        return list(family.scopes)
+    scopes = requested_scopes(request.get("scope"), client.allowed_scopes)
+    wider = [scope for scope in scopes if scope not in family.scopes]
+    if wider:
+        raise invalid_scope(f"scope exceeds what the refresh token was granted: {' '.join(wider)}")
+    return scopes
+
+
+def _rotated_token(settings: Settings, client: Client, family: Family, presented: PresentedToken, now: int) -> str:
+    if presented.matches(family.live_digest):
+        token, family = refresh_tokens.rotate(settings, family, presented, now, grace_retry=False)
+        if token:
+            return token
+        # A parallel refresh with the same token rotated first: decide again on the family as it now stands.
+        if family is None or not family.usable(now):
+            raise _invalid("revoked", client)
+    in_grace = family.rotated_at is not None and now - family.rotated_at <= settings.refresh_token_grace_seconds
+    if presented.matches(family.previous_digest) and in_grace:
+        token, _ = refresh_tokens.rotate(settings, family, presented, now, grace_retry=True)
+        if token:
+            return token
+    # A used token came back: whoever holds the family's tokens, one of them is not the client.
+    refresh_tokens.revoke(settings, family.family_id, "reuse", now)
+    logger.warning("refresh token reuse: family revoked", extra={"client_id": client.client_id, "sub": family.sub})
+    count("RefreshTokenReuse")
+    raise _invalid("reuse", client)
+
+
+def grant(request: TokenRequest, client: Client, settings: Settings, found: dict) -> dict:
+    presented = refresh_tokens.parse(request.require("refresh_token"))
+    family = Family.from_record(found["family"]) if presented and found.get("family") else None
+    now = int(time.time())
+    # Another client's token is as unknown as a made-up one: the answer tells the caller nothing about it.
+    if family is None or family.sub != presented.sub or family.client_id != client.client_id:
+        raise _invalid("unknown", client)
+    if not family.usable(now):
+        raise _invalid("revoked" if family.revoked_at else "expired", client)
+    scopes = _narrowed_scopes(request, client, family)
+    user = User.from_record(found["user"]) if found.get("user") else None
+    if family.outlived_by(user):
+        refresh_tokens.revoke(settings, family.family_id, "session_ended", now)
+        raise _invalid("session_ended", client)
+
+    signing_key = keys.current_signing_key(settings)
+    if settings.refresh_token_rotation:
+        refresh_token = _rotated_token(settings, client, family, presented, now)
+    elif presented.matches(family.live_digest) and refresh_tokens.keep(settings, family, presented, now):
+        refresh_token = request.require("refresh_token")
+    else:
+        raise _invalid("revoked", client)
+    decided = tokens.Grant(client=client, scopes=scopes, user=user, auth_time=family.auth_time)
+    response = tokens.issue(settings, signing_key, decided, refresh_token=refresh_token, now=now)
+    count("RefreshSucceeded")
+    return response
