@@ -3,14 +3,16 @@ provisioned from template.yaml exactly as the local stack is (loaded for every t
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from moto import mock_aws
 
-from helpers import CLIENT_ID, CLIENT_SECRET, ISSUER, PASSWORD, Reply, get_event, token_event
+from helpers import CLIENT_ID, CLIENT_SECRET, FORM, ISSUER, PASSWORD, Reply, get_event, token_event
 from oidc_core import aws, config, keys
 from oidc_tools import template
 from oidc_tools.emulator import serialise_dynamodb_item_operations
-from oidc_tools.lambda_events import LambdaContext
+from oidc_tools.lambda_events import LambdaContext, http_api_event
 from oidc_tools.local_stack import load_handler
 from oidc_tools.operations import create_client, create_user
 from oidc_tools.provision import provision
@@ -87,3 +89,20 @@ def password_form():
         return {name: value for name, value in values.items() if value is not None}
 
     return form
+
+
+@pytest.fixture
+def call_session(handlers):
+    """SessionFunction over an HTTP API event: form bodies url-encoded, headers and a raw query string as sent."""
+
+    def call(method: str, path: str, form: dict | None = None, *, headers: dict | None = None, query: str = "",
+             body: bytes | None = None) -> Reply:
+        sent = dict(headers or {})
+        if form is not None:
+            body = urlencode(form).encode()
+            sent.setdefault("content-type", FORM)
+        event = http_api_event(method, path, route_key=f"{method} {path}", query=query, headers=list(sent.items()),
+                               body=body or b"", source_ip="198.51.100.7")
+        return Reply(handlers["SessionFunction"](event, LambdaContext("SessionFunction")))
+
+    return call

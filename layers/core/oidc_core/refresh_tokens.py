@@ -169,7 +169,7 @@ def rotate(settings: Settings, family: Family, presented: PresentedToken, now: i
     if grace_retry:
         # The retry's token becomes the live one; the token the first refresh handed out dies with it.
         expression = "SET live_digest = :new, expires_at = :expires"
-        condition = "previous_digest = :presented AND rotated_at >= :grace_start AND attribute_not_exists(revoked_at)"
+        condition = "previous_digest = :presented AND rotated_at > :grace_start AND attribute_not_exists(revoked_at)"
         values[":grace_start"] = now - settings.refresh_token_grace_seconds
     else:
         expression = "SET previous_digest = live_digest, live_digest = :new, rotated_at = :now, expires_at = :expires"

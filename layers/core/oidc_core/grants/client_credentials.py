@@ -2,8 +2,8 @@
 
 No user is involved, so there is no id_token and no refresh token, and the token's `sub` is the client_id. The client
 gets the scopes it is registered for that it asks for (all of them when it asks for none); what it asked for and
-does not get is listed in `rejected_scope`, as Authing does. Only when nothing asked for can be granted is the
-answer invalid_scope. Scopes that describe a user (openid, profile, …) are never granted here.
+does not get is listed in `rejected_scope`, as Authing does. Only when nothing can be granted is the answer
+invalid_scope. Scopes that describe a user (openid, profile, …) are never granted here.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
     asked = parse_scope(request.get("scope"))
     granted = [scope for scope in asked if scope in grantable] if asked else grantable
     rejected = [scope for scope in asked if scope not in grantable]
-    if asked and not granted:
-        raise invalid_scope("none of the requested scopes is granted to this client")
+    if not granted:
+        raise invalid_scope("none of the requested scopes is granted to this client" if asked
+                            else "this client is registered for no API scope")
     decided = tokens.Grant(client=client, scopes=granted)
     response = tokens.issue(settings, keys.current_signing_key(settings), decided)
     if rejected:

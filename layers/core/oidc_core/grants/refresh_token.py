@@ -63,7 +63,7 @@ def _rotated_token(settings: Settings, client: Client, family: Family, presented
         # A parallel refresh with the same token rotated first: decide again on the family as it now stands.
         if family is None or not family.usable(now):
             raise _invalid("revoked", client)
-    in_grace = family.rotated_at is not None and now - family.rotated_at <= settings.refresh_token_grace_seconds
+    in_grace = family.rotated_at is not None and now - family.rotated_at < settings.refresh_token_grace_seconds
     if presented.matches(family.previous_digest) and in_grace:
         token, _ = refresh_tokens.rotate(settings, family, presented, now, grace_retry=True)
         if token:
