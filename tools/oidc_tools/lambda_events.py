@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 from dataclasses import dataclass, field
 
 # API Gateway HTTP APIs pass these bodies as text; every other body (a form post included) arrives base64-encoded.
@@ -40,7 +40,7 @@ def http_api_event(
 
     query_parameters: dict[str, str] = {}
     for pair in filter(None, query.split("&")):
-        name, _, value = (unquote(part) for part in pair.partition("="))  # API Gateway decodes them
+        name, _, value = (unquote_plus(part) for part in pair.partition("="))  # API Gateway decodes them, + too
         query_parameters[name] = f"{query_parameters[name]},{value}" if name in query_parameters else value
 
     is_base64 = bool(body) and not _is_text(joined.get("content-type", ""))
