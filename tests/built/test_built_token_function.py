@@ -70,3 +70,18 @@ def test_built_discovery_function_serves_the_jwks(built, running_stack):
                             stack_environment(running_stack, "DiscoveryFunction"))
     assert reply.status == 200, reply
     assert reply.json()["keys"][0]["kty"] == "RSA"
+
+
+def test_built_session_function_answers_userinfo(built, running_stack):
+    """The built TokenFunction logs in; the built SessionFunction verifies the token with the public keys only."""
+    from oidc_tools.lambda_events import http_api_event
+
+    login = token_event({"grant_type": "password", "client_id": "demo-client", "client_secret": "demo-secret",
+                         "username": "demo", "password": "demo-password"})
+    tokens, _ = invoke_built(built, "TokenFunction", login, stack_environment(running_stack, "TokenFunction"))
+    event = http_api_event("GET", "/oidc/me", route_key="GET /oidc/me",
+                           headers=[("authorization", f"Bearer {tokens.json()['access_token']}")])
+    reply, loaded_from = invoke_built(built, "SessionFunction", event, stack_environment(running_stack, "SessionFunction"))
+    assert reply.status == 200, reply
+    assert reply.json()["preferred_username"] == "demo"
+    assert loaded_from["app"].startswith(str(built / "SessionFunction"))
