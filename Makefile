@@ -46,7 +46,7 @@ dev: venv
 
 invoke: venv
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=TokenFunction EVENT=events/token-password.json"; exit 2; }
-	$(PY) -m oidc_tools.invoke $(FUNCTION) $(EVENT)
+	@$(PY) -m oidc_tools.invoke $(FUNCTION) $(EVENT)
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint

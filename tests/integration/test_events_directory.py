@@ -1,4 +1,5 @@
-"""Every file in events/ is a real HTTP API v2 event that gives the answer its name promises."""
+"""Every file in events/ is a real HTTP API v2 event that gives the answer its name promises, from the function that
+template.yaml routes it to, against a stack seeded as `make invoke` seeds one (a fresh local stack)."""
 
 from __future__ import annotations
 
@@ -8,44 +9,110 @@ from pathlib import Path
 import pytest
 
 from helpers import Reply
-from oidc_tools.lambda_events import LambdaContext
 from oidc_core import keys
-from oidc_tools.local_stack import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USER, demo_password_keys
+from oidc_core.scopes import KNOWN_SCOPES
+from oidc_tools import template
+from oidc_tools.lambda_events import LambdaContext
+from oidc_tools.local_stack import (DEMO_API_SCOPE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_LOGOUT_REDIRECT,
+                                    DEMO_PASSWORD, DEMO_PUBLIC_CLIENT_ID, DEMO_USER, demo_password_keys)
 from oidc_tools.operations import create_client, create_user, replace_password_keys
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
+# file -> (function template.yaml routes it to, status, OAuth error or None, what else the answer must show or None)
 EXPECTED = {
-    "token-password.json": ("TokenFunction", 200, None),
-    "token-password-basic-auth.json": ("TokenFunction", 200, None),
-    "token-password-phone-json.json": ("TokenFunction", 200, None),
-    "token-password-rsa.json": ("TokenFunction", 200, None),
-    "token-password-sm2.json": ("TokenFunction", 200, None),
-    "token-wrong-password.json": ("TokenFunction", 400, "invalid_grant"),
-    "token-bad-client-secret-basic.json": ("TokenFunction", 401, "invalid_client"),
-    "token-two-identifiers.json": ("TokenFunction", 400, "invalid_request"),
-    "token-unknown-scope.json": ("TokenFunction", 400, "invalid_scope"),
-    "token-unsupported-grant.json": ("TokenFunction", 400, "unsupported_grant_type"),
-    "discovery-openid-configuration.json": ("DiscoveryFunction", 200, None),
-    "discovery-jwks.json": ("DiscoveryFunction", 200, None),
-    "discovery-system-info.json": ("DiscoveryFunction", 200, None),
+    "token-password.json": ("TokenFunction", 200, None, None),
+    "token-password-basic-auth.json": ("TokenFunction", 200, None, None),
+    "token-password-phone-json.json": ("TokenFunction", 200, None, None),
+    "token-password-rsa.json": ("TokenFunction", 200, None, None),
+    "token-password-sm2.json": ("TokenFunction", 200, None, None),
+    "token-wrong-password.json": ("TokenFunction", 400, "invalid_grant", None),
+    "token-bad-client-secret-basic.json": ("TokenFunction", 401, "invalid_client", None),
+    "token-two-identifiers.json": ("TokenFunction", 400, "invalid_request", None),
+    "token-unknown-scope.json": ("TokenFunction", 400, "invalid_scope", None),
+    "token-unsupported-grant.json": ("TokenFunction", 400, "unsupported_grant_type", None),
+    # a well-formed refresh token naming a family a fresh stack does not have
+    "token-refresh.json": ("TokenFunction", 400, "invalid_grant", None),
+    "token-client-credentials.json": ("TokenFunction", 200, None, "client-credentials"),
+    "discovery-openid-configuration.json": ("DiscoveryFunction", 200, None, None),
+    "discovery-jwks.json": ("DiscoveryFunction", 200, None, None),
+    "discovery-system-info.json": ("DiscoveryFunction", 200, None, None),
+    "introspection.json": ("SessionFunction", 200, None, "inactive"),
+    "revocation.json": ("SessionFunction", 200, None, "empty"),
+    "userinfo-get.json": ("SessionFunction", 401, "invalid_token", "bearer-challenge"),
+    "userinfo-post-trailing-slash.json": ("SessionFunction", 401, "invalid_token", "bearer-challenge"),
+    "session-end.json": ("SessionFunction", 200, None, "signed-out-page"),
 }
+
+
+def _check_client_credentials(reply: Reply) -> None:
+    body = reply.json()
+    assert body["token_type"] == "Bearer" and body["scope"] == DEMO_API_SCOPE
+    assert "id_token" not in body and "refresh_token" not in body
+
+
+def _check_inactive(reply: Reply) -> None:
+    assert reply.json() == {"active": False}
+
+
+def _check_empty(reply: Reply) -> None:
+    assert reply.text == ""
+
+
+def _check_bearer_challenge(reply: Reply) -> None:
+    assert reply.headers["www-authenticate"].startswith("Bearer")
+
+
+def _check_signed_out_page(reply: Reply) -> None:
+    assert reply.headers["content-type"].startswith("text/html")
+    assert "location" not in reply.headers  # no client_id: never a redirect, even to a registered URI
+    assert "signed out" in reply.text
+
+
+CHECKS = {"client-credentials": _check_client_credentials, "inactive": _check_inactive, "empty": _check_empty,
+          "bearer-challenge": _check_bearer_challenge, "signed-out-page": _check_signed_out_page}
+
+
+@pytest.fixture(scope="module")
+def routes() -> dict[str, str]:
+    """"METHOD /path" -> the function template.yaml routes it to."""
+    found = {}
+    for function in template.functions(template.load()).values():
+        for method, path in function.routes:
+            assert f"{method} {path}" not in found, f"{method} {path} is routed twice"
+            found[f"{method} {path}"] = function.logical_id
+    return found
 
 
 def test_every_event_file_is_listed_here():
     assert sorted(path.name for path in EVENTS.glob("*.json")) == sorted(EXPECTED)
 
 
+def test_every_route_has_an_event(routes):
+    covered = {json.loads((EVENTS / name).read_text())["routeKey"] for name in EXPECTED}
+    # the four userinfo routes are one handler: events for two of the method/path pairs stand for all four
+    assert set(routes) - covered <= {"GET /oidc/me/", "POST /oidc/me"}
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_event(handlers, stack, name):
-    create_client(stack.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+def test_event(handlers, stack, routes, name):
+    # what LocalStack.start seeds, so each event answers here as `make invoke` answers it
+    create_client(stack.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, name="Demo client",
+                  scopes=(*KNOWN_SCOPES, DEMO_API_SCOPE), post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT])
+    create_client(stack.target, DEMO_PUBLIC_CLIENT_ID, name="Demo browser app", auth_method="none",
+                  post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT])
     create_user(stack.target, DEMO_PASSWORD, **DEMO_USER)
     # the encrypted-password events carry ciphertexts made with JSEncrypt and sm-crypto for the demo keys
     replace_password_keys(stack.target, private_document=demo_password_keys())
     keys.clear_cache()
-    function, status, error = EXPECTED[name]
+    function, status, error, check = EXPECTED[name]
     event = json.loads((EVENTS / name).read_text())
-    assert event["version"] == "2.0" and event["routeKey"] == f"{event['requestContext']['http']['method']} {event['rawPath']}"
+    http = event["requestContext"]["http"]
+    assert event["version"] == "2.0" and event["routeKey"] == f"{http['method']} {event['rawPath']}"
+    assert event["requestContext"]["routeKey"] == event["routeKey"] and http["path"] == event["rawPath"]
+    assert routes.get(event["routeKey"]) == function, f"template.yaml routes {event['routeKey']} elsewhere"
     reply = Reply(handlers[function](event, LambdaContext(function)))
     assert reply.status == status, reply
     if error:
         assert reply.json()["error"] == error
+    if check:
+        CHECKS[check](reply)

@@ -14,13 +14,13 @@ import tomllib
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from oidc_core.clients import ClientExists
+from oidc_core.clients import AUTH_METHODS, PUBLIC_AUTH_METHOD, ClientExists, NoSuchClient
 from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
 from oidc_core.errors import OAuthError
 from oidc_core.scopes import KNOWN_SCOPES
 from oidc_core.users import PROFILE_FIELDS, IdentifierTaken
 from oidc_tools import operations
-from oidc_tools.operations import DEFAULT_GRANT_TYPES, RESOURCES, Target
+from oidc_tools.operations import DEFAULT_GRANT_TYPES, PUBLIC_CLIENT_GRANT_TYPES, RESOURCES, Target
 from oidc_tools.template import ROOT
 
 
@@ -94,14 +94,36 @@ def _user_by_identifier(target: Target, args) -> operations.users.User:
     return user
 
 
+def _split(value: str | None) -> list[str] | None:
+    return None if value is None else value.split()
+
+
+def _client_summary(client) -> dict:
+    return {"client_id": client.client_id, "name": client.name,
+            "token_endpoint_auth_method": client.token_endpoint_auth_method,
+            "allowed_scopes": sorted(client.allowed_scopes), "grant_types": sorted(client.grant_types),
+            "post_logout_redirect_uris": sorted(client.post_logout_redirect_uris)}
+
+
 def _client_create(target: Target, args) -> dict:
+    if args.auth_method == PUBLIC_AUTH_METHOD and args.secret_stdin:
+        raise AdminError("a public client (--auth-method none) has no secret: drop --secret-stdin")
     secret = read_secret("Client secret", True) if args.secret_stdin else None
     client, secret = operations.create_client(
-        target, args.client_id, secret, scopes=args.scopes.split(), grant_types=args.grant_types.split(), name=args.name
+        target, args.client_id, secret, scopes=args.scopes.split(), grant_types=_split(args.grant_types),
+        name=args.name, auth_method=args.auth_method, post_logout_redirect_uris=args.post_logout_redirect_uris or (),
     )
-    # The secret is shown this once: only its hash is stored.
-    return {"client_id": client.client_id, "client_secret": secret, "allowed_scopes": sorted(client.allowed_scopes),
-            "grant_types": sorted(client.grant_types)}
+    # The secret is shown this once: only its hash is stored. A public client has none (null).
+    return {"client_id": client.client_id, "client_secret": secret, **_client_summary(client)}
+
+
+def _client_update(target: Target, args) -> dict:
+    client = operations.update_client(
+        target, args.client_id, name=args.name, allowed_scopes=_split(args.scopes),
+        grant_types=_split(args.grant_types), token_endpoint_auth_method=args.auth_method,
+        post_logout_redirect_uris=args.post_logout_redirect_uris,
+    )
+    return _client_summary(client)
 
 
 def _user_create(target: Target, args) -> dict:
@@ -123,8 +145,15 @@ def _user_set_password(target: Target, args) -> dict:
 
 def _user_block(target: Target, args, blocked: bool) -> dict:
     user = _user_by_identifier(target, args)
-    operations.users.set_blocked(target.users_table, user.sub, blocked)
+    operations.users.set_blocked(target.users_table, user.sub, blocked)  # blocking also ends the sessions
     return {"sub": user.sub, "blocked": blocked}
+
+
+def _user_sign_out(target: Target, args) -> dict:
+    user = _user_by_identifier(target, args)
+    if not operations.sign_out(target, user.sub):
+        raise AdminError(f"user {user.sub!r} disappeared before the sign-out")
+    return {"sub": user.sub, "sessions": "ended"}
 
 
 def _keys_rotate(target: Target, args) -> dict:
@@ -145,6 +174,19 @@ def _identifier_arguments(parser: argparse.ArgumentParser) -> None:
                            help=f"find the user by {kind}")
 
 
+def _client_auth_method_argument(parser: argparse.ArgumentParser, default: str | None) -> None:
+    parser.add_argument("--auth-method", choices=AUTH_METHODS, default=default,
+                        help="how the client authenticates at the token endpoint; none: a public client "
+                             "(browser or mobile app) with no secret, which cannot use client_credentials"
+                             + (f" (default: {default})" if default else ""))
+
+
+def _post_logout_redirect_uri_argument(parser: argparse.ArgumentParser, how: str) -> None:
+    parser.add_argument("--post-logout-redirect-uri", dest="post_logout_redirect_uris", action="append",
+                        metavar="URI", help=f"where /oidc/session/end may send the browser back to "
+                                            f"(https, or http on localhost); {how}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oidc-admin", description=__doc__.splitlines()[0])
     where = parser.add_mutually_exclusive_group()
@@ -154,13 +196,31 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     client = commands.add_parser("client").add_subparsers(dest="action", required=True)
-    create = client.add_parser("create", help="register a client; prints its secret once")
+    create = client.add_parser(
+        "create", help="register a client; prints its secret once (none for a public client)")
     create.add_argument("client_id")
     create.add_argument("--name", default="")
-    create.add_argument("--scopes", default=" ".join(KNOWN_SCOPES), help="space-separated scopes the client may ask for")
-    create.add_argument("--grant-types", default=" ".join(DEFAULT_GRANT_TYPES))
-    create.add_argument("--secret-stdin", action="store_true", help="read the secret from stdin instead of generating one")
+    create.add_argument("--scopes", default=" ".join(KNOWN_SCOPES),
+                        help="space-separated scopes the client may ask for: OIDC scopes, or API scopes written "
+                             "resource:action (e.g. orders:read)")
+    create.add_argument("--grant-types", default=None,
+                        help="space-separated grant types (default: depends on the auth method: "
+                             f"'{' '.join(DEFAULT_GRANT_TYPES)}' for a confidential client, "
+                             f"'{' '.join(PUBLIC_CLIENT_GRANT_TYPES)}' for a public one)")
+    _client_auth_method_argument(create, default="client_secret_basic")
+    _post_logout_redirect_uri_argument(create, "may be given more than once")
+    create.add_argument("--secret-stdin", action="store_true",
+                        help="read the secret from stdin instead of generating one (not with --auth-method none)")
     create.set_defaults(run=_client_create)
+    update = client.add_parser(
+        "update", help="change a client's settings; only the options given change (prints the client, no secret)")
+    update.add_argument("client_id")
+    update.add_argument("--name")
+    update.add_argument("--scopes", help="space-separated scopes the client may ask for (replaces the list)")
+    update.add_argument("--grant-types", help="space-separated grant types (replaces the list)")
+    _client_auth_method_argument(update, default=None)
+    _post_logout_redirect_uri_argument(update, "may be given more than once; replaces the list")
+    update.set_defaults(run=_client_update)
 
     user = commands.add_parser("user").add_subparsers(dest="action", required=True)
     create = user.add_parser("create", help="create a user with a username, email and/or phone to log in with")
@@ -174,14 +234,24 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--blocked", action="store_true", help="create the user blocked")
     create.add_argument("--password-stdin", action="store_true")
     create.set_defaults(run=_user_create)
-    set_password = user.add_parser("set-password")
+    set_password = user.add_parser(
+        "set-password", help="change a user's password; also ends the user's sessions (refresh tokens stop working)")
     _identifier_arguments(set_password)
     set_password.add_argument("--password-stdin", action="store_true")
     set_password.set_defaults(run=_user_set_password)
-    for action, blocked in (("block", True), ("unblock", False)):
-        command = user.add_parser(action, help=f"{action} logins of a user (takes effect on the next request)")
+    for action, blocked, help_text in (
+        ("block", True, "block logins of a user (takes effect on the next request); also ends the user's sessions "
+                        "(refresh tokens stop working, and do not come back on unblock)"),
+        ("unblock", False, "unblock logins of a user (takes effect on the next request); ended sessions stay ended"),
+    ):
+        command = user.add_parser(action, help=help_text)
         _identifier_arguments(command)
         command.set_defaults(run=lambda target, args, blocked=blocked: _user_block(target, args, blocked))
+    sign_out = user.add_parser(
+        "sign-out", help="end every session of a user: refresh tokens stop working at their next use "
+                         "(access tokens already issued stay valid until they expire)")
+    _identifier_arguments(sign_out)
+    sign_out.set_defaults(run=_user_sign_out)
 
     keys = commands.add_parser("keys").add_subparsers(dest="action", required=True)
     rotate = keys.add_parser(
@@ -201,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         target = local_target(args.port) if args.local else deployed_target(args.stack_name or _default_stack_name())
         result = args.run(target, args)
-    except (AdminError, ValueError, IdentifierTaken, ClientExists) as error:
+    except (AdminError, ValueError, IdentifierTaken, ClientExists, NoSuchClient) as error:
         print(f"oidc-admin: {error}", file=sys.stderr)
         return 1
     except (OAuthError, BotoCoreError, ClientError) as error:  # AWS could not be reached or refused
