@@ -7,12 +7,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from oidc_core.config import settings
 from oidc_core.end_session import end_session
 from oidc_core.errors import OAuthError
-from oidc_core.http import (NO_STORE_HEADERS, empty_response, json_response, oauth_error_response, page_response,
-                            unexpected_error_response)
+from oidc_core.http import (NO_STORE_HEADERS, empty_response, form_request, json_response, oauth_error_response,
+                            page_response, unexpected_error_response)
 from oidc_core.introspection import introspect
 from oidc_core.observability import logger, metrics, tracer
 from oidc_core.revocation import revoke
-from oidc_core.token_request import parse_token_request
 from oidc_core.userinfo import bearer_token, userinfo
 
 app = APIGatewayHttpResolver()
@@ -20,20 +19,14 @@ app.exception_handler(OAuthError)(oauth_error_response)
 app.exception_handler(Exception)(unexpected_error_response)
 
 
-def form():
-    event = app.current_event
-    return parse_token_request(event.body, content_type=event.headers.get("content-type"),
-                               is_base64_encoded=event.is_base64_encoded, authorization=event.headers.get("authorization"))
-
-
 @app.post("/oidc/token/introspection")
 def introspection():
-    return json_response(200, introspect(form(), settings()), NO_STORE_HEADERS)
+    return json_response(200, introspect(form_request(app.current_event, settings()), settings()), NO_STORE_HEADERS)
 
 
 @app.post("/oidc/token/revocation")
 def revocation():
-    revoke(form(), settings())
+    revoke(form_request(app.current_event, settings()), settings())
     return empty_response(200)
 
 
@@ -44,7 +37,7 @@ def revocation():
 def me():
     event = app.current_event
     query_token = (event.query_string_parameters or {}).get("access_token")
-    form_token = form().parameters.get("access_token") if event.http_method == "POST" else None
+    form_token = form_request(event, settings()).parameters.get("access_token") if event.http_method == "POST" else None
     token = bearer_token(event.headers.get("authorization"), query_token, form_token)
     return json_response(200, userinfo(token, settings()), NO_STORE_HEADERS)
 

@@ -5,10 +5,9 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from oidc_core.config import settings
 from oidc_core.errors import OAuthError
-from oidc_core.http import NO_STORE_HEADERS, json_response, oauth_error_response, unexpected_error_response
+from oidc_core.http import NO_STORE_HEADERS, form_request, json_response, oauth_error_response, unexpected_error_response
 from oidc_core.observability import logger, metrics, tracer
 from oidc_core.token_endpoint import token_response
-from oidc_core.token_request import parse_token_request
 
 app = APIGatewayHttpResolver()
 app.exception_handler(OAuthError)(oauth_error_response)
@@ -17,13 +16,7 @@ app.exception_handler(Exception)(unexpected_error_response)
 
 @app.post("/oidc/token")
 def token():
-    event = app.current_event
-    request = parse_token_request(
-        event.body,
-        content_type=event.headers.get("content-type"),
-        is_base64_encoded=event.is_base64_encoded,
-        authorization=event.headers.get("authorization"),
-    )
+    request = form_request(app.current_event, settings())
     return json_response(200, token_response(request, settings()), NO_STORE_HEADERS)
 
 

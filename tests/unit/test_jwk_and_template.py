@@ -67,8 +67,9 @@ LEAST_PRIVILEGE = {
         ("UsersTable", "dynamodb:GetItem"), ("UsersTable", "dynamodb:BatchGetItem"),
         ("UsersTable", "dynamodb:UpdateItem"), ("ClientsTable", "dynamodb:BatchGetItem"),
         ("TokensTable", "dynamodb:BatchGetItem"), ("TokensTable", "dynamodb:PutItem"),
-        ("TokensTable", "dynamodb:UpdateItem"),
+        ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
         ("SigningKeySecret", "secretsmanager:GetSecretValue"), ("PasswordKeysSecret", "secretsmanager:GetSecretValue"),
+        ("AuditKeySecret", "secretsmanager:GetSecretValue"),
     },
     "DiscoveryFunction": {("PublicKeysSecret", "secretsmanager:GetSecretValue")},
     "SessionFunction": {
@@ -86,6 +87,25 @@ def test_policies_are_least_privilege(cfn, function):
         assert "*" not in json.dumps(statement["Action"]), statement
         assert statement["Resource"] != "*" and "*" not in json.dumps(statement["Resource"]), statement
     assert _grants(cfn, function) == LEAST_PRIVILEGE[function]
+
+
+# Which kinds of item (key prefixes) of the tokens table each function may touch, per action.
+TOKENS_TABLE_KEYS = {
+    "TokenFunction": {"dynamodb:BatchGetItem": {"family#*", "ipfail#*"}, "dynamodb:PutItem": {"family#*"},
+                      "dynamodb:UpdateItem": {"family#*", "lock#*", "ipfail#*"}, "dynamodb:DeleteItem": {"lock#*"}},
+    "SessionFunction": {"dynamodb:BatchGetItem": {"family#*", "revoked#*", "ipfail#*"},
+                        "dynamodb:PutItem": {"revoked#*"}, "dynamodb:UpdateItem": {"family#*", "ipfail#*"}},
+}
+
+
+@pytest.mark.parametrize("function", sorted(TOKENS_TABLE_KEYS))
+def test_tokens_table_actions_are_limited_to_their_kinds_of_item(cfn, function):
+    limited = {}
+    for statement in _statements(cfn, function):
+        if statement["Resource"] == {"Fn::GetAtt": ["TokensTable", "Arn"]}:
+            prefixes = set(statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+            limited.update({action: prefixes for action in statement["Action"]})
+    assert limited == TOKENS_TABLE_KEYS[function]
 
 
 def test_every_function_is_covered_by_the_least_privilege_table(cfn):
@@ -108,3 +128,15 @@ def test_resolver_builds_the_default_issuer_from_the_api(cfn):
     assert resolver.resolve(environment["ISSUER"]) == "https://abc123.execute-api.us-east-1.amazonaws.com/oidc"
     resolver = template.Resolver(cfn, {"IssuerUrl": "https://auth.example.com/oidc"}, {"HttpApi": "abc123"})
     assert resolver.resolve(environment["ISSUER"]) == "https://auth.example.com/oidc"
+
+
+def test_an_aws_outage_answers_before_the_function_times_out(cfn, monkeypatch):
+    from oidc_core import aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    timeout = cfn["Globals"]["Function"]["Timeout"]
+    worst_call = aws.MAX_ATTEMPTS * (aws.CONNECT_TIMEOUT + aws.READ_TIMEOUT) + 1  # + the retry's backoff
+    assert worst_call <= timeout - 3  # margin for the rest of the request
+    config = aws.client.__wrapped__("dynamodb").meta.config
+    assert (config.connect_timeout, config.read_timeout) == (aws.CONNECT_TIMEOUT, aws.READ_TIMEOUT)
+    assert config.retries["total_max_attempts"] == aws.MAX_ATTEMPTS

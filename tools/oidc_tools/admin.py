@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 import tomllib
 
@@ -128,6 +129,7 @@ def _client_update(target: Target, args) -> dict:
 
 def _user_create(target: Target, args) -> dict:
     password = read_secret("Password", args.password_stdin)
+    operations.check_password_policy(password, [args.username, args.email, args.phone], args.min_password_length)
     profile = {field: getattr(args, field) for field in PROFILE_FIELDS if getattr(args, field, None)}
     user = operations.create_user(
         target, password, username=args.username, email=args.email, phone=args.phone, blocked=args.blocked,
@@ -139,7 +141,10 @@ def _user_create(target: Target, args) -> dict:
 
 def _user_set_password(target: Target, args) -> dict:
     user = _user_by_identifier(target, args)
-    operations.set_password(target, user.sub, read_secret("Password", args.password_stdin))
+    password = read_secret("Password", args.password_stdin)
+    operations.check_password_policy(password, [user.username, user.email, user.phone_number],
+                                     args.min_password_length)
+    operations.set_password(target, user.sub, password)
     return {"sub": user.sub, "password": "changed"}
 
 
@@ -154,6 +159,10 @@ def _user_sign_out(target: Target, args) -> dict:
     if not operations.sign_out(target, user.sub):
         raise AdminError(f"user {user.sub!r} disappeared before the sign-out")
     return {"sub": user.sub, "sessions": "ended"}
+
+
+def _user_migrate_identifiers(target: Target, args) -> dict:
+    return operations.migrate_identifiers(target)
 
 
 def _keys_rotate(target: Target, args) -> dict:
@@ -193,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--local", action="store_true", help="target the `make dev` stack on --port")
     where.add_argument("--stack-name", default=None, help="deployed stack (default: stack_name in samconfig.toml)")
     parser.add_argument("--port", type=int, default=3000, help="port of the local stack (with --local)")
+    parser.add_argument("--min-password-length", type=int, metavar="N",
+                        default=int(os.environ.get("OIDC_ADMIN_MIN_PASSWORD_LENGTH") or 8),
+                        help="refuse shorter passwords (default 8, or OIDC_ADMIN_MIN_PASSWORD_LENGTH)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     client = commands.add_parser("client").add_subparsers(dest="action", required=True)
@@ -252,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "(access tokens already issued stay valid until they expire)")
     _identifier_arguments(sign_out)
     sign_out.set_defaults(run=_user_sign_out)
+    migrate = user.add_parser(
+        "migrate-identifiers", help="move users' login identifiers to today's normal form (NFKC case folding, ASCII "
+                                    "phone digits) so users created under older rules keep logging in; idempotent")
+    migrate.set_defaults(run=_user_migrate_identifiers)
 
     keys = commands.add_parser("keys").add_subparsers(dest="action", required=True)
     rotate = keys.add_parser(

@@ -107,6 +107,15 @@ def update_client(target: Target, client_id: str, **changes) -> clients.Client:
     return clients.replace(target.clients_table, changed)
 
 
+def check_password_policy(password: str, identifiers, minimum_length: int = 8) -> None:
+    """ValueError for a password shorter than the minimum, or equal to one of the user's own identifiers."""
+    if len(password) < minimum_length:
+        raise ValueError(f"a password needs at least {minimum_length} characters")
+    folded = password.strip().casefold()
+    if any(identifier and folded == identifier.strip().casefold() for identifier in identifiers):
+        raise ValueError("a password may not be the user's own username, email or phone number")
+
+
 def create_user(target: Target, password: str, **fields) -> users.User:
     return users.create(
         target.users_table,
@@ -126,6 +135,44 @@ def find_user(target: Target, kind: str, value: str) -> users.User | None:
 def set_password(target: Target, sub: str, password: str) -> bool:
     """Also ends the user's sessions: refresh tokens from before the change stop working."""
     return users.set_password_hash(target.users_table, sub, passwords.hash_password(password, target.argon2))
+
+
+def migrate_identifiers(target: Target) -> dict:
+    """Move every login-identifier item to the key today's normal form gives it (NFKC case folding, ASCII phone
+    digits), so users created under older rules keep logging in. Idempotent. Scans the users table: an operator's
+    one-off, never a request path. An identifier now taken by another user, or no longer usable, is reported and
+    left as it is."""
+    from botocore.exceptions import ClientError
+
+    from oidc_core.identifiers import LOGIN_IDENTIFIER_KINDS
+
+    dynamodb = aws.client("dynamodb")
+    report = {"checked": 0, "migrated": 0, "conflicts": [], "unusable": []}
+    for page in dynamodb.get_paginator("scan").paginate(TableName=target.users_table, ConsistentRead=True):
+        for item in page["Items"]:
+            kind, _, stored = item["pk"]["S"].partition("#")
+            if kind not in LOGIN_IDENTIFIER_KINDS:
+                continue
+            report["checked"] += 1
+            current = normalise(kind, stored, target.default_phone_country_code)
+            if current.value == stored:
+                continue
+            if not current.value:
+                report["unusable"].append({"sub": item["sub"]["S"], "kind": kind})
+                continue
+            try:
+                dynamodb.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": target.users_table, "Item": {**item, "pk": {"S": current.key}},
+                             "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {"Delete": {"TableName": target.users_table, "Key": {"pk": item["pk"]}}},
+                ])
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                report["conflicts"].append({"sub": item["sub"]["S"], "kind": kind})
+                continue
+            report["migrated"] += 1
+    return report
 
 
 def sign_out(target: Target, sub: str) -> bool:

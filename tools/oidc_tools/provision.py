@@ -3,6 +3,7 @@ local stack's emulator, or moto's in-process mock in the tests. Returns what the
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 import boto3
@@ -33,9 +34,9 @@ def _create_resources(template: dict) -> tuple[dict, dict]:
         physical_ids[logical_id] = logical_id
         attributes[(logical_id, "Arn")] = description["TableArn"]
     for logical_id, secret in cfn.resources_of_type(template, "AWS::SecretsManager::Secret").items():
-        physical_ids[logical_id] = secretsmanager.create_secret(
-            Name=logical_id, SecretString=secret.get("SecretString", "{}")
-        )["ARN"]
+        # GenerateSecretString: CloudFormation makes a random value; so do we.
+        value = secret["SecretString"] if "SecretString" in secret else secrets.token_urlsafe(48)
+        physical_ids[logical_id] = secretsmanager.create_secret(Name=logical_id, SecretString=value)["ARN"]
     return physical_ids, attributes
 
 

@@ -7,17 +7,18 @@ import base64
 import binascii
 import hashlib
 import hmac
+import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from dataclasses import dataclass
-
-from oidc_core import passwords
+from oidc_core import audit, aws, ip_throttle, passwords
 from oidc_core.clients import Client, client_key
 from oidc_core.config import Settings
 from oidc_core.dynamo import get_items
-from oidc_core.errors import invalid_client, invalid_request
+from oidc_core.errors import OAuthError, invalid_client, invalid_request
 from oidc_core.token_request import TokenRequest
+
 MAX_CLIENT_ID_LENGTH = 256  # far inside DynamoDB's key limit, so a silly id is a 401 and never a 503
 
 
@@ -81,14 +82,26 @@ def presented_credentials(request: TokenRequest) -> PresentedCredentials:
 
 def authenticate(request: TokenRequest, settings: Settings, also_read: dict | None = None) -> tuple[Client, dict]:
     """The authenticated client, and the items named in `also_read` (name -> (table, key)), read in the same
-    round trip as the client (one BatchGetItem)."""
+    round trip as the client (one BatchGetItem) together with the caller's recent failures: a caller over the
+    per-IP limit is refused before any secret is hashed."""
     credentials = presented_credentials(request)
-    wanted = dict(also_read or {})
+    now = time.time()
+    wanted = {**(also_read or {}), **ip_throttle.window_reads(settings, request.source_ip, now)}
     if credentials.client_id and len(credentials.client_id) <= MAX_CLIENT_ID_LENGTH:
         wanted["client"] = (settings.clients_table, client_key(credentials.client_id))
     found = get_items(wanted)
+    if ip_throttle.over_limit(settings, found):
+        audit.throttled(request)
+        raise ip_throttle.too_many_requests(settings)
     record = found.pop("client", None)
-    return verify_client(credentials, Client.from_record(record) if record else None, settings), found
+    try:
+        client = verify_client(credentials, Client.from_record(record) if record else None, settings)
+    except OAuthError:
+        with aws.dependency("dynamodb"):
+            ip_throttle.record_failure(settings, request.source_ip, now)
+        audit.client_authentication_failed(request, credentials.client_id)
+        raise
+    return client, found
 
 
 def verify_client(credentials: PresentedCredentials, client: Client | None, settings: Settings) -> Client:

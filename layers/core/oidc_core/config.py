@@ -30,6 +30,18 @@ SM2_CIPHER_MODES = ("c1c3c2", "c1c2c3")
 
 
 @dataclass(frozen=True)
+class LockoutPolicy:
+    pair_threshold: int  # failures per (account, source IP) before that pair locks
+    user_threshold: int  # failures per account from anywhere before the account locks
+    base_wait_seconds: int  # the first lock; each further failure doubles it
+    max_wait_seconds: int
+    visible: bool  # answer a locked attempt as such (with Retry-After) instead of exactly like a wrong password
+    ip_failure_threshold: int  # failures of any kind per source IP in the window before 429
+    ip_window_seconds: int
+    trusted_proxy_hops: int  # proxies in front of API Gateway whose X-Forwarded-For entries are believed
+
+
+@dataclass(frozen=True)
 class Settings:
     issuer: str
     users_table: str
@@ -48,6 +60,8 @@ class Settings:
     argon2: Argon2Parameters
     key_cache_seconds: int
     sm2_cipher_mode: str
+    lockout: LockoutPolicy
+    audit_key_secret_id: str
 
     @property
     def token_endpoint(self) -> str:
@@ -85,6 +99,13 @@ def _int(env: dict, name: str, default: int, minimum: int = 1) -> int:
     return value
 
 
+def _bool(env: dict, name: str, default: bool) -> bool:
+    raw = (env.get(name) or str(default)).lower()
+    if raw not in ("true", "false"):
+        raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+    return raw == "true"
+
+
 def load_settings(env: dict | None = None) -> Settings:
     env = os.environ if env is None else env
     issuer = (env.get("ISSUER") or "").rstrip("/")
@@ -102,9 +123,6 @@ def load_settings(env: dict | None = None) -> Settings:
         lanes=_int(env, "ARGON2_LANES", OWASP_MINIMUM_ARGON2.lanes, OWASP_MINIMUM_ARGON2.lanes),
     )
     refresh_token_ttl = _int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600)
-    rotation = (env.get("REFRESH_TOKEN_ROTATION") or "true").lower()
-    if rotation not in ("true", "false"):
-        raise ConfigurationError(f"REFRESH_TOKEN_ROTATION must be true or false, got {rotation!r}")
     return Settings(
         issuer=issuer,
         users_table=env.get("USERS_TABLE", ""),
@@ -118,12 +136,23 @@ def load_settings(env: dict | None = None) -> Settings:
         refresh_token_ttl=refresh_token_ttl,
         # Idle longer than this and the family ends; never beyond the absolute lifetime.
         refresh_token_idle_ttl=min(_int(env, "REFRESH_TOKEN_IDLE_TTL", 14 * 24 * 3600), refresh_token_ttl),
-        refresh_token_rotation=rotation == "true",
+        refresh_token_rotation=_bool(env, "REFRESH_TOKEN_ROTATION", True),
         refresh_token_grace_seconds=_int(env, "REFRESH_TOKEN_GRACE_SECONDS", 5, minimum=0),
         default_phone_country_code=country_code,
         argon2=argon2,
         key_cache_seconds=_int(env, "KEY_CACHE_SECONDS", 300),
         sm2_cipher_mode=sm2_cipher_mode,
+        lockout=LockoutPolicy(
+            pair_threshold=_int(env, "LOCKOUT_PAIR_THRESHOLD", 5),
+            user_threshold=_int(env, "LOCKOUT_USER_THRESHOLD", 20),
+            base_wait_seconds=_int(env, "LOCKOUT_BASE_SECONDS", 1),
+            max_wait_seconds=_int(env, "LOCKOUT_MAX_SECONDS", 900),
+            visible=_bool(env, "LOCKOUT_VISIBLE", False),
+            ip_failure_threshold=_int(env, "IP_FAILURE_THRESHOLD", 100),
+            ip_window_seconds=_int(env, "IP_FAILURE_WINDOW_SECONDS", 24 * 3600, minimum=60),
+            trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0, minimum=0),
+        ),
+        audit_key_secret_id=env.get("AUDIT_KEY_SECRET_ID", ""),
     )
 
 

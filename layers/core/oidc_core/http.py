@@ -6,7 +6,10 @@ import json
 
 from aws_lambda_powertools.event_handler import Response
 
+from oidc_core.config import Settings
 from oidc_core.errors import DependencyUnavailable, OAuthError
+from oidc_core.ip_throttle import source_ip
+from oidc_core.token_request import TokenRequest, parse_token_request
 from oidc_core.observability import logger
 
 NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -45,3 +48,16 @@ PAGE_HEADERS = {**NO_STORE_HEADERS, "Content-Security-Policy": "default-src 'non
 def page_response(status_code: int, page: str, location: str | None = None) -> Response:
     headers = {**PAGE_HEADERS, **({"Location": location} if location else {})}
     return Response(status_code=status_code, content_type="text/html; charset=utf-8", body=page, headers=headers)
+
+
+def form_request(event, settings: Settings) -> TokenRequest:
+    """The body of an HTTP API event as parameters, with who sent it (API Gateway's source IP, or the trusted
+    proxies' X-Forwarded-For entry)."""
+    headers = event.headers
+    return parse_token_request(
+        event.body, content_type=headers.get("content-type"), is_base64_encoded=event.is_base64_encoded,
+        authorization=headers.get("authorization"),
+        source_ip=source_ip(event.request_context.http.source_ip, headers.get("x-forwarded-for"),
+                            settings.lockout.trusted_proxy_hops),
+        user_agent=headers.get("user-agent") or "",
+    )

@@ -55,6 +55,22 @@ def _dummy_hash(parameters: Argon2Parameters) -> str:
     return hash_password(secrets.token_urlsafe(16), parameters)
 
 
+# The Argon2id parameters of the last real user's hash this container verified. After an operator raises the
+# parameters, stored hashes keep the old ones until each user logs in again, so the configured parameters would
+# make a missing user slower to check than a dormant one: the dummy costs what a stored hash costs instead.
+_stored_parameters: list[Argon2Parameters] = []
+
+
+def note_stored_hash(phc_hash: str) -> None:
+    parameters = parameters_of(phc_hash)
+    if parameters is not None:
+        _stored_parameters[:] = [parameters]
+
+
+def dummy_parameters(configured: Argon2Parameters) -> Argon2Parameters:
+    return _stored_parameters[0] if _stored_parameters else configured
+
+
 def verify_against_dummy(password: str, parameters: Argon2Parameters) -> None:
     """Spend the time of a real verification when there is no hash to check, so timing does not reveal that."""
     verify_password(password, _dummy_hash(parameters))

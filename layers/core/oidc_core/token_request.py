@@ -19,6 +19,8 @@ class TokenRequest:
 
     parameters: dict[str, str]
     authorization: str | None = None
+    source_ip: str = "unknown"  # the caller's address, for throttling and the audit log
+    user_agent: str = ""
 
     def get(self, name: str) -> str | None:
         return self.parameters.get(name) or None
@@ -78,7 +80,8 @@ def _json_parameters(raw: bytes) -> list[tuple[str, str]]:
 
 
 def parse_token_request(
-    body: str | None, *, content_type: str | None, is_base64_encoded: bool, authorization: str | None
+    body: str | None, *, content_type: str | None, is_base64_encoded: bool, authorization: str | None,
+    source_ip: str = "unknown", user_agent: str = "",
 ) -> TokenRequest:
     raw = _raw_body(body, is_base64_encoded)
     media_type = (content_type or "").split(";")[0].strip().lower()
@@ -94,4 +97,5 @@ def parse_token_request(
         if name in parameters:
             raise invalid_request(f"parameter sent more than once: {name[:64]}")
         parameters[name] = value
-    return TokenRequest(parameters=parameters, authorization=authorization)
+    return TokenRequest(parameters=parameters, authorization=authorization, source_ip=source_ip,
+                        user_agent=user_agent[:256])

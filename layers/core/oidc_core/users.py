@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from oidc_core import aws
 from oidc_core.dynamo import from_item, to_item
-from oidc_core.identifiers import LoginIdentifier, normalise_email, normalise_phone, normalise_username
+from oidc_core.identifiers import LoginIdentifier, identifier_for_new_user
 
 # Standard claims (OIDC Core §5.1) a user record may carry besides the identifiers.
 PROFILE_FIELDS = (
@@ -119,17 +119,9 @@ def create(
     address: dict | None = None,
     profile: dict | None = None,
 ) -> User:
-    identifiers = []
-    phone_number = None
-    if username:
-        identifiers.append(LoginIdentifier("username", normalise_username(username)))
-    if email:
-        identifiers.append(LoginIdentifier("email", normalise_email(email)))
-    if phone:
-        phone_number = normalise_phone(phone, default_country_code)
-        if not phone_number:
-            raise ValueError(f"not a phone number: {phone!r}")
-        identifiers.append(LoginIdentifier("phone", phone_number))
+    identifiers = [identifier_for_new_user(kind, value, default_country_code)
+                   for kind, value in (("username", username), ("email", email), ("phone", phone)) if value]
+    phone_number = next((identifier.value for identifier in identifiers if identifier.kind == "phone"), None)
     if not identifiers:
         raise ValueError("a user needs a username, an email or a phone number to log in with")
     unknown = set(profile or {}) - set(PROFILE_FIELDS)

@@ -3,23 +3,21 @@
 The client sends one login identifier (username, email or phone), the password (plain, or encrypted with
 password_encrypt_type: rsa or sm2, to the keys published at /api/v3/system), and optionally a scope.
 
-Every credential failure gets the same answer by the same path: a password that cannot be decrypted is replaced
-by a random one and checked like any other, and a missing user costs a dummy hash verification. So neither the
-answer nor its timing tells a wrong password from an unknown user or a bad ciphertext (no padding oracle), and
-the reason is only ever logged as a code.
+The password is checked by oidc_core.login, the one path for credentials: lockout, throttling and the same answer
+and work for every failure (a password that cannot be decrypted is checked as a random one, so there is no padding
+oracle either).
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 
-from oidc_core import keys, passwords, refresh_tokens, tokens, users
+from oidc_core import aws, keys, login, passwords, refresh_tokens, tokens, users
 from oidc_core.clients import Client
 from oidc_core.config import Settings
-from oidc_core.errors import OAuthError, invalid_credentials, invalid_request
+from oidc_core.errors import OAuthError, invalid_request
 from oidc_core.identifiers import LOGIN_IDENTIFIER_KINDS, LoginIdentifier, normalise
-from oidc_core.observability import count, logger
+from oidc_core.observability import logger
 from oidc_core.password_decryption import DecryptionFailed
 from oidc_core.password_decryption import rsa as rsa_passwords
 from oidc_core.password_decryption import sm2 as sm2_passwords
@@ -63,12 +61,6 @@ def submitted_password(request: TokenRequest, settings: Settings) -> str | None:
         return None
 
 
-def _reject(client: Client, reason: str):
-    logger.info("login failed", extra={"reason": reason, "client_id": client.client_id})
-    count("LoginFailed")
-    return invalid_credentials()
-
-
 def _upgrade_weaker_hash(settings: Settings, user: users.User, password: str) -> None:
     if passwords.needs_rehash(user.password_hash, settings.argon2):
         stronger = passwords.hash_password(password, settings.argon2)
@@ -88,25 +80,17 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
     identifier = login_identifier(request, settings)
     password = submitted_password(request, settings)
     signing_key = keys.current_signing_key(settings)  # before the hashing work, so an outage fails fast
-    # From here on, one path for every outcome: an undecryptable password is a random one that cannot match.
-    candidate = password if password is not None else secrets.token_urlsafe(32)
+    checked = login.check_password(request, client, settings, identifier, found.get("identifier"), password)
+    user, now = checked.user, int(time.time())
 
-    user = users.find_by_pointer(settings.users_table, found.get("identifier")) if identifier.value else None
-    if user is None:
-        passwords.verify_against_dummy(candidate, settings.argon2)
-        raise _reject(client, "unknown_user")
-    if not passwords.verify_password(candidate, user.password_hash):
-        raise _reject(client, "wrong_password" if password is not None else "undecryptable_password")
-    if user.blocked:
-        raise _reject(client, "blocked_user")
-
-    _upgrade_weaker_hash(settings, user, candidate)
-    now = int(time.time())
-    refresh_token = _refresh_token_for(settings, client, user, scopes, now)
+    # The login's writes, in one round trip: the lockout counts reset, a weaker hash upgraded, a refresh token.
+    with aws.dependency("dynamodb"):
+        refresh_token, *_ = aws.in_parallel(
+            lambda: _refresh_token_for(settings, client, user, scopes, now),
+            lambda: checked.release(settings),
+            lambda: _upgrade_weaker_hash(settings, user, password),
+        )
     if refresh_token is None and "offline_access" in scopes:
         scopes = [scope for scope in scopes if scope != "offline_access"]  # granted less, so the answer says so
     decided = tokens.Grant(client=client, scopes=scopes, user=user, auth_time=now)
-    response = tokens.issue(settings, signing_key, decided, refresh_token=refresh_token, now=now)
-    logger.info("login succeeded", extra={"sub": user.sub, "client_id": client.client_id})
-    count("LoginSucceeded")
-    return response
+    return tokens.issue(settings, signing_key, decided, refresh_token=refresh_token, now=now)
