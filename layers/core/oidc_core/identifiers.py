@@ -40,7 +40,8 @@ class LoginIdentifier:
 
 def _folded_text(text: str) -> str:
     """NFKC_Casefold of the trimmed text, or "" if it holds a refused character or is too long."""
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text.strip()).casefold())
+    # Trimmed last: NFKC can turn a character into a space and a combining mark ('¨' becomes ' \u0308').
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).strip()
     if len(folded) > MAX_IDENTIFIER_LENGTH or any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in folded):
         return ""
     return folded

@@ -83,12 +83,12 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
     checked = login.check_password(request, client, settings, identifier, found.get("identifier"), password)
     user, now = checked.user, int(time.time())
 
-    # The login's writes, in one round trip: the lockout counts reset, a weaker hash upgraded, a refresh token.
+    # The login's writes, in one round trip: a refresh token, a weaker hash upgraded, the lockout counts reset.
     with aws.dependency("dynamodb"):
         refresh_token, *_ = aws.in_parallel(
             lambda: _refresh_token_for(settings, client, user, scopes, now),
-            lambda: checked.release(settings),
             lambda: _upgrade_weaker_hash(settings, user, password),
+            *checked.reset_writes(settings),
         )
     if refresh_token is None and "offline_access" in scopes:
         scopes = [scope for scope in scopes if scope != "offline_access"]  # granted less, so the answer says so
