@@ -33,15 +33,18 @@ def wait_until(condition, *, seconds: float, interval: float = 0.2, message: str
 
 class RunningStack:
     """`python -m oidc_tools.local_stack --port 0`: the stack binds a port the system picks and names it in its ready
-    line, so no other process can take the port between choosing and binding."""
+    line, so no other process can take the port between choosing and binding. `command` runs it another way (e.g.
+    through make) and `popen` passes options to subprocess.Popen (a session of its own, a signal disposition…)."""
 
-    def __init__(self, extra_environment: dict | None = None):
+    def __init__(self, extra_environment: dict | None = None, *, command: list[str] | None = None,
+                 arguments: tuple[str, ...] = (), **popen):
         environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_environment or {})}
         environment.pop("AWS_ENDPOINT_URL", None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "oidc_tools.local_stack", "--port", "0"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment, text=True,
+            command or [sys.executable, "-m", "oidc_tools.local_stack", "--port", "0", *arguments],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment, text=True, **popen,
         )
+        self.own_group = bool(popen.get("start_new_session"))
         self.output: list[str] = []
         self.base = ""
         self._ready = threading.Event()
@@ -60,9 +63,13 @@ class RunningStack:
                 self._ready.set()
 
     @property
+    def state_file(self) -> Path:
+        return ROOT / ".local-stack" / f"{self.port}.json"
+
+    @property
     def state(self) -> dict:
         """What the stack wrote to .local-stack/<port>.json: endpoints, resource names, the functions' environments."""
-        return json.loads((ROOT / ".local-stack" / f"{self.port}.json").read_text())
+        return json.loads(self.state_file.read_text())
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         request = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
@@ -78,12 +85,39 @@ class RunningStack:
 
     def interrupt(self, timeout: float = STOP_SECONDS) -> tuple[int, str]:
         """Ctrl-C, as a developer stops `make dev`."""
-        self.process.send_signal(signal.SIGINT)
+        return self.stop_with(signal.SIGINT, timeout=timeout)
+
+    def stop_with(self, first: int, *more: int, timeout: float = STOP_SECONDS, group: bool = False) -> tuple[int, str]:
+        """Send a signal (to the process group with group=True, as a terminal or a process manager does); then, once
+        the stack says it is stopping, the others, so they land in its cleanup. Waits for the exit; returns the exit
+        status and everything the process printed."""
+
+        def send(signum: int) -> None:
+            if group:
+                os.killpg(self.process.pid, signum)
+            else:
+                self.process.send_signal(signum)
+
+        send(first)
+        if more:
+            wait_until(lambda: "stopping\n" in self.output, seconds=timeout, interval=0.05,
+                       message="the stack printing 'stopping'")
+        for signum in more:
+            send(signum)
         self.process.wait(timeout=timeout)
         self._reader.join(timeout=timeout)
         return self.process.returncode, "".join(self.output)
 
     def stop(self) -> None:
+        """Stop it as a process manager would (SIGTERM, so it removes its state file), and kill it if that fails."""
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=STOP_SECONDS)
+            for signum in (signal.SIGTERM, signal.SIGKILL):
+                if self.own_group:
+                    os.killpg(self.process.pid, signum)
+                else:
+                    self.process.send_signal(signum)
+                try:
+                    self.process.wait(timeout=STOP_SECONDS)
+                    return
+                except subprocess.TimeoutExpired:
+                    continue

@@ -1,7 +1,8 @@
 """`make dev`: the whole service on this machine without Docker.
 
 An in-process moto server stands in for DynamoDB and Secrets Manager; the tables and secrets are the ones
-template.yaml declares; an HTTP server turns each request into an HTTP API v2 event and calls the handler that
+template.yaml declares; werkzeug's threaded WSGI server, fronted by `Gateway` (what API Gateway does: routes, CORS,
+body limits, its own JSON answers), turns each request into an HTTP API v2 event and calls the handler that
 template.yaml routes it to, one request at a time per function as Lambda would.
 """
 
@@ -15,14 +16,17 @@ import logging
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import time
 import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from pathlib import Path
 
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.wrappers import Response
 
 from oidc_core.scopes import KNOWN_SCOPES
 from oidc_tools import template as cfn
@@ -33,6 +37,7 @@ from oidc_tools.provision import provision
 
 STATE_DIR = cfn.ROOT / ".local-stack"
 REGION = "us-east-1"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 DEMO_CLIENT_ID, DEMO_CLIENT_SECRET = "demo-client", "demo-secret"
 # A public client (no secret), as a browser app is; and what both may redirect to after logout and their API scope.
@@ -141,114 +146,247 @@ class LocalStack:
         self.moto.stop()
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    stack: LocalStack
-    protocol_version = "HTTP/1.1"
+# API Gateway's own answers (the ones no function makes) are JSON with a message; HTTP APIs take at most 10 MB.
+GATEWAY_MESSAGES = {400: "Bad Request", 404: "Not Found", 413: "Request Entity Too Large",
+                    500: "Internal Server Error"}
+MAX_BODY_BYTES = 10 * 1024 * 1024
+# Connections the system queues before we accept them: enough for a burst of clients (socketserver's default is 5).
+LISTEN_BACKLOG = 1024
+HOP_BY_HOP = {"connection", "content-length", "keep-alive", "transfer-encoding"}
 
-    def _serve(self) -> None:
+
+class GatewayError(Exception):
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+def gateway_answer(status: int) -> tuple[int, list[tuple[str, str]], bytes]:
+    body = json.dumps({"message": GATEWAY_MESSAGES.get(status) or HTTPStatus(status).phrase}, separators=(",", ":"))
+    return status, [("content-type", "application/json")], body.encode()
+
+
+def status_line(status: int) -> str:
+    try:
+        phrase = GATEWAY_MESSAGES.get(status) or HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Unknown"
+    return f"{status} {phrase}"
+
+
+def _printable(text: str) -> str:
+    return "".join(character if character.isprintable() else "?" for character in text)
+
+
+def read_body(environ: dict, headers: list[tuple[str, str]]) -> bytes:
+    """The request body, framed by Content-Length or chunked, as API Gateway accepts it: 400 for a length that is
+    not a number or a framing that contradicts itself, 413 beyond 10 MB."""
+    lengths = {value.strip() for name, value in headers if name.lower() == "content-length"}
+    codings = [value for name, value in headers if name.lower() == "transfer-encoding"]
+    stream = environ["wsgi.input"]
+    if codings:
+        if lengths or ",".join(codings).strip().lower() != "chunked":
+            raise GatewayError(400)
+        body = bytearray()  # werkzeug hands us the de-chunked stream
+        try:
+            while chunk := stream.read(65536):
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    raise GatewayError(413)
+        except (ConnectionError, TimeoutError):
+            raise
+        except (OSError, ValueError):  # a malformed chunk, or the client gave up half way
+            raise GatewayError(400) from None
+        return bytes(body)
+    if not lengths:
+        return b""
+    if len(lengths) > 1 or not re.fullmatch(r"[0-9]+", next(iter(lengths))):
+        raise GatewayError(400)
+    length = int(next(iter(lengths)))
+    if length > MAX_BODY_BYTES:
+        raise GatewayError(413)
+    body = stream.read(length)
+    if len(body) != length:
+        raise GatewayError(400)  # the client closed before sending what it announced
+    return body
+
+
+class Gateway:
+    """The HTTP API in front of the functions, as a WSGI application: routes and CORS from template.yaml, an HTTP API
+    v2 event per request, and API Gateway's own JSON answers for what reaches no function."""
+
+    def __init__(self, stack: LocalStack):
+        self.stack = stack
+        # CorsConfiguration may name parameters (the allowed origins): resolved as the deployed API resolves them
+        self.cors = cfn.Resolver(stack.template, stack.parameters, {}).resolve(cfn.cors_configuration(stack.template))
+
+    def __call__(self, environ: dict, start_response):
         started = time.perf_counter()
-        path, _, query = self.path.partition("?")
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        cors = cfn.cors_configuration(self.stack.template)
-        if self.command == "OPTIONS" and cors and self.headers.get("Origin"):
-            self._respond(204, self._cors_headers(cors, preflight=True), b"")
-            return self._log(204, started)
-        found = self.stack.route(self.command, path)
-        if found is None:
-            self._respond(404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
-            return self._log(404, started)
+        method = environ["REQUEST_METHOD"]
+        target = environ.get("RAW_URI") or "/"
+        if not target.startswith("/") and "://" in target:  # absolute form: GET http://host/path HTTP/1.1
+            target = "/" + target.split("://", 1)[1].partition("/")[2]
+        path, _, query = target.partition("?")
+        try:
+            status, headers, body = self.answer(environ, method, path, query)
+        except GatewayError as error:
+            status, headers, body = gateway_answer(error.status)
+        except (ConnectionError, TimeoutError):
+            raise  # the client went away: nothing to answer
+        except Exception:  # a fault of the stack itself: API Gateway's 500, and the stack trace locally
+            traceback.print_exc()
+            status, headers, body = gateway_answer(500)
+        elapsed = (time.perf_counter() - started) * 1000
+        print(f"{_printable(method)} {_printable(path)} -> {status} ({elapsed:.0f} ms)", file=sys.stderr, flush=True)
+        # werkzeug's Response sends Content-Length, and for HEAD the headers alone
+        return _Response(body, status=status_line(status), headers=headers)(environ, start_response)
+
+    def answer(self, environ: dict, method: str, path: str, query: str) -> tuple[int, list, bytes]:
+        request_headers = environ["oidc.headers"]
+        body = read_body(environ, request_headers)
+        origin = any(name.lower() == "origin" for name, _ in request_headers)
+        if method == "OPTIONS" and self.cors and origin:
+            return 204, self._cors_headers(preflight=True), b""
+        found = self.stack.route(method, path)
+        if found is None and method == "HEAD":  # a GET route answers HEAD: its headers, without the body
+            method, found = "GET", self.stack.route("GET", path)
+        if found is None:  # an HTTP API answers an unknown path, or a method a path lacks, with 404
+            return gateway_answer(404)
         logical_id, route_key, path_parameters = found
         event = http_api_event(
-            self.command, path, route_key=route_key, query=query, headers=list(self.headers.items()), body=body,
-            source_ip=self.client_address[0], domain_name=f"127.0.0.1:{self.stack.port}", path_parameters=path_parameters,
+            method, path, route_key=route_key, query=query, headers=request_headers, body=body,
+            source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"), domain_name=f"127.0.0.1:{self.stack.port}",
+            path_parameters=path_parameters,
         )
-        try:
-            response = self.stack.invoke(logical_id, event)
-        except Exception:  # an unhandled error in a handler: API Gateway's own answer, and the stack trace locally
-            traceback.print_exc()
-            response = {"statusCode": 500, "headers": {"content-type": "application/json"},
-                        "body": '{"message":"Internal Server Error"}'}
-        headers = {name.lower(): str(value) for name, value in (response.get("headers") or {}).items()}
-        if cors and self.headers.get("Origin"):
-            headers.update(self._cors_headers(cors, preflight=False))
-        self._respond(response.get("statusCode", 200), headers, response_body(response), response.get("cookies", []))
-        self._log(response.get("statusCode", 200), started)
+        response = self.stack.invoke(logical_id, event)
+        headers = [(str(name).lower(), str(value)) for name, value in (response.get("headers") or {}).items()
+                   if str(name).lower() not in HOP_BY_HOP]
+        headers += [("set-cookie", cookie) for cookie in response.get("cookies") or ()]
+        if self.cors and origin:
+            headers += self._cors_headers(preflight=False)
+        return int(response.get("statusCode", 200)), headers, response_body(response)
 
-    @staticmethod
-    def _cors_headers(cors: dict, *, preflight: bool) -> dict:
-        headers = {"access-control-allow-origin": ",".join(cors.get("AllowOrigins", []))}
+    def _cors_headers(self, *, preflight: bool) -> list[tuple[str, str]]:
+        headers = [("access-control-allow-origin", ",".join(self.cors.get("AllowOrigins", [])))]
         if preflight:
-            headers["access-control-allow-methods"] = ",".join(cors.get("AllowMethods", []))
-            headers["access-control-allow-headers"] = ",".join(cors.get("AllowHeaders", []))
-            headers["access-control-max-age"] = str(cors.get("MaxAge", 0))
+            headers += [("access-control-allow-methods", ",".join(self.cors.get("AllowMethods", []))),
+                        ("access-control-allow-headers", ",".join(self.cors.get("AllowHeaders", []))),
+                        ("access-control-max-age", str(self.cors.get("MaxAge", 0)))]
         return headers
 
-    def _respond(self, status: int, headers: dict, body: bytes, cookies: list[str] = ()) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            if name not in ("content-length", "connection"):
-                self.send_header(name, value)
-        for cookie in cookies:
-            self.send_header("set-cookie", cookie)
+
+class _Response(Response):
+    default_mimetype = None  # no Content-Type the function did not set
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's request handler, with API Gateway's JSON instead of http.server's HTML for requests that cannot be
+    parsed (a request line or header too long, a malformed request line), and the headers as they were sent."""
+
+    timeout = 60  # a client that stops sending mid-request does not hold a thread for ever
+
+    def make_environ(self) -> dict:
+        environ = super().make_environ()
+        # werkzeug drops header names with an underscore and merges repeats; the event wants them as sent
+        environ["oidc.headers"] = list(self.headers.items())
+        return environ
+
+    def handle_expect_100(self) -> bool:
+        return True  # werkzeug sends the 100 Continue itself; http.server would send a second one
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        status, headers, body = gateway_answer(code)
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.1"  # a garbled request line still gets a status line
+        self.send_response_only(status, status_line(status).partition(" ")[2])
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("content-length", str(len(body)))
+        self.send_header("connection", "close")
         self.end_headers()
-        self.wfile.write(body)
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(body)
+        self.close_connection = True
+        print(f"- {_printable(getattr(self, 'path', None) or '-')[:80]} -> {status}", file=sys.stderr, flush=True)
 
-    def _log(self, status: int, started: float) -> None:
-        elapsed = (time.perf_counter() - started) * 1000
-        print(f"{self.command} {self.path.partition('?')[0]} -> {status} ({elapsed:.0f} ms)", file=sys.stderr, flush=True)
-
-    def log_message(self, format, *args):  # the access line above is enough; never echo request details
+    def log_error(self, format, *args) -> None:  # timeouts and dropped connections are not worth a line
         pass
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+    def log_request(self, code="-", size="-") -> None:  # Gateway prints one line per request
+        pass
 
 
-def serve(port: int) -> None:
+def listen(port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        server = ThreadingHTTPServer(("127.0.0.1", port), type("Handler", (_RequestHandler,), {}))
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port))
+        listener.listen(LISTEN_BACKLOG)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def serve(port: int) -> int:
+    stopping = threading.Event()
+
+    def request_stop(signum, frame):
+        stopping.set()
+
+    # Set whatever we inherited: a shell that starts us in the background makes SIGINT ignored, and Python keeps an
+    # ignored SIGINT ignored. Every stop signal does the same thing: leave serve_forever and clean up below.
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, request_stop)
+    try:
+        # Port 0 lets the system pick a free port while we hold it, so nothing can take it between choosing and binding.
+        listener = listen(port)
     except OSError as error:
-        sys.exit(f"cannot listen on 127.0.0.1:{port}: {error.strerror} (try PORT=<another port>)")
-    # Port 0 lets the system pick a free port while we hold it, so nothing can take it between choosing and binding.
-    port = server.server_address[1]
+        print(f"cannot listen on 127.0.0.1:{port}: {error.strerror} (try PORT=<another port>)", file=sys.stderr)
+        return 1
+    port = listener.getsockname()[1]
     stack = LocalStack(port).start()
-    server.RequestHandlerClass.stack = stack
-    STATE_DIR.mkdir(exist_ok=True)
-    state = {"endpoint_url": stack.endpoint_url, "region": REGION, "target": dataclasses.asdict(stack.target),
-             "environments": stack.environments}
-    state_file(port).write_text(json.dumps(state))
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    base = f"http://127.0.0.1:{port}"
-    print(
-        f"""serverless-oidc local stack (emulated DynamoDB and Secrets Manager at {stack.endpoint_url})
+    server = ThreadedWSGIServer("127.0.0.1", port, Gateway(stack), handler=_RequestHandler, fd=listener.fileno())
+    listener.close()  # the server holds its own descriptor of the same socket
+    server_thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="http")
+    try:
+        STATE_DIR.mkdir(exist_ok=True)
+        state = {"pid": os.getpid(), "endpoint_url": stack.endpoint_url, "region": REGION,
+                 "target": dataclasses.asdict(stack.target), "environments": stack.environments}
+        state_file(port).write_text(json.dumps(state))
+        server_thread.start()
+        base = f"http://127.0.0.1:{port}"
+        print(
+            f"""serverless-oidc local stack (emulated DynamoDB and Secrets Manager at {stack.endpoint_url})
   discovery: curl {base}/oidc/.well-known/openid-configuration
   token:     curl -X POST {base}/oidc/token -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} \\
                -d grant_type=password -d username=demo -d password={DEMO_PASSWORD} -d 'scope=openid profile email'
   admin:     .venv/bin/oidc-admin --local --port {port} user create --username alice
-  Ctrl-C stops it.""",
-        flush=True,
-    )
-    print(f"ready: {base}", flush=True)  # last, so whoever waits for it has everything above
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+  Ctrl-C (or SIGTERM) stops it.""",
+            flush=True,
+        )
+        print(f"ready: {base}", flush=True)  # last, so whoever waits for it has everything above
+        stopping.wait()
+        print("stopping", flush=True)
     finally:
+        # A second signal must not cut the cleanup short (make forwards the SIGTERM a process manager sent it).
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+        state_file(port).unlink(missing_ok=True)  # first: oidc-admin must not pick a stack that is going away
+        if server_thread.is_alive():
+            server.shutdown()
+            server_thread.join()
         server.server_close()
         stack.stop()
-        state_file(port).unlink(missing_ok=True)
         print("stopped", flush=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000),
                         help="port to listen on; 0 picks a free one (the ready line names it)")
-    serve(parser.parse_args(argv).port)
+    sys.exit(serve(parser.parse_args(argv).port))
 
 
 if __name__ == "__main__":

@@ -95,6 +95,9 @@ class Resolver:
         }
         self.attributes = attributes or {}
 
+    def _parameter_type(self, name: str) -> str | None:
+        return self.template.get("Parameters", {}).get(name, {}).get("Type")
+
     def condition(self, name: str) -> bool:
         return bool(self.resolve(self.template["Conditions"][name]))
 
@@ -107,6 +110,8 @@ class Resolver:
             return {key: self.resolve(item) for key, item in value.items()}
         (name, argument), = value.items()
         if name == "Ref":
+            if self._parameter_type(argument) == "CommaDelimitedList" and isinstance(self.values[argument], str):
+                return self.values[argument].split(",")
             return self.values[argument]
         if name == "Fn::GetAtt":
             return self.attributes[tuple(argument)]
