@@ -6,7 +6,7 @@ import pytest
 
 # tests/helpers.py and the fixtures are shared by every test level
 sys.path.insert(0, str(Path(__file__).parent))
-pytest_plugins = ["aws_fixtures"]
+pytest_plugins = ["aws_fixtures", "log_audit"]
 
 # Powertools reads these when Tracer and Metrics are created, i.e. when a handler module is first imported.
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
@@ -22,3 +22,8 @@ def running_stack():
     stack = RunningStack()
     yield stack
     stack.stop()
+
+
+def pytest_collection_modifyitems(items):
+    """The log audit reads what every other test logged, so it runs last."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_logs_leak_nothing.py"))

@@ -1,0 +1,127 @@
+"""Every log line the test run produces, checked against every secret the run used (loaded by conftest.py).
+
+Collected while the suite runs: the records of our loggers in this process (every field, extras included: what the
+JSON log line is made of), and everything each `make dev` process printed. The secrets are taken from what went
+over the wire: passwords, client secrets and tokens in request bodies and Authorization headers, and the tokens in
+the answers. test_no_secret_in_any_log_line runs last and fails if one of them appears in any line.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from urllib.parse import parse_qsl, unquote_plus
+
+import pytest
+
+SECRET_PARAMETERS = ("password", "client_secret", "refresh_token", "access_token", "id_token", "token",
+                     "id_token_hint")
+MINIMUM_LENGTH = 8  # shorter values ("x", "nope") would match by accident; every real secret here is longer
+
+_log_lines: list[str] = []
+_secrets: set[str] = set()
+_stacks: list = []
+
+
+class _Collector(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        _log_lines.append(json.dumps(record.__dict__, default=str))
+
+
+def _remember(value) -> None:
+    if isinstance(value, str) and len(value) >= MINIMUM_LENGTH:
+        _secrets.add(value)
+
+
+def _remember_request(body: bytes | str | None, authorization: str | None) -> None:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    try:
+        parameters = json.loads(text) if text.lstrip().startswith("{") else dict(parse_qsl(text))
+    except ValueError:
+        parameters = {}
+    if isinstance(parameters, dict):
+        for name in SECRET_PARAMETERS:
+            _remember(parameters.get(name))
+    scheme, _, credentials = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer":
+        _remember(credentials.strip())
+    elif scheme.lower() == "basic":
+        try:
+            _remember(unquote_plus(base64.b64decode(credentials).decode().partition(":")[2]))
+        except (binascii.Error, UnicodeDecodeError):
+            pass
+
+
+def _remember_answer(text: str) -> None:
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return
+    if isinstance(answer, dict):
+        for name in ("access_token", "id_token", "refresh_token", "client_secret"):
+            _remember(answer.get(name))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collect_logs_and_secrets():
+    import helpers
+    import stack_process
+    from oidc_tools import lambda_events
+
+    # One collector each: Powertools puts a filter on the root logger's handlers that drops its own records there
+    # (so they are not printed twice), and a shared collector would lose them.
+    watched = [(logging.getLogger(), _Collector(level=logging.DEBUG)),
+               (logging.getLogger("serverless-oidc"), _Collector(level=logging.DEBUG))]
+    for logger, collector in watched:
+        logger.addHandler(collector)
+
+    patches = []
+
+    def wrap(owner, name, before=None, after=None):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            if before:
+                before(*args, **kwargs)
+            result = original(*args, **kwargs)
+            if after:
+                after(result, *args, **kwargs)
+            return result
+
+        patches.append((owner, name, original))
+        setattr(owner, name, wrapper)
+
+    # Events the tests build in process: the request's secrets (wherever a module imported the builder by name).
+    import aws_fixtures
+
+    for module in (lambda_events, helpers, aws_fixtures):
+        wrap(module, "http_api_event", before=lambda *a, headers=None, body=b"", **k: _remember_request(
+            body, dict((name.lower(), value) for name, value in headers or []).get("authorization")))
+    # Answers the tests read in process: the tokens.
+    wrap(helpers.Reply, "__init__", after=lambda _, reply, *a, **k: _remember_answer(reply.text))
+    # HTTP to a `make dev` process: both, and the process's output once it stopped.
+    wrap(stack_process.RunningStack, "__init__", after=lambda _, stack, *a, **k: _stacks.append(stack))
+    wrap(stack_process.RunningStack, "request",
+         before=lambda stack, method, path, body=None, headers=None: _remember_request(
+             body, {name.lower(): value for name, value in (headers or {}).items()}.get("authorization")),
+         after=lambda result, *a, **k: _remember_answer(result[2].decode("utf-8", "replace")))
+    yield
+    for owner, name, original in patches:
+        setattr(owner, name, original)
+    for logger, collector in watched:
+        logger.removeHandler(collector)
+
+
+def leaked_secrets() -> list[str]:
+    lines = _log_lines + [line for stack in _stacks for line in stack.output]
+    assert lines, "no log line was collected: the collector is not working"
+    assert _secrets, "no secret was seen going over the wire: the collector is not working"
+    text = "\n".join(lines)
+    return sorted(secret for secret in _secrets if secret in text)
+
+
+def where_leaked(secret: str) -> list[str]:
+    lines = _log_lines + [line for stack in _stacks for line in stack.output]
+    return [line[:300] for line in lines if secret in line][:3]
