@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PORT ?= 3000
+# make dev PERSIST=1 keeps the emulated tables and secrets in .local-stack/data-$(PORT).json between runs
+PERSIST ?=
 # The Lambda runtime we target; pyenv provides it where present, and sam build needs python3.13 on PATH.
 export PYENV_VERSION ?= 3.13.0
 export SAM_CLI_TELEMETRY := 0
@@ -42,7 +44,7 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	touch $@
 
 dev: venv
-	$(PY) -m oidc_tools.local_stack --port $(PORT)
+	$(PY) -m oidc_tools.local_stack --port $(PORT)$(if $(filter 1 yes true,$(PERSIST)), --data .local-stack/data-$(PORT).json)
 
 invoke: venv
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=TokenFunction EVENT=events/token-password.json"; exit 2; }

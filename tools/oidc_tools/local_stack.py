@@ -28,7 +28,10 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Response
 
+from oidc_core.clients import ClientExists
 from oidc_core.scopes import KNOWN_SCOPES
+from oidc_core.users import IdentifierTaken
+from oidc_tools import snapshot
 from oidc_tools import template as cfn
 from oidc_tools.emulator import serialise_dynamodb_item_operations
 from oidc_tools.lambda_events import LambdaContext, http_api_event, response_body
@@ -87,8 +90,11 @@ def load_handler(function: cfn.Function):
 
 
 class LocalStack:
-    def __init__(self, port: int):
+    def __init__(self, port: int, data_file: Path | None = None):
         self.port = port
+        # make dev PERSIST=1: the tables and secrets are restored from this file at start and saved to it at stop
+        self.data_file = data_file
+        self.restored: dict[str, int] | None = None
         self.template = cfn.load()
         # Short key caching, so `oidc-admin --local keys rotate` shows within seconds
         self.parameters = {"IssuerUrl": f"http://127.0.0.1:{port}/oidc", "KeyCacheSeconds": "5"}
@@ -107,14 +113,31 @@ class LocalStack:
         point_boto3_at(self.endpoint_url)
         provisioned = provision(self.template, self.parameters)
         self.target, self.environments = provisioned.target, provisioned.environments
-        create_client(self.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, name="Demo client",
-                      scopes=(*KNOWN_SCOPES, DEMO_API_SCOPE), post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT])
-        create_client(self.target, DEMO_PUBLIC_CLIENT_ID, name="Demo browser app", auth_method="none",
-                      post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT])
-        create_user(self.target, DEMO_PASSWORD, **DEMO_USER)
-        replace_password_keys(self.target, private_document=demo_password_keys())
+        if self.data_file is not None and self.data_file.exists():
+            self.restored = snapshot.restore(self.template, self.data_file)
+        self._seed_demo()
         self._load_functions()
         return self
+
+    def _seed_demo(self) -> None:
+        """The demo clients and user, and the fixed password keys; over restored data, only the demo records it lacks
+        (the restored keys, and any change made to the demo records, stay)."""
+        seeds = (
+            lambda: create_client(self.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, name="Demo client",
+                                  scopes=(*KNOWN_SCOPES, DEMO_API_SCOPE),
+                                  post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT]),
+            lambda: create_client(self.target, DEMO_PUBLIC_CLIENT_ID, name="Demo browser app", auth_method="none",
+                                  post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT]),
+            lambda: create_user(self.target, DEMO_PASSWORD, **DEMO_USER),
+        )
+        for seed in seeds:
+            try:
+                seed()
+            except (ClientExists, IdentifierTaken):
+                if self.restored is None:
+                    raise
+        if self.restored is None:
+            replace_password_keys(self.target, private_document=demo_password_keys())
 
     def _load_functions(self) -> None:
         # Lambda gives each function its own environment; here they share one process, and the template gives
@@ -143,7 +166,23 @@ class LocalStack:
             return handler(event, LambdaContext(function_name=logical_id))
 
     def stop(self) -> None:
-        self.moto.stop()
+        """Let requests in flight finish (the HTTP server has stopped, so none can start), save the data when asked
+        to (SnapshotError if that fails), and stop the emulator."""
+        for _, lock in self.handlers.values():
+            lock.acquire(timeout=30)
+        try:
+            if self.data_file is not None:
+                snapshot.save(self.template, self.data_file)
+        finally:
+            self.moto.stop()
+
+    def data_line(self) -> str:
+        if self.data_file is None:
+            return "in memory: lost when it stops (make dev PERSIST=1 keeps it)"
+        if self.restored is None:
+            return f"new, saved to {self.data_file} when it stops"
+        items = sum(self.restored.values())
+        return f"restored from {self.data_file} ({items} items), saved there again when it stops"
 
 
 # API Gateway's own answers (the ones no function makes) are JSON with a message; HTTP APIs take at most 10 MB.
@@ -328,7 +367,7 @@ def listen(port: int) -> socket.socket:
     return listener
 
 
-def serve(port: int) -> int:
+def serve(port: int, data_file: Path | None = None) -> int:
     stopping = threading.Event()
 
     def request_stop(signum, frame):
@@ -345,10 +384,15 @@ def serve(port: int) -> int:
         print(f"cannot listen on 127.0.0.1:{port}: {error.strerror} (try PORT=<another port>)", file=sys.stderr)
         return 1
     port = listener.getsockname()[1]
-    stack = LocalStack(port).start()
+    try:
+        stack = LocalStack(port, data_file).start()
+    except snapshot.SnapshotError as error:
+        print(f"local stack: {error}", file=sys.stderr)
+        return 1
     server = ThreadedWSGIServer("127.0.0.1", port, Gateway(stack), handler=_RequestHandler, fd=listener.fileno())
     listener.close()  # the server holds its own descriptor of the same socket
     server_thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="http")
+    status = 0
     try:
         STATE_DIR.mkdir(exist_ok=True)
         state = {"pid": os.getpid(), "endpoint_url": stack.endpoint_url, "region": REGION,
@@ -358,6 +402,7 @@ def serve(port: int) -> int:
         base = f"http://127.0.0.1:{port}"
         print(
             f"""serverless-oidc local stack (emulated DynamoDB and Secrets Manager at {stack.endpoint_url})
+  data:      {stack.data_line()}
   discovery: curl {base}/oidc/.well-known/openid-configuration
   token:     curl -X POST {base}/oidc/token -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} \\
                -d grant_type=password -d username=demo -d password={DEMO_PASSWORD} -d 'scope=openid profile email'
@@ -377,16 +422,25 @@ def serve(port: int) -> int:
             server.shutdown()
             server_thread.join()
         server.server_close()
-        stack.stop()
+        try:
+            stack.stop()
+        except snapshot.SnapshotError as error:
+            print(f"local stack: {error}", file=sys.stderr, flush=True)
+            status = 1
         print("stopped", flush=True)
-    return 0
+    return status
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000),
                         help="port to listen on; 0 picks a free one (the ready line names it)")
-    sys.exit(serve(parser.parse_args(argv).port))
+    parser.add_argument("--data", type=Path, default=None, metavar="FILE",
+                        help="keep the tables and secrets in FILE: restored from it at start when it exists, saved "
+                             "to it at stop (make dev PERSIST=1 uses .local-stack/data-<port>.json); without it, "
+                             "everything is lost when the stack stops")
+    arguments = parser.parse_args(argv)
+    sys.exit(serve(arguments.port, arguments.data))
 
 
 if __name__ == "__main__":
