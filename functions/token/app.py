@@ -1,12 +1,14 @@
-"""TokenFunction: POST /oidc/token."""
+"""TokenFunction: POST /oidc/token, and Authing's password sign-in POST /api/v3/signin on the same path."""
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 
 from oidc_core.config import settings
 from oidc_core.errors import OAuthError
-from oidc_core.http import NO_STORE_HEADERS, form_request, json_response, oauth_error_response, unexpected_error_response
+from oidc_core.http import (NO_STORE_HEADERS, caller, envelope_error_response, form_request, json_response,
+                            oauth_error_response, unexpected_error_response)
 from oidc_core.observability import logger, metrics, tracer
+from oidc_core.signin import error_envelope, sign_in, signin_request
 from oidc_core.token_endpoint import token_response
 
 app = APIGatewayHttpResolver()
@@ -18,6 +20,18 @@ app.exception_handler(Exception)(unexpected_error_response)
 def token():
     request = form_request(app.current_event, settings())
     return json_response(200, token_response(request, settings()), NO_STORE_HEADERS)
+
+
+@app.post("/api/v3/signin")
+def signin():
+    event = app.current_event
+    try:
+        request = signin_request(event.body, is_base64_encoded=event.is_base64_encoded,
+                                 content_type=event.headers.get("content-type"), caller=caller(event, settings()))
+        answer = sign_in(request, event.headers.get("x-authing-app-id"), settings())
+    except OAuthError as error:  # Authing's envelope, not OAuth's, whatever went wrong
+        return envelope_error_response(error, error_envelope(error))
+    return json_response(200, answer, NO_STORE_HEADERS)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

@@ -143,9 +143,22 @@ def test_client_authentication_failures_are_401_invalid_client(
         assert reply.headers["www-authenticate"].startswith("Basic")
 
 
-def test_two_client_authentication_methods_are_rejected(call_token, password_form, client, user):
-    reply = call_token(password_form(), authorization=basic_auth(CLIENT_ID, CLIENT_SECRET))
+def test_basic_and_body_credentials_together_must_name_the_same_client_and_secret(call_token, password_form, stack,
+                                                                                   client, user):
+    """Authing's Node SDK sends both in basic mode: the same client and secret is accepted, anything else refused."""
+    assert call_token(password_form(), authorization=basic_auth(CLIENT_ID, CLIENT_SECRET)).status == 200
+    reply = call_token(password_form(client_secret="another-secret"), authorization=basic_auth(CLIENT_ID, CLIENT_SECRET))
     assert reply.status == 400 and reply.json()["error"] == "invalid_request"
+    create_client(stack.target, "second", "second-secret-0123")
+    reply = call_token(password_form(client_id="second"), authorization=basic_auth(CLIENT_ID, CLIENT_SECRET))
+    assert reply.status == 400 and reply.json()["error"] == "invalid_request"
+
+
+def test_an_authorization_value_without_a_scheme_is_ignored_when_the_body_authenticates(call_token, password_form,
+                                                                                         client, user):
+    """Authing's Node SDK adds a user's raw access token as Authorization next to the body's credentials."""
+    token = call_token(password_form()).json()["access_token"]
+    assert call_token(password_form(), authorization=token).status == 200
 
 
 def test_client_without_the_password_grant_is_unauthorized(call_token, password_form, stack, user):

@@ -69,13 +69,17 @@ class PresentedCredentials:
 
 
 def presented_credentials(request: TokenRequest) -> PresentedCredentials:
+    """The credentials a request presents. Basic and the body together must name the same client with the same
+    secret (Authing's Node SDK sends both); anything else that differs is refused rather than guessed at. An
+    Authorization value that is not Basic (Authing's SDKs add a user's raw access token) says nothing about the
+    client and is ignored here."""
     basic = _basic_credentials(request.authorization) if request.authorization else None
     body_id, body_secret = request.get("client_id"), request.get("client_secret")
     if basic:
-        if body_secret:
-            raise invalid_request("use one client authentication method, not both")
         if body_id and body_id != basic[0]:
             raise invalid_request("client_id in the body does not match the Authorization header")
+        if body_secret and not hmac.compare_digest(body_secret.encode(), basic[1].encode()):
+            raise invalid_request("use one client authentication method, not both")
         return PresentedCredentials(basic[0], basic[1], True)
     return PresentedCredentials(body_id, body_secret, False)
 

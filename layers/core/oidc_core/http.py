@@ -50,14 +50,28 @@ def page_response(status_code: int, page: str, location: str | None = None) -> R
     return Response(status_code=status_code, content_type="text/html; charset=utf-8", body=page, headers=headers)
 
 
-def form_request(event, settings: Settings) -> TokenRequest:
-    """The body of an HTTP API event as parameters, with who sent it (API Gateway's source IP, or the trusted
-    proxies' X-Forwarded-For entry)."""
+def caller(event, settings: Settings) -> TokenRequest:
+    """Who sent an HTTP API event (API Gateway's source IP, or the trusted proxies' X-Forwarded-For entry), with its
+    Authorization header and no parameters yet."""
     headers = event.headers
-    return parse_token_request(
-        event.body, content_type=headers.get("content-type"), is_base64_encoded=event.is_base64_encoded,
-        authorization=headers.get("authorization"),
+    return TokenRequest(
+        parameters={}, authorization=headers.get("authorization"),
         source_ip=source_ip(event.request_context.http.source_ip, headers.get("x-forwarded-for"),
                             settings.lockout.trusted_proxy_hops),
-        user_agent=headers.get("user-agent") or "",
+        user_agent=(headers.get("user-agent") or "")[:256],
     )
+
+
+def form_request(event, settings: Settings) -> TokenRequest:
+    """The body of an HTTP API event as parameters, from its caller."""
+    sender = caller(event, settings)
+    return parse_token_request(
+        event.body, content_type=event.headers.get("content-type"), is_base64_encoded=event.is_base64_encoded,
+        authorization=sender.authorization, source_ip=sender.source_ip, user_agent=sender.user_agent,
+    )
+
+
+def envelope_error_response(error: OAuthError, envelope: dict) -> Response:
+    """An error in another shape than OAuth's (Authing's envelope), with the same status and headers."""
+    oauth_error_response(error)  # logs a dependency outage the same way
+    return json_response(error.status_code, envelope, {**NO_STORE_HEADERS, **error.headers})

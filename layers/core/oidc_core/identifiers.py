@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 
 LOGIN_IDENTIFIER_KINDS = ("username", "email", "phone")
+# Authing's `account`: one field that may hold any of the three.
+ACCOUNT = "account"
 
 # Longer than any real identifier, and well inside DynamoDB's key size limit (checked after normalising, which may
 # lengthen text: 'İ' case-folds to two characters).
@@ -89,3 +91,13 @@ def identifier_for_new_user(kind: str, value: str, default_country_code: str) ->
         raise UnusableIdentifier(f"a {kind} may not hold control, zero-width, private-use or unassigned characters, "
                                  f"nor be longer than {MAX_IDENTIFIER_LENGTH} characters: {value!r}")
     return identifier
+
+
+def account_candidates(value: str, default_country_code: str) -> list[LoginIdentifier]:
+    """The identifiers an `account` value may be, in the order they win: with an '@' it is an email; otherwise a phone
+    number if it reads as one and some user has it, else a username. Which candidates there are depends on the
+    value alone, never on who exists, so the lookups (all candidates, read together) are the same work either way."""
+    if "@" in value:
+        return [normalise("email", value, default_country_code)]
+    phone = normalise("phone", value, default_country_code)
+    return ([phone] if phone.value else []) + [normalise("username", value, default_country_code)]

@@ -16,7 +16,7 @@ from oidc_core import aws, keys, login, passwords, refresh_tokens, tokens, users
 from oidc_core.clients import Client
 from oidc_core.config import Settings
 from oidc_core.errors import OAuthError, invalid_request
-from oidc_core.identifiers import LOGIN_IDENTIFIER_KINDS, LoginIdentifier, normalise
+from oidc_core.identifiers import ACCOUNT, LOGIN_IDENTIFIER_KINDS, LoginIdentifier, account_candidates, normalise
 from oidc_core.observability import logger
 from oidc_core.password_decryption import DecryptionFailed
 from oidc_core.password_decryption import rsa as rsa_passwords
@@ -27,20 +27,34 @@ from oidc_core.token_request import TokenRequest
 PASSWORD_ENCRYPT_TYPES = ("none", "rsa", "sm2")
 
 
-def login_identifier(request: TokenRequest, settings: Settings) -> LoginIdentifier:
-    named = [kind for kind in LOGIN_IDENTIFIER_KINDS if request.get(kind)]
+def login_identifiers(request: TokenRequest, settings: Settings) -> list[LoginIdentifier]:
+    """The identifier the request names; for `account` (Authing's sign-in), every identifier it may be."""
+    named = [kind for kind in (*LOGIN_IDENTIFIER_KINDS, ACCOUNT) if request.get(kind)]
     if len(named) != 1:
         raise invalid_request("send exactly one of username, email, phone")
-    return normalise(named[0], request.require(named[0]), settings.default_phone_country_code)
+    value = request.require(named[0])
+    if named[0] == ACCOUNT:
+        return account_candidates(value, settings.default_phone_country_code)
+    return [normalise(named[0], value, settings.default_phone_country_code)]
 
 
 def reads(request: TokenRequest, settings: Settings) -> dict:
-    """What to read with the client: the item of the login identifier (it names the user to read next)."""
+    """What to read with the client: the items of the login identifiers (they name the user to read next)."""
     try:
-        identifier = login_identifier(request, settings)
+        identifiers = login_identifiers(request, settings)
     except OAuthError:
         return {}  # the grant reports it, after client authentication
-    return {"identifier": (settings.users_table, users.identifier_key(identifier))} if identifier.value else {}
+    return {f"identifier:{identifier.key}": (settings.users_table, users.identifier_key(identifier))
+            for identifier in identifiers if identifier.value}
+
+
+def _found_identifier(identifiers: list[LoginIdentifier], found: dict) -> tuple[LoginIdentifier, dict | None]:
+    """The first identifier some user has, with its item; else the first one (it names the account that locks)."""
+    for identifier in identifiers:
+        pointer = found.get(f"identifier:{identifier.key}") if identifier.value else None
+        if pointer:
+            return identifier, pointer
+    return identifiers[0], None
 
 
 def submitted_password(request: TokenRequest, settings: Settings) -> str | None:
@@ -77,10 +91,10 @@ def _refresh_token_for(settings: Settings, client: Client, user: users.User, sco
 
 def grant(request: TokenRequest, client: Client, settings: Settings, found: dict) -> dict:
     scopes = requested_scopes(request.get("scope"), client.allowed_scopes)
-    identifier = login_identifier(request, settings)
+    identifier, pointer = _found_identifier(login_identifiers(request, settings), found)
     password = submitted_password(request, settings)
     signing_key = keys.current_signing_key(settings)  # before the hashing work, so an outage fails fast
-    checked = login.check_password(request, client, settings, identifier, found.get("identifier"), password)
+    checked = login.check_password(request, client, settings, identifier, pointer, password)
     user, now = checked.user, int(time.time())
 
     # The login's writes, in one round trip: a refresh token, a weaker hash upgraded, the lockout counts reset.
