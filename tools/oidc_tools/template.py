@@ -1,5 +1,6 @@
 """Reading template.yaml the way CloudFormation would, for the local stack: functions, routes, tables, secrets,
-and the intrinsic functions their environment uses (Ref, Fn::GetAtt, Fn::Sub, Fn::If and the conditions)."""
+and the intrinsic functions their environment uses (Ref, Fn::GetAtt, Fn::Sub, Fn::If and the conditions, with
+Fn::Equals, Fn::Not, Fn::And and Fn::Or)."""
 
 from __future__ import annotations
 
@@ -125,6 +126,10 @@ class Resolver:
             return str(left) == str(right)
         if name == "Fn::Not":
             return not self.resolve(argument[0])
+        if name == "Fn::And":
+            return all(self.resolve(item) for item in argument)
+        if name == "Fn::Or":
+            return any(self.resolve(item) for item in argument)
         if name == "Condition":
             return self.condition(argument)
         return {key: self.resolve(item) for key, item in value.items()}
