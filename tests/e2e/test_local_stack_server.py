@@ -9,11 +9,13 @@ import os
 import select
 import signal
 import socket
+import subprocess
+import sys
 from urllib.parse import urlencode
 
 import pytest
 
-from stack_process import RunningStack, wait_until
+from stack_process import ROOT, RunningStack, wait_until
 
 DEMO_LOGIN = urlencode({"grant_type": "password", "client_id": "demo-client", "client_secret": "demo-secret",
                         "username": "demo", "password": "demo-password"}).encode()
@@ -204,3 +206,15 @@ def test_sigterm_to_make_dev_stops_it_cleanly():
         assert_stopped_cleanly(stack, code, output)
     finally:
         stack.stop()
+
+
+def test_oidc_admin_pointed_at_the_wrong_port_names_the_running_one(running_stack):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        unused = probe.getsockname()[1]
+    result = subprocess.run([sys.executable, "-m", "oidc_tools.admin", "--local", "--port", str(unused), "keys",
+                             "rotate"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"oidc-admin: no local stack on port {unused}")
+    assert "pass --port" in line and str(running_stack.port) in line

@@ -9,10 +9,11 @@ import json
 import boto3
 import pytest
 
-from oidc_core import passwords, users
+from oidc_core import aws, passwords, users
 from oidc_core.identifiers import normalise
-from oidc_tools import admin
+from oidc_tools import admin, template
 from oidc_tools.operations import RESOURCES
+from oidc_tools.provision import provision
 
 # moto creates no resource for the placeholder a stack needs; it only warns, and outputs are all we read
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS.*WaitConditionHandle")
@@ -66,3 +67,107 @@ def test_keys_rotate_on_a_deployed_stack(stack, capsys):
         SecretId=stack.target.public_keys_secret_id)["SecretString"])
     assert public["jwks"]["keys"][0]["kid"] == kid and len(public["jwks"]["keys"]) == 2
     assert "password_encryption" in public  # untouched by --only signing
+
+
+# -- where the stack is: region, profile and stack name as `sam deploy` takes them --------------------------------------
+
+@pytest.fixture(autouse=True)
+def no_settings_of_this_machine(tmp_path, monkeypatch):
+    """No samconfig.toml, AWS configuration or profile but the ones a test writes into tmp_path (the current
+    directory, where oidc-admin looks for samconfig.toml first)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(admin, "ROOT", tmp_path)
+    for name in ("AWS_PROFILE", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+
+
+def provision_in(region: str, name: str, monkeypatch):
+    """A whole stand-in stack (tables, secrets, CloudFormation outputs) in another region than the default one."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    aws.client.cache_clear()
+    provisioned = provision(template.load(), {"IssuerUrl": "https://auth.example.com/oidc"})
+    deploy_stand_in(provisioned, name)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the operator's usual region: not where the stack is
+    aws.client.cache_clear()
+    return provisioned
+
+
+def published_kids(provisioned, region: str) -> list[str]:
+    public = boto3.session.Session().client("secretsmanager", region_name=region).get_secret_value(
+        SecretId=provisioned.target.public_keys_secret_id)["SecretString"]
+    return [key["kid"] for key in json.loads(public)["jwks"]["keys"]]
+
+
+def rotate(capsys, *options: str) -> tuple[int, str, str]:
+    code = admin.main([*options, "keys", "rotate", "--only", "signing"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_region_and_stack_name_come_from_samconfig(stack, tmp_path, monkeypatch, capsys):
+    paris = provision_in("eu-west-3", "oidc-paris", monkeypatch)
+    (tmp_path / "samconfig.toml").write_text(
+        'version = 0.1\n[default.global.parameters]\nstack_name = "oidc-paris"\n'
+        '[default.deploy.parameters]\nregion = "eu-west-3"\ncapabilities = "CAPABILITY_IAM"\n')
+    code, out, err = rotate(capsys)
+    assert code == 0, err
+    assert json.loads(out)["signing_key"]["kid"] in published_kids(paris, "eu-west-3")
+
+
+def test_the_command_line_overrides_samconfig(stack, tmp_path, monkeypatch, capsys):
+    paris = provision_in("eu-west-3", "oidc-paris", monkeypatch)
+    (tmp_path / "samconfig.toml").write_text(
+        'version = 0.1\n[default.deploy.parameters]\nstack_name = "elsewhere"\nregion = "ap-south-1"\n')
+    code, out, err = rotate(capsys, "--region", "eu-west-3", "--stack-name", "oidc-paris")
+    assert code == 0, err
+    assert json.loads(out)["signing_key"]["kid"] in published_kids(paris, "eu-west-3")
+    code, _, err = rotate(capsys)  # without them: samconfig's stack, which does not exist
+    assert code == 1 and "cannot read stack 'elsewhere'" in err
+
+
+def test_the_profile_comes_from_samconfig(stack, tmp_path, monkeypatch, capsys):
+    paris = provision_in("eu-west-3", "oidc-paris", monkeypatch)
+    monkeypatch.delenv("AWS_DEFAULT_REGION")  # the profile says where: sam deploy --guided saved only its name
+    (tmp_path / "aws-config").write_text("[profile deployer]\nregion = eu-west-3\n"
+                                         "aws_access_key_id = deployer\naws_secret_access_key = deployer\n")
+    (tmp_path / "samconfig.toml").write_text(
+        'version = 0.1\n[default.deploy.parameters]\nstack_name = "oidc-paris"\nprofile = "deployer"\n')
+    code, out, err = rotate(capsys)
+    assert code == 0, err
+    assert json.loads(out)["signing_key"]["kid"] in published_kids(paris, "eu-west-3")
+
+
+def test_a_config_env_is_read_as_sam_deploy_reads_it(stack, tmp_path, monkeypatch, capsys):
+    paris = provision_in("eu-west-3", "oidc-prod", monkeypatch)
+    (tmp_path / "samconfig.toml").write_text(
+        'version = 0.1\n[default.deploy.parameters]\nstack_name = "serverless-oidc"\n'
+        '[prod.global.parameters]\nstack_name = "ignored: deploy wins"\n'
+        '[prod.deploy.parameters]\nstack_name = "oidc-prod"\nregion = "eu-west-3"\n')
+    code, out, err = rotate(capsys, "--config-env", "prod")
+    assert code == 0, err
+    assert json.loads(out)["signing_key"]["kid"] in published_kids(paris, "eu-west-3")
+    code, _, err = rotate(capsys, "--config-env", "staging")
+    assert code == 1 and "has no environment [staging]" in err
+
+
+@pytest.mark.parametrize("samconfig, environment, message", [
+    ('[default.deploy.parameters]\nprofile = "nope"\n', {}, "The config profile (nope) could not be found"),
+    ('[default.deploy.parameters]\nstack_name = "x"\n', {"AWS_DEFAULT_REGION": None}, "no AWS region: pass --region"),
+    ("[default.deploy\n", {}, "samconfig.toml is not valid TOML"),
+], ids=["unknown-profile", "no-region", "bad-toml"])
+def test_what_cannot_be_resolved_is_one_line(stack, tmp_path, monkeypatch, capsys, samconfig, environment, message):
+    (tmp_path / "samconfig.toml").write_text(f"version = 0.1\n{samconfig}")
+    for name, value in environment.items():
+        monkeypatch.delenv(name) if value is None else monkeypatch.setenv(name, value)
+    code, _, err = rotate(capsys)
+    assert code == 1
+    assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_local_takes_no_deployment_options(capsys):
+    with pytest.raises(SystemExit) as exit:
+        admin.main(["--local", "--region", "eu-west-3", "keys", "rotate"])
+    assert exit.value.code == 2
+    assert "are for a deployed stack, not --local" in capsys.readouterr().err

@@ -12,8 +12,10 @@ import json
 import os
 import sys
 import tomllib
+from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from oidc_core.clients import AUTH_METHODS, PUBLIC_AUTH_METHOD, ClientExists, NoSuchClient
 from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
@@ -29,12 +31,70 @@ class AdminError(Exception):
     """A failure to report in one line, without a stack trace."""
 
 
-def _default_stack_name() -> str:
+SAMCONFIG = "samconfig.toml"
+DEFAULT_STACK_NAME = "serverless-oidc"
+# Credentials a named profile replaces, as `sam deploy --profile` (a boto3 session of that profile) ignores them
+_ENVIRONMENT_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+def samconfig_file(given: str | None) -> Path | None:
+    """The samconfig.toml `sam deploy` reads: the one in the current directory (where make deploy runs it), else
+    the repository's; --config-file names another."""
+    if given:
+        return Path(given)
+    for candidate in (Path.cwd() / SAMCONFIG, ROOT / SAMCONFIG):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def deploy_settings(config_file: Path | None, config_env: str = "default") -> dict:
+    """What `sam deploy --config-env ENV` takes from samconfig.toml: [ENV.deploy.parameters] over
+    [ENV.global.parameters] (stack_name, region, profile…)."""
+    if config_file is None:
+        return {}
     try:
-        config = tomllib.loads((ROOT / "samconfig.toml").read_text())
-        return config["default"]["global"]["parameters"]["stack_name"]
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
-        return "serverless-oidc"
+        config = tomllib.loads(config_file.read_text())
+    except OSError as error:
+        raise AdminError(f"cannot read {config_file}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise AdminError(f"{config_file} is not valid TOML: {error}") from None
+    if config_env not in config and config_env != "default":
+        raise AdminError(f"{config_file} has no environment [{config_env}]")
+    environment = config.get(config_env, {})
+    return {**environment.get("global", {}).get("parameters", {}),
+            **environment.get("deploy", {}).get("parameters", {})}
+
+
+def use_aws(region: str | None, profile: str | None) -> None:
+    """Make this process's AWS calls go to the region and profile given (None: leave boto3's own resolution)."""
+    from oidc_core import aws
+
+    if profile:
+        os.environ["AWS_PROFILE"] = profile
+        for name in _ENVIRONMENT_CREDENTIALS:
+            os.environ.pop(name, None)
+    if region:
+        os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = region
+    aws.client.cache_clear()  # clients are made per region and profile
+
+
+def _running_local_ports() -> list[int]:
+    """Ports of the local stacks running now (a state file whose process is alive)."""
+    from oidc_tools.local_stack import STATE_DIR
+
+    ports = []
+    for path in sorted(STATE_DIR.glob("*.json")):
+        try:
+            pid = json.loads(path.read_text()).get("pid")
+            if path.stem.isdigit() and isinstance(pid, int):
+                os.kill(pid, 0)
+                ports.append(int(path.stem))
+        except PermissionError:  # alive, someone else's
+            ports.append(int(path.stem))
+        except (OSError, ValueError, AttributeError):
+            continue
+    return ports
 
 
 def local_target(port: int) -> Target:
@@ -43,7 +103,14 @@ def local_target(port: int) -> Target:
     try:
         state = json.loads(state_file(port).read_text())
     except FileNotFoundError:
-        raise AdminError(f"no local stack on port {port}: start one with `make dev PORT={port}`") from None
+        others = [other for other in _running_local_ports() if other != port]
+        if others:
+            where = f"local stacks run on {', '.join(map(str, others))}" if len(others) > 1 else \
+                f"one runs on {others[0]}"
+            raise AdminError(f"no local stack on port {port}, but {where}: pass --port {others[0]} "
+                             f"(or start one with `make dev PORT={port}`)") from None
+        raise AdminError(f"no local stack on port {port}: start one with `make dev PORT={port}`, or pass the "
+                         f"port of the running one with --port") from None
     point_boto3_at(state["endpoint_url"])
     target = state["target"]
     return Target(**{**target, "argon2": Argon2Parameters(**target["argon2"])})
@@ -71,6 +138,19 @@ def deployed_target(stack_name: str) -> Target:
             lanes=OWASP_MINIMUM_ARGON2.lanes,
         ),
     )
+
+
+def _deployed_target_from_settings(args) -> Target:
+    settings = deploy_settings(samconfig_file(args.config_file), args.config_env)
+    use_aws(args.region or settings.get("region"), args.profile or settings.get("profile"))
+    try:
+        region = boto3.session.Session().region_name
+    except ProfileNotFound as error:
+        raise AdminError(str(error)) from None
+    if not region:
+        raise AdminError("no AWS region: pass --region, or set region in samconfig.toml "
+                         "(`sam deploy --guided`, run by `make deploy GUIDED=1`, saves it there)")
+    return deployed_target(args.stack_name or settings.get("stack_name") or DEFAULT_STACK_NAME)
 
 
 def read_secret(label: str, from_stdin: bool) -> str:
@@ -202,6 +282,15 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--local", action="store_true", help="target the `make dev` stack on --port")
     where.add_argument("--stack-name", default=None, help="deployed stack (default: stack_name in samconfig.toml)")
     parser.add_argument("--port", type=int, default=3000, help="port of the local stack (with --local)")
+    deployed = parser.add_argument_group(
+        "a deployed stack", "as `sam deploy` does: these options, else samconfig.toml (the deploy section, then "
+                            "the global one), else your AWS configuration (AWS_REGION, AWS_PROFILE…)")
+    deployed.add_argument("--region", help="AWS region of the stack (default: region in samconfig.toml)")
+    deployed.add_argument("--profile", help="AWS profile to use (default: profile in samconfig.toml)")
+    deployed.add_argument("--config-file", metavar="FILE",
+                          help="samconfig.toml to read (default: ./samconfig.toml, else the repository's)")
+    deployed.add_argument("--config-env", default="default", metavar="ENV",
+                          help="samconfig.toml environment, as sam deploy --config-env (default: default)")
     parser.add_argument("--min-password-length", type=int, metavar="N",
                         default=int(os.environ.get("OIDC_ADMIN_MIN_PASSWORD_LENGTH") or 8),
                         help="refuse shorter passwords (default 8, or OIDC_ADMIN_MIN_PASSWORD_LENGTH)")
@@ -283,9 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.local and (args.region or args.profile or args.config_file or args.config_env != "default"):
+        parser.error("--region, --profile, --config-file and --config-env are for a deployed stack, not --local")
     try:
-        target = local_target(args.port) if args.local else deployed_target(args.stack_name or _default_stack_name())
+        target = local_target(args.port) if args.local else _deployed_target_from_settings(args)
         result = args.run(target, args)
     except (AdminError, ValueError, IdentifierTaken, ClientExists, NoSuchClient) as error:
         print(f"oidc-admin: {error}", file=sys.stderr)
