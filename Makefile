@@ -5,6 +5,9 @@ SHELL := /bin/bash
 PORT ?= 3000
 # make dev PERSIST=1 keeps the emulated tables and secrets in .local-stack/data-$(PORT).json between runs
 PERSIST ?=
+# make deploy GUIDED=1 runs `sam deploy --guided` (the first time); PARAMS="Name=Value …" overrides template parameters
+GUIDED ?=
+PARAMS ?=
 # The Lambda runtime we target; pyenv provides it where present, and sam build needs python3.13 on PATH.
 export PYENV_VERSION ?= 3.13.0
 export SAM_CLI_TELEMETRY := 0
@@ -20,20 +23,30 @@ HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
 HOST_BUILD := .aws-sam/build-$(HOST_ARCH)
 INTEROP := tests/interop
 
-.PHONY: help venv dev test unit validate build build-host interop-deps bench invoke clean
+.PHONY: help venv dev test unit validate build build-host interop-deps bench invoke deploy clean
 
 help:
-	@echo "make dev        run the service on http://127.0.0.1:\$$PORT (default 3000) with emulated AWS"
-	@echo "make test       everything CI runs: sam validate --lint, sam build, all tests"
-	@echo "make bench      print timing figures (hashing, token issuing)"
+	@echo "make dev           the service on http://127.0.0.1:\$$PORT (default 3000), AWS emulated; PERSIST=1 keeps its data"
+	@echo "make test          everything CI runs: sam validate --lint, sam builds, npm ci, all tests"
+	@echo "make unit          the unit tests alone"
+	@echo "make validate      sam validate --lint of template.yaml"
 	@echo "make invoke FUNCTION=TokenFunction EVENT=events/token-password.json   docker-free sam local invoke"
-	@echo "make build      sam build for deployment (arm64)"
+	@echo "make bench         timing figures on this machine, as the Markdown table of README's 'Working on it'"
+	@echo "make build         sam build for deployment (arm64, .aws-sam/build)"
+	@echo "make build-host    sam build for this machine's architecture (.aws-sam/build-<arch>, imported by tests/built)"
+	@echo "make deploy        build, deploy with samconfig.toml, install oidc-admin; the first time GUIDED=1; PARAMS=\"Name=Value …\""
+	@echo "make venv          .venv: Python dependencies and oidc-admin (made by the other targets when needed)"
+	@echo "make interop-deps  npm ci of the JavaScript clients the interop tests run (tests/interop)"
+	@echo "make clean         remove .venv, .venv-sam, .aws-sam, .local-stack (saved PERSIST data too), node_modules"
+	@echo "make help          this list"
 
+# Quiet, and on stderr: `make invoke … > response.json` must get the response alone even when .venv is (re)made.
 $(VENV)/.installed: requirements-dev.txt layers/dependencies/requirements.txt pyproject.toml
-	test -x $(PY) || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt -e .
-	touch $@
+	@echo "making $(VENV) (Python dependencies, oidc-admin)" >&2
+	@test -x $(PY) || $(BOOTSTRAP_PYTHON) -m venv $(VENV) >&2
+	@$(PY) -m pip install -q --upgrade pip >&2
+	@$(PY) -m pip install -q -r requirements-dev.txt -e . >&2
+	@touch $@
 
 venv: $(VENV)/.installed
 
@@ -55,6 +68,12 @@ validate: $(SAM_VENV)/.installed
 
 build: $(SAM_VENV)/.installed
 	$(SAM) build
+
+# Build, deploy the stack samconfig.toml names (sam deploy --guided the first time writes it), and make .venv, which
+# installs .venv/bin/oidc-admin: the next step is `oidc-admin keys rotate` (README: Deploying).
+deploy: venv build
+	$(SAM) deploy$(if $(filter 1 yes true,$(GUIDED)), --guided)$(if $(PARAMS), --parameter-overrides $(PARAMS))
+	@echo "deployed. Next, once: .venv/bin/oidc-admin keys rotate (the token endpoint answers 503 until keys exist)"
 
 build-host: $(SAM_VENV)/.installed
 	$(SAM) build --build-dir $(HOST_BUILD) --parameter-overrides Architecture=$(HOST_ARCH)

@@ -7,10 +7,34 @@ import argparse
 import contextlib
 import json
 import sys
+import traceback
 from pathlib import Path
 
+from oidc_tools import template as cfn
 from oidc_tools.lambda_events import LambdaContext
 from oidc_tools.local_stack import LocalStack
+
+
+class InvokeError(Exception):
+    """A mistake in the command line, reported in one line before anything starts."""
+
+
+def read_event(path: Path) -> dict:
+    try:
+        event = json.loads(path.read_text())
+    except OSError as error:
+        raise InvokeError(f"cannot read {path}: {error.strerror} (the events are in events/)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvokeError(f"{path} is not JSON: {error}") from None
+    if not isinstance(event, dict):
+        raise InvokeError(f"{path} is not an event: a JSON object is expected")
+    return event
+
+
+def check_function(name: str) -> None:
+    functions = cfn.functions(cfn.load())
+    if name not in functions:
+        raise InvokeError(f"unknown function {name}; template.yaml has {', '.join(functions)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,20 +42,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("function", help="logical id in template.yaml, e.g. TokenFunction")
     parser.add_argument("event", type=Path, help="an HTTP API v2 event, e.g. events/token-password.json")
     args = parser.parse_args(argv)
-    event = json.loads(args.event.read_text())
+    try:
+        check_function(args.function)
+        event = read_event(args.event)
+    except InvokeError as error:
+        print(f"invoke: {error}", file=sys.stderr)
+        return 2
     # Like `sam local invoke`: the function's logs on stderr, its response alone on stdout.
     with contextlib.redirect_stdout(sys.stderr):
         stack = LocalStack(port=3000).start()
         try:
-            if args.function not in stack.handlers:
-                print(f"unknown function {args.function}; template.yaml has {', '.join(stack.handlers)}")
-                return 2
             handler, _ = stack.handlers[args.function]
             response = handler(event, LambdaContext(function_name=args.function))
+        except Exception as error:  # what the Lambda runtime reports for an unhandled error; the trace on stderr
+            traceback.print_exc()
+            response = {"errorMessage": str(error), "errorType": type(error).__name__}
         finally:
             stack.stop()
     print(json.dumps(response, indent=2, ensure_ascii=False))
-    return 0
+    return 1 if "errorType" in response else 0
 
 
 if __name__ == "__main__":

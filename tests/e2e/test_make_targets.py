@@ -1,0 +1,60 @@
+"""The Makefile as a newcomer meets it: `make help` names every target, the variables README mentions reach the
+commands, and `make invoke`'s mistakes are one line with nothing on stdout."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from stack_process import ROOT
+
+
+def make(*arguments: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "--no-print-directory", *arguments], capture_output=True, text=True, cwd=ROOT,
+                          timeout=timeout)
+
+
+def phony_targets() -> list[str]:
+    (line,) = re.findall(r"^\.PHONY:(.*)$", (ROOT / "Makefile").read_text(), re.M)
+    return line.split()
+
+
+def test_make_help_lists_every_target():
+    listed = {line.split()[1] for line in make("help").stdout.splitlines() if line.startswith("make ")}
+    assert set(phony_targets()) <= listed
+    # and every phony target is a rule of the Makefile, so the list cannot name what does not exist
+    rules = set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.M))
+    assert set(phony_targets()) <= rules
+
+
+def test_make_dev_persist_passes_a_data_file_per_port():
+    assert "--data .local-stack/data-3999.json" in make("-n", "dev", "PERSIST=1", "PORT=3999").stdout
+    assert "--data" not in make("-n", "dev", "PORT=3999").stdout
+
+
+def test_make_deploy_builds_deploys_and_installs_the_admin_command():
+    # -W: as if pyproject.toml had changed, so the dry run shows .venv being made (and oidc-admin installed with it)
+    first = make("-n", "-W", "pyproject.toml", "deploy", "GUIDED=1",
+                 "PARAMS=DomainName=auth.example.com DisableExecuteApiEndpoint=true").stdout.splitlines()
+    install = next(i for i, line in enumerate(first) if "pip install" in line and "-e ." in line)
+    build = first.index(".venv-sam/bin/sam build")
+    deploy = first.index(".venv-sam/bin/sam deploy --guided --parameter-overrides DomainName=auth.example.com "
+                         "DisableExecuteApiEndpoint=true")
+    assert install < build < deploy
+    later = make("-n", "deploy").stdout.splitlines()
+    assert ".venv-sam/bin/sam deploy" in later  # samconfig.toml's answers, no questions
+
+
+@pytest.mark.parametrize("function, event, message", [
+    ("TokenFunction", "events/nope.json", "invoke: cannot read events/nope.json: No such file or directory"),
+    ("TokenFunction", "Makefile", "invoke: Makefile is not JSON"),
+    ("NopeFunction", "events/token-password.json", "invoke: unknown function NopeFunction; template.yaml has"),
+], ids=["missing-event", "not-json", "unknown-function"])
+def test_make_invoke_mistakes_are_one_line(function, event, message):
+    result = make("--silent", "invoke", f"FUNCTION={function}", f"EVENT={event}")
+    assert result.returncode != 0
+    assert result.stdout == ""  # `make invoke … > out.json` gets nothing rather than something that is not JSON
+    own = [line for line in result.stderr.splitlines() if not line.startswith("make: ***")]
+    assert len(own) == 1 and own[0].startswith(message), result.stderr
