@@ -24,10 +24,13 @@ def cfn():
 
 def test_routes_are_the_public_interface(cfn):
     functions = template.functions(cfn)
-    assert functions["TokenFunction"].routes == [("POST", "/oidc/token")]
+    assert sorted(functions["TokenFunction"].routes) == [("POST", "/api/v3/signin"), ("POST", "/oidc/token")]
     assert sorted(functions["DiscoveryFunction"].routes) == [
         ("GET", "/api/v3/system"), ("GET", "/oidc/.well-known/jwks.json"),
         ("GET", "/oidc/.well-known/openid-configuration")]
+    assert sorted(functions["SessionFunction"].routes) == [
+        ("GET", "/oidc/me"), ("GET", "/oidc/me/"), ("GET", "/oidc/session/end"), ("POST", "/oidc/me"),
+        ("POST", "/oidc/me/"), ("POST", "/oidc/token/introspection"), ("POST", "/oidc/token/revocation")]
 
 
 def test_functions_run_python_313_on_the_chosen_architecture(cfn):
