@@ -10,7 +10,7 @@ import pytest
 
 INTEROP_DIR = Path(__file__).resolve().parent
 NODE_MODULES = INTEROP_DIR / "node_modules"
-JS_PACKAGES = ("jsencrypt", "node-forge", "sm-crypto", "openid-client", "openid-client-6")
+JS_PACKAGES = ("jsencrypt", "node-forge", "sm-crypto", "openid-client", "openid-client-6", "authing-node-sdk")
 
 
 def run_node(requests: list[dict]) -> list:
