@@ -41,6 +41,8 @@ EXPECTED = {
     "userinfo-get.json": ("SessionFunction", 401, "invalid_token", "bearer-challenge"),
     "userinfo-post-trailing-slash.json": ("SessionFunction", 401, "invalid_token", "bearer-challenge"),
     "session-end.json": ("SessionFunction", 200, None, "signed-out-page"),
+    # Authing's password sign-in as its Node SDK sends it with client_secret_post
+    "authing-signin.json": ("TokenFunction", 200, None, "authing-envelope"),
 }
 
 
@@ -68,8 +70,16 @@ def _check_signed_out_page(reply: Reply) -> None:
     assert "signed out" in reply.text
 
 
+def _check_authing_envelope(reply: Reply) -> None:
+    body = reply.json()
+    assert (body["statusCode"], body["message"]) == (200, "")
+    assert set(body["data"]) == {"access_token", "id_token", "refresh_token", "token_type", "expire_in", "scope"}
+    assert (body["data"]["token_type"], body["data"]["expire_in"]) == ("Bearer", 3600)
+
+
 CHECKS = {"client-credentials": _check_client_credentials, "inactive": _check_inactive, "empty": _check_empty,
-          "bearer-challenge": _check_bearer_challenge, "signed-out-page": _check_signed_out_page}
+          "bearer-challenge": _check_bearer_challenge, "signed-out-page": _check_signed_out_page,
+          "authing-envelope": _check_authing_envelope}
 
 
 @pytest.fixture(scope="module")
