@@ -280,8 +280,18 @@ class Gateway:
         # werkzeug's Response sends Content-Length, and for HEAD the headers alone
         return _Response(body, status=status_line(status), headers=headers)(environ, start_response)
 
+    @staticmethod
+    def request_headers(environ: dict) -> list[tuple[str, str]]:
+        """The headers as sent (_RequestHandler keeps them); under another WSGI server, as the environ has them."""
+        if "oidc.headers" in environ:
+            return environ["oidc.headers"]
+        headers = [(name[5:].replace("_", "-").lower(), value) for name, value in environ.items()
+                   if name.startswith("HTTP_")]
+        return headers + [(name.replace("_", "-").lower(), environ[name])
+                          for name in ("CONTENT_TYPE", "CONTENT_LENGTH") if environ.get(name)]
+
     def answer(self, environ: dict, method: str, path: str, query: str) -> tuple[int, list, bytes]:
-        request_headers = environ["oidc.headers"]
+        request_headers = self.request_headers(environ)
         body = read_body(environ, request_headers)
         origin = any(name.lower() == "origin" for name, _ in request_headers)
         if method == "OPTIONS" and self.cors and origin:
