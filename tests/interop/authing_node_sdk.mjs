@@ -19,7 +19,8 @@ const { sm2 } = require("sm-crypto");
 // An unexpected failure: one line to stderr instead of axios's whole request and socket.
 process.on("uncaughtException", (error) => {
   const answer = error.response ? ` -> ${error.response.status} ${JSON.stringify(error.response.data)}` : "";
-  console.error(`${error.name}: ${error.message}: ${error.config?.method} ${error.config?.url}${answer}\n${error.stack}`);
+  const request = `${error.config?.method} ${error.config?.url}`;
+  console.error(`${error.name}: ${error.message}: ${request}${answer}\n${error.stack}`);
   process.exit(1);
 });
 
@@ -28,12 +29,6 @@ const SIGNED_OUT = "http://localhost:8080/signed-out";
 const PASSWORD = "demo-password";
 const SCOPE = "openid profile email phone offline_access";
 const IDENTIFIERS = { username: "demo", email: "demo@example.com", phone: "13800138000", account: "demo@example.com" };
-const SIGN_IN = {
-  username: (client, value, password, options) => client.signInByUsernamePassword({ username: value, password, options }),
-  email: (client, value, password, options) => client.signInByEmailPassword({ email: value, password, options }),
-  phone: (client, value, password, options) => client.signInByPhonePassword({ phone: value, password, options }),
-  account: (client, value, password, options) => client.signInByAccountPassword({ account: value, password, options }),
-};
 
 const publicClient = method === "none";
 const client = new AuthenticationClient({
@@ -44,6 +39,12 @@ const client = new AuthenticationClient({
   introspectionEndPointAuthMethod: method,
   revocationEndPointAuthMethod: method,
 });
+const SIGN_IN = {
+  username: (value, password, options) => client.signInByUsernamePassword({ username: value, password, options }),
+  email: (value, password, options) => client.signInByEmailPassword({ email: value, password, options }),
+  phone: (value, password, options) => client.signInByPhonePassword({ phone: value, password, options }),
+  account: (value, password, options) => client.signInByAccountPassword({ account: value, password, options }),
+};
 
 // What the SDK sends, recorded from its own axios instance: the path, the query and body parameter names, the client
 // as the Authorization header names it. Values stay out: this is printed and ends up in test output.
@@ -100,7 +101,8 @@ const system = await client.getSystemInfo();
 result.system = { keys: Object.keys(system).sort(), rsa: Boolean(system.rsa?.publicKey), sm2: system.sm2?.cipherMode };
 
 // Before the sign-ins, so that their successes reset the lockout counter this failure adds to.
-result.wrong_password = await failure(client.signInByUsernamePassword({ username: "demo", password: "wrong-password" }));
+result.wrong_password = await failure(client.signInByUsernamePassword({ username: "demo",
+                                                                        password: "wrong-password" }));
 
 const rsa = new JSEncrypt();
 rsa.setPublicKey(system.rsa.publicKey);
@@ -114,7 +116,7 @@ result.signins = {};
 const logins = {};
 for (const [kind, value] of Object.entries(IDENTIFIERS)) {
   for (const [type, encryptPassword] of Object.entries(encrypt)) {
-    const answer = await SIGN_IN[kind](client, value, encryptPassword(PASSWORD), { passwordEncryptType: type, scope: SCOPE });
+    const answer = await SIGN_IN[kind](value, encryptPassword(PASSWORD), { passwordEncryptType: type, scope: SCOPE });
     result.signins[`${kind} ${type}`] = summary(answer);
     logins[`${kind} ${type}`] = answer.data;
   }
@@ -185,7 +187,8 @@ const again = (await client.signInByUsernamePassword({ username: "demo", passwor
                                                         options: { scope: SCOPE } })).data;
 client.setAccessToken(again.access_token);
 const withToken = {
-  sign_in: await failure(client.signInByUsernamePassword({ username: "demo", password: PASSWORD, options: { scope: SCOPE } })),
+  sign_in: await failure(client.signInByUsernamePassword({ username: "demo", password: PASSWORD,
+                                                           options: { scope: SCOPE } })),
   refresh: await failure(client.getNewAccessTokenByRefreshToken(again.refresh_token)),
   introspection: await failure(client.introspectToken(again.access_token)),
   userinfo: {},
