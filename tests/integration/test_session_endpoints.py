@@ -179,11 +179,21 @@ def test_userinfo_reads_the_current_record_and_follows_the_scope(call_session, c
                                                     "phone_number_verified": True}
 
 
-def test_two_tokens_at_once_is_invalid_request(call_session, tokens):
+def test_two_different_tokens_at_once_is_invalid_request(call_session, call_token, password_form, tokens):
+    other = call_token(password_form()).json()["access_token"]
     reply = call_session("GET", "/oidc/me", headers={"authorization": f"Bearer {tokens['access_token']}"},
-                         query=urlencode({"access_token": tokens["access_token"]}))
+                         query=urlencode({"access_token": other}))
     assert reply.status == 400 and reply.json()["error"] == "invalid_request"
     assert 'error="invalid_request"' in reply.headers["www-authenticate"]
+
+
+def test_authings_bare_authorization_token_is_the_bearer_token(call_session, tokens, user):
+    """Authing's Node SDK sends the user's token as `Authorization: <token>`, next to the query parameter."""
+    bare = call_session("GET", "/oidc/me", headers={"authorization": tokens["access_token"]},
+                        query=urlencode({"access_token": tokens["access_token"]}))
+    assert bare.status == 200 and bare.json()["sub"] == user.sub
+    alone = call_session("POST", "/oidc/me/", headers={"authorization": tokens["access_token"]})
+    assert alone.status == 200
 
 
 def test_no_token_is_a_bare_bearer_challenge(call_session, client):
@@ -255,7 +265,7 @@ def test_hostile_bearer_tokens_are_401_invalid_token(call_session, call_discover
         assert introspect(call_session, token).json() == {"active": False} or name == "the refresh token", name
 
 
-@pytest.mark.parametrize("authorization", ["Basic abc", "Bearer", "Bearer ", "token abc", "\u00e9"])
+@pytest.mark.parametrize("authorization", ["Basic abc", "Bearer", "Bearer ", "token abc", "\u00e9", "garbage"])
 def test_malformed_authorization_headers_are_4xx_oauth_errors(call_session, client, authorization):
     reply = call_session("GET", "/oidc/me", headers={"authorization": authorization})
     assert reply.status in (400, 401) and "error" in reply.json()

@@ -206,10 +206,6 @@ def test_a_client_that_keeps_the_users_access_token(sdk):
     assert paths == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "service: /oidc/me answers 400 invalid_request 'the Authorization header must be Bearer <token>' to the bare "
-    "access token the SDK sends as Authorization after setAccessToken (it even replaces the SDK's own Bearer header), "
-    "e.g. GET /oidc/me?access_token=<at> with 'authorization: <at>'; the token endpoints ignore such a value"))
 def test_userinfo_from_a_client_that_keeps_the_users_access_token(sdk):
     failed = {way: (answer["status"], answer["data"]) for way, answer in sdk["with_access_token"]["userinfo"].items()
               if answer["failed"]}

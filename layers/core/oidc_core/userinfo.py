@@ -2,7 +2,7 @@
 current record.
 
 The token may come as `Authorization: Bearer`, as the `access_token` query parameter (Authing's Node and Java SDKs)
-or as a form field (RFC 6750 §2); two at once is invalid_request. It must be an access token (`typ` at+jwt, so an
+or as a form field (RFC 6750 §2); two different ones at once are invalid_request. It must be an access token (`typ` at+jwt, so an
 id_token is refused), signed by us, unexpired, for our issuer, not revoked, with the `openid` scope, and its user
 must still exist and not be blocked. Anything else is 401 with a `WWW-Authenticate: Bearer` challenge (RFC 6750 §3).
 """
@@ -22,19 +22,24 @@ INVALID_TOKEN = "the access token is invalid, expired or revoked"
 
 
 def bearer_token(authorization: str | None, query_token: str | None, form_token: str | None) -> str:
-    """The one access token a request carries (RFC 6750 §2.1-2.3)."""
+    """The one access token a request carries (RFC 6750 §2.1-2.3). Authing's Node SDK, once it holds a user's
+    token, also sends it bare as `Authorization: <token>`: a value without a scheme is taken as that token. The
+    same token sent two ways is one token; two different ones are invalid_request."""
     header_token = None
-    if authorization:
-        scheme, _, value = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
+    if authorization and authorization.strip():
+        scheme, space, value = authorization.strip().partition(" ")
+        if not space:
+            header_token = scheme  # no scheme: the bare token
+        elif scheme.lower() == "bearer" and value.strip():
+            header_token = value.strip()
+        else:
             raise bearer_error("invalid_request", "the Authorization header must be Bearer <token>", 400)
-        header_token = value.strip()
-    sent = [token for token in (header_token, query_token, form_token) if token is not None]
+    sent = {token for token in (header_token, query_token, form_token) if token is not None}
     if len(sent) > 1:
-        raise bearer_error("invalid_request", "send the access token one way only", 400)
-    if not sent or not sent[0]:
+        raise bearer_error("invalid_request", "send one access token, one way", 400)
+    if not sent or not next(iter(sent)):
         raise bearer_error(None, "an access token is required")
-    return sent[0]
+    return next(iter(sent))
 
 
 def userinfo(token: str, settings: Settings) -> dict:
