@@ -57,7 +57,7 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	touch $@
 
 dev: venv
-	$(PY) -m oidc_tools.local_stack --port $(PORT)$(if $(filter 1 yes true,$(PERSIST)), --data .local-stack/data-$(PORT).json)
+	$(PY) -m oidc_tools.local_stack --port $(PORT)$(if $(filter 1 yes true,$(PERSIST)), --data .local-stack/data-$(PORT).json)$(foreach parameter,$(PARAMETERS), --parameter $(parameter))
 
 invoke: venv
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=TokenFunction EVENT=events/token-password.json"; exit 2; }

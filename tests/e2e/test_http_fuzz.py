@@ -438,14 +438,6 @@ def test_http_fuzz_every_route_no_5xx_and_oauth_errors(fuzzed_stack):
         "no request got past the checks: the fuzzer is not reaching the service's logic")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (make dev only): the local stack imports oidc_core.observability while seeding, before it applies the "
-    "functions' environment, so Powertools Metrics has no namespace; and with POWERTOOLS_METRICS_DISABLED=true "
-    "log_metrics never clears the metric set. The 100th value of any one metric in the stack's process (the 100th "
-    "login, refresh, failed client authentication or 429) makes add_metric serialize the set, which raises "
-    "SchemaValidationError('Must contain a metric namespace.'): a 500 server_error. Deployed Lambdas are not affected "
-    "(environment set before import, metrics flushed and cleared per invocation); under pytest the inherited "
-    "POWERTOOLS_METRICS_NAMESPACE of tests/conftest.py hides it."))
 def test_a_hundred_refreshes_on_one_make_dev_stack_get_no_5xx(monkeypatch):
     """Found by the fuzz run: the 100th counted event on a long-running `make dev` is a 500. Refreshes are the cheapest
     counted event (no Argon2), each rotating the token, so this takes a few seconds on a stack of its own.

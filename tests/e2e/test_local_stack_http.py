@@ -96,21 +96,27 @@ def test_admin_command_against_the_local_stack(running_stack):
     assert run("user", "block", "--email", "E2E@example.com").returncode == 0
     assert token(running_stack, login)[2]["error"] == "invalid_grant"
     assert run("user", "unblock", "--username", "e2e-user").returncode == 0
-    assert run("user", "set-password", "--username", "e2e-user", "--password-stdin", stdin="changed\n").returncode == 0
+    short = run("user", "set-password", "--username", "e2e-user", "--password-stdin", stdin="changed\n")
+    assert short.returncode == 1 and "at least 8 characters" in short.stderr
+    same = run("user", "set-password", "--username", "e2e-user", "--password-stdin", stdin="E2E@example.com\n")
+    assert same.returncode == 1 and "own username, email" in same.stderr
+    assert run("user", "set-password", "--username", "e2e-user", "--password-stdin",
+               stdin="changed password\n").returncode == 0
     assert token(running_stack, login)[0] == 400
-    assert token(running_stack, {**login, "password": "changed"})[0] == 200
+    login["password"] = "changed password"
+    assert token(running_stack, login)[0] == 200
 
     created = run("client", "create", "e2e-client", "--scopes", "openid email")
     assert created.returncode == 0, created.stderr
     secret = json.loads(created.stdout)["client_secret"]
-    status, _, body = token(running_stack, {**login, "password": "changed", "client_id": "e2e-client",
-                                            "client_secret": secret, "scope": "openid email"})
+    status, _, body = token(running_stack, {**login, "client_id": "e2e-client", "client_secret": secret,
+                                            "scope": "openid email"})
     assert status == 200, body
-    status, _, body = token(running_stack, {**login, "password": "changed", "client_id": "e2e-client",
-                                            "client_secret": secret, "scope": "openid phone"})
+    status, _, body = token(running_stack, {**login, "client_id": "e2e-client", "client_secret": secret,
+                                            "scope": "openid phone"})
     assert body["error"] == "invalid_scope"
 
-    duplicate = run("user", "create", "--username", "E2E-USER", "--password-stdin", stdin="x\n")
+    duplicate = run("user", "create", "--username", "E2E-USER", "--password-stdin", stdin="a long enough one\n")
     assert duplicate.returncode == 1 and "already in use" in duplicate.stderr
     no_password = run("user", "create", "--username", "nopass")
     assert no_password.returncode == 1 and "--password-stdin" in no_password.stderr
@@ -181,3 +187,18 @@ def test_make_invoke_runs_an_event_without_docker():
     response = json.loads(result.stdout)  # the response alone; the function's logs went to stderr
     assert response["statusCode"] == 200
     assert json.loads(response["body"])["token_type"] == "Bearer"
+
+
+def test_cors_answers_the_one_origin_it_allows():
+    """With a list of origins, as API Gateway: the request's origin when it is on the list, nothing otherwise."""
+    from stack_process import RunningStack as Stack
+
+    stack = Stack(arguments=("--parameter", "CorsAllowedOrigins=https://a.example,https://b.example"))
+    try:
+        for origin, allowed in (("https://b.example", "https://b.example"), ("https://evil.example", None)):
+            status, headers, _ = stack.request("OPTIONS", "/oidc/token", headers={
+                "Origin": origin, "Access-Control-Request-Method": "POST"})
+            assert {name.lower(): value for name, value in headers.items()}.get(
+                "access-control-allow-origin") == allowed, origin
+    finally:
+        stack.stop()

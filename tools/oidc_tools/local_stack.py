@@ -90,14 +90,14 @@ def load_handler(function: cfn.Function):
 
 
 class LocalStack:
-    def __init__(self, port: int, data_file: Path | None = None):
+    def __init__(self, port: int, data_file: Path | None = None, parameters: dict | None = None):
         self.port = port
         # make dev PERSIST=1: the tables and secrets are restored from this file at start and saved to it at stop
         self.data_file = data_file
         self.restored: dict[str, int] | None = None
         self.template = cfn.load()
-        # Short key caching, so `oidc-admin --local keys rotate` shows within seconds
-        self.parameters = {"IssuerUrl": f"http://127.0.0.1:{port}/oidc", "KeyCacheSeconds": "5"}
+        # Short key caching, so `oidc-admin --local keys rotate` shows within seconds; then what the caller chose
+        self.parameters = {"IssuerUrl": f"http://127.0.0.1:{port}/oidc", "KeyCacheSeconds": "5", **(parameters or {})}
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.handlers: dict[str, tuple] = {}
         self.routes: list[tuple[str, re.Pattern, str, str]] = []
@@ -113,6 +113,7 @@ class LocalStack:
         point_boto3_at(self.endpoint_url)
         provisioned = provision(self.template, self.parameters)
         self.target, self.environments = provisioned.target, provisioned.environments
+        self._apply_environment()  # before the seeding imports oidc_core: Powertools reads it when first imported
         if self.data_file is not None and self.data_file.exists():
             self.restored = snapshot.restore(self.template, self.data_file)
         self._seed_demo()
@@ -139,12 +140,14 @@ class LocalStack:
         if self.restored is None:
             replace_password_keys(self.target, private_document=demo_password_keys())
 
-    def _load_functions(self) -> None:
+    def _apply_environment(self) -> None:
         # Lambda gives each function its own environment; here they share one process, and the template gives
         # variables with the same name the same value, so one merged environment is faithful.
         for environment in self.environments.values():
             os.environ.update(environment)
         os.environ.update(POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_DISABLED="true")
+
+    def _load_functions(self) -> None:
         for function in cfn.functions(self.template).values():
             self.handlers[function.logical_id] = (load_handler(function), threading.Lock())
             for method, path in function.routes:
@@ -293,9 +296,9 @@ class Gateway:
     def answer(self, environ: dict, method: str, path: str, query: str) -> tuple[int, list, bytes]:
         request_headers = self.request_headers(environ)
         body = read_body(environ, request_headers)
-        origin = any(name.lower() == "origin" for name, _ in request_headers)
+        origin = next((value for name, value in request_headers if name.lower() == "origin"), "")
         if method == "OPTIONS" and self.cors and origin:
-            return 204, self._cors_headers(preflight=True), b""
+            return 204, self._cors_headers(origin, preflight=True), b""
         found = self.stack.route(method, path)
         if found is None and method == "HEAD":  # a GET route answers HEAD: its headers, without the body
             method, found = "GET", self.stack.route("GET", path)
@@ -312,11 +315,16 @@ class Gateway:
                    if str(name).lower() not in HOP_BY_HOP]
         headers += [("set-cookie", cookie) for cookie in response.get("cookies") or ()]
         if self.cors and origin:
-            headers += self._cors_headers(preflight=False)
+            headers += self._cors_headers(origin, preflight=False)
         return int(response.get("statusCode", 200)), headers, response_body(response)
 
-    def _cors_headers(self, *, preflight: bool) -> list[tuple[str, str]]:
-        headers = [("access-control-allow-origin", ",".join(self.cors.get("AllowOrigins", [])))]
+    def _cors_headers(self, origin: str, *, preflight: bool) -> list[tuple[str, str]]:
+        # As API Gateway: the one matching origin (or *), never the configured list.
+        allowed = self.cors.get("AllowOrigins", [])
+        allowed = allowed.split(",") if isinstance(allowed, str) else allowed
+        if "*" not in allowed and origin not in allowed:
+            return []
+        headers = [("access-control-allow-origin", "*" if "*" in allowed else origin)]
         if preflight:
             headers += [("access-control-allow-methods", ",".join(self.cors.get("AllowMethods", []))),
                         ("access-control-allow-headers", ",".join(self.cors.get("AllowHeaders", []))),
@@ -377,7 +385,7 @@ def listen(port: int) -> socket.socket:
     return listener
 
 
-def serve(port: int, data_file: Path | None = None) -> int:
+def serve(port: int, data_file: Path | None = None, parameters: dict | None = None) -> int:
     stopping = threading.Event()
 
     def request_stop(signum, frame):
@@ -395,7 +403,7 @@ def serve(port: int, data_file: Path | None = None) -> int:
         return 1
     port = listener.getsockname()[1]
     try:
-        stack = LocalStack(port, data_file).start()
+        stack = LocalStack(port, data_file, parameters).start()
     except snapshot.SnapshotError as error:
         print(f"local stack: {error}", file=sys.stderr)
         return 1
@@ -449,8 +457,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="keep the tables and secrets in FILE: restored from it at start when it exists, saved "
                              "to it at stop (make dev PERSIST=1 uses .local-stack/data-<port>.json); without it, "
                              "everything is lost when the stack stops")
+    parser.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
+                        help="a template parameter, as `sam deploy --parameter-overrides` takes it (repeatable), "
+                             "e.g. RefreshTokenRotation=false; make dev PARAMETERS='A=1 B=2'")
     arguments = parser.parse_args(argv)
-    sys.exit(serve(arguments.port, arguments.data))
+    template_parameters = cfn.load().get("Parameters", {})
+    parameters = {}
+    for assignment in arguments.parameter:
+        name, equals, value = assignment.partition("=")
+        if not equals or name not in template_parameters:
+            parser.error(f"--parameter {assignment!r}: not NAME=VALUE with a parameter of template.yaml")
+        parameters[name] = value
+    sys.exit(serve(arguments.port, arguments.data, parameters))
 
 
 if __name__ == "__main__":
