@@ -115,6 +115,7 @@ def test_each_further_failure_doubles_the_wait(stack, login_from, monkeypatch):
     configure(monkeypatch, LOCKOUT_BASE_SECONDS=60, LOCKOUT_MAX_SECONDS=150)
     settings = config.settings()
     assert [lockout.wait_after(settings, attempts, 5) for attempts in range(4, 9)] == [0, 60, 120, 150, 150]
+    assert lockout.wait_after(settings, 10**12, 5) == 150  # a count that kept growing for years costs nothing
     for n in range(5):
         login_from(f"wrong-{n}")
     (pair,) = [item for item in boto3.client("dynamodb").scan(TableName=stack.target.tokens_table)["Items"]

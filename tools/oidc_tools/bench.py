@@ -31,8 +31,11 @@ PASSWORD = "correct horse battery staple"
 ARGON2 = "Argon2id verify (m=19456 KiB, t=2, p=1)"
 PRIMITIVES = (ARGON2, "RS256 sign, one JWT (RSA-2048)", "RSA-2048 PKCS#1 v1.5 password decrypt",
               "RSA-2048 OAEP-SHA256 password decrypt", "SM2 password decrypt (C1C3C2)")
-LOGINS = ("login, plain password", "login, wrong password", "login, RSA-encrypted password (incl. client-side encrypt)",
+LOGINS = ("login, plain password", "login, RSA-encrypted password (incl. client-side encrypt)",
           "login, SM2-encrypted password (incl. client-side encrypt)")
+# Every way a login fails, side by side: they answer alike and should cost alike (only a lock skips the hash).
+FAILURES = ("failed login: wrong password", "failed login: unknown user", "failed login: blocked user",
+            "failed login: undecryptable password", "failed login: locked account")
 # Lockout and per-IP throttling would stop a run that fails the same login over and over: thresholds no run reaches,
 # so every wrong password still pays what one pays in production before a lock (the counters' writes included).
 NO_LOCKOUT = {"LockoutPairThreshold": "1000000000", "LockoutUserThreshold": "1000000000",
@@ -47,7 +50,8 @@ def labels() -> list[str]:
     """The rows `make bench` prints, in order."""
     from oidc_tools import template
 
-    return [*PRIMITIVES, *LOGINS, *(cold_start_label(name) for name in template.functions(template.load()))]
+    return [*PRIMITIVES, *LOGINS, *FAILURES,
+            *(cold_start_label(name) for name in template.functions(template.load()))]
 
 
 def median_ms(function, repeat: int) -> float:
@@ -100,6 +104,9 @@ def whole_requests() -> list[tuple[str, float]]:
         os.environ.update(provisioned.environments["TokenFunction"])
         create_client(provisioned.target, "bench", "bench-secret")
         create_user(provisioned.target, PASSWORD, username="bench")
+        create_user(provisioned.target, PASSWORD, username="blocked", blocked=True)
+        locked = create_user(provisioned.target, PASSWORD, username="locked")
+        _lock(provisioned.target.tokens_table, f"sub:{locked.sub}")
         handler = load_handler(template.functions(template.load())["TokenFunction"])
         import json
 
@@ -110,9 +117,9 @@ def whole_requests() -> list[tuple[str, float]]:
         published = json.loads(public_document)["password_encryption"]
         rsa_public = serialization.load_pem_public_key(published["rsa"]["public_key_pem"].encode())
 
-        def login(password: str, encrypt_type: str, expected: int = 200):
+        def login(password: str, encrypt_type: str, expected: int = 200, username: str = "bench"):
             form = {"grant_type": "password", "client_id": "bench", "client_secret": "bench-secret",
-                    "username": "bench", "password": password, "password_encrypt_type": encrypt_type}
+                    "username": username, "password": password, "password_encrypt_type": encrypt_type}
             event = http_api_event("POST", "/oidc/token", route_key="POST /oidc/token", body=urlencode(form).encode(),
                                    headers=[("content-type", "application/x-www-form-urlencoded")])
             response = handler(event, LambdaContext("TokenFunction"))
@@ -124,12 +131,30 @@ def whole_requests() -> list[tuple[str, float]]:
         def sm2_login():
             login(sm2_encrypt(PASSWORD.encode(), published["sm2"]["public_key_hex"]), "sm2")
 
-        return list(zip(LOGINS, (
+        return list(zip((*LOGINS, *FAILURES), (
             median_ms(lambda: login(PASSWORD, "none"), 20),
-            median_ms(lambda: login("wrong", "none", 400), 20),
             median_ms(rsa_login, 20),
             median_ms(sm2_login, 20),
+            median_ms(lambda: login("wrong", "none", 400), 20),
+            median_ms(lambda: login(PASSWORD, "none", 400, username="nobody"), 20),
+            median_ms(lambda: login(PASSWORD, "none", 400, username="blocked"), 20),
+            median_ms(lambda: login("not a ciphertext", "rsa", 400), 20),
+            median_ms(lambda: login(PASSWORD, "none", 400, username="locked"), 20),
         )))
+
+
+def _lock(tokens_table: str, account: str) -> None:
+    """Lock an account from the bench's address (127.0.0.1) for a day, as its pair counter would after failures."""
+    import time
+
+    import boto3
+
+    from oidc_core import lockout
+
+    pair_key, _ = lockout.keys(account, "127.0.0.1")
+    boto3.client("dynamodb").put_item(TableName=tokens_table, Item={
+        "pk": {"S": pair_key}, "attempts": {"N": NO_LOCKOUT["LockoutPairThreshold"]},
+        "locked_until": {"N": str(int(time.time()) + 86400)}})
 
 
 _COLD_IMPORT = """

@@ -38,7 +38,8 @@ def wait_after(settings: Settings, failures: int, threshold: int) -> int:
     """Seconds locked after `failures` failures: none below the threshold, then doubling up to the maximum."""
     if failures < threshold:
         return 0
-    return min(settings.lockout.max_wait_seconds, settings.lockout.base_wait_seconds * 2 ** (failures - threshold))
+    doublings = min(failures - threshold, 40)  # past 2**40 × the base every wait is the maximum anyway
+    return min(settings.lockout.max_wait_seconds, settings.lockout.base_wait_seconds * 2 ** doublings)
 
 
 @dataclass(frozen=True)
