@@ -517,8 +517,10 @@ def test_bearer_token_is_a_token_or_a_400_or_401(authorization, query_token, for
         assert result.headers["WWW-Authenticate"].startswith("Bearer realm=")
         return
     assert isinstance(result, str) and result
-    header_token = authorization.strip().partition(" ")[2].strip() if authorization else None
+    scheme, space, value = (authorization or "").strip().partition(" ")
+    header_token = (value.strip() if space else scheme) or None  # no scheme: Authing's bare token
     assert result in (header_token, query_token, form_token)
+    assert len({token for token in (header_token, query_token, form_token) if token is not None}) == 1
 
 
 ISSUER = "https://issuer.test/oidc"
