@@ -26,7 +26,8 @@ INTEROP := tests/interop
 .PHONY: help venv dev test unit validate build build-host interop-deps bench invoke deploy clean
 
 help:
-	@echo "make dev           the service on http://127.0.0.1:\$$PORT (default 3000), AWS emulated; PERSIST=1 keeps its data"
+	@echo "make dev           the service on http://127.0.0.1:\$$PORT (default 3000), AWS emulated; PERSIST=1 keeps its data,"
+	@echo "                   PARAMETERS='Name=Value …' sets template parameters"
 	@echo "make test          everything CI runs: sam validate --lint, sam builds, npm ci, all tests"
 	@echo "make unit          the unit tests alone"
 	@echo "make validate      sam validate --lint of template.yaml"
