@@ -61,3 +61,12 @@ def decryption_failure(decrypt, *args) -> str:
     assert str(info.value) == info.value.reason
     assert info.value.__context__ is None
     return info.value.reason
+
+
+def configure(monkeypatch, **variables) -> None:
+    """Set environment variables of the functions and forget the parsed settings, as a new container would."""
+    from oidc_core import config
+
+    for name, value in variables.items():
+        monkeypatch.setenv(name, str(value))
+    config.settings.cache_clear()

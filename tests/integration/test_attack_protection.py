@@ -11,7 +11,7 @@ from collections import Counter
 import boto3
 import pytest
 
-from helpers import CLIENT_ID, CLIENT_SECRET, PASSWORD, Reply, basic_auth, token_event
+from helpers import CLIENT_ID, CLIENT_SECRET, PASSWORD, Reply, basic_auth, configure, token_event
 from oidc_core import aws, config, lockout, login, passwords, users
 from oidc_core.config import Argon2Parameters
 from oidc_tools import template
@@ -21,11 +21,6 @@ from oidc_tools.operations import create_user
 
 INVALID = {"error": "invalid_grant", "error_description": "invalid credentials provided"}
 
-
-def configure(monkeypatch, **variables):
-    for name, value in variables.items():
-        monkeypatch.setenv(name, str(value))
-    config.settings.cache_clear()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from helpers import CLIENT_ID, CLIENT_SECRET, PASSWORD, Reply, basic_auth
+from helpers import CLIENT_ID, CLIENT_SECRET, PASSWORD, Reply, basic_auth, configure
 from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
 from oidc_tools.lambda_events import LambdaContext, http_api_event
 from oidc_tools.operations import create_client, create_user
@@ -102,10 +102,7 @@ def test_every_credential_failure_is_one_envelope(sign_in, payload):
 
 
 def test_a_lockout_earned_here_holds_at_the_token_endpoint_and_back(sign_in, call_token, password_form, monkeypatch):
-    from oidc_core import config
-
-    monkeypatch.setenv("LOCKOUT_BASE_SECONDS", "3600")
-    config.settings.cache_clear()
+    configure(monkeypatch, LOCKOUT_BASE_SECONDS=3600)
     for n in range(5):
         assert sign_in({"username": "alice", "password": f"wrong-{n}"}).json() == INVALID
     reply = call_token(password_form())  # the same address: locked at the other endpoint too

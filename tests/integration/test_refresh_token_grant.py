@@ -10,14 +10,12 @@ import boto3
 import jwt
 import pytest
 
-from helpers import CLIENT_ID, CLIENT_SECRET, basic_auth
-from oidc_core import config
+from helpers import CLIENT_ID, CLIENT_SECRET, Reply, basic_auth, configure, token_event
+from oidc_core import users
 from oidc_tools import template
 from oidc_tools.lambda_events import LambdaContext
 from oidc_tools.local_stack import load_handler
 from oidc_tools.operations import create_client, set_password, sign_out
-from oidc_core import users
-from helpers import Reply, token_event
 
 INVALID = {"error": "invalid_grant", "error_description": "the refresh token is invalid, expired or revoked"}
 
@@ -43,11 +41,6 @@ def refresh(call_token):
 
     return send
 
-
-def configure(monkeypatch, **variables):
-    for name, value in variables.items():
-        monkeypatch.setenv(name, str(value))
-    config.settings.cache_clear()
 
 
 def family_item(stack, refresh_token: str) -> dict:
