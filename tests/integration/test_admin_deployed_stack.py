@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 import boto3
 import pytest
@@ -81,6 +82,11 @@ def no_settings_of_this_machine(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    saved = dict(os.environ)
+    yield
+    # oidc-admin sets AWS_PROFILE and AWS_REGION for its process; in this process they must not outlive the test.
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def provision_in(region: str, name: str, monkeypatch):

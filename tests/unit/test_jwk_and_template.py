@@ -75,6 +75,12 @@ LEAST_PRIVILEGE = {
         ("AuditKeySecret", "secretsmanager:GetSecretValue"),
     },
     "DiscoveryFunction": {("PublicKeysSecret", "secretsmanager:GetSecretValue")},
+    "RotateKeysFunction": {
+        *{(secret, action) for secret in ("SigningKeySecret", "PasswordKeysSecret")
+          for action in ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+                         "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage")},
+        ("PublicKeysSecret", "secretsmanager:GetSecretValue"), ("PublicKeysSecret", "secretsmanager:PutSecretValue"),
+    },
     "SessionFunction": {
         ("UsersTable", "dynamodb:BatchGetItem"), ("UsersTable", "dynamodb:UpdateItem"),
         ("ClientsTable", "dynamodb:BatchGetItem"), ("TokensTable", "dynamodb:BatchGetItem"),
@@ -116,13 +122,13 @@ def test_every_function_is_covered_by_the_least_privilege_table(cfn):
 
 
 @pytest.mark.parametrize("private_secret", ["SigningKeySecret", "PasswordKeysSecret"])
-def test_only_the_token_function_may_read_a_private_key(cfn, private_secret):
+def test_only_the_token_and_rotation_functions_may_read_a_private_key(cfn, private_secret):
     readers = [
         name for name, resource in cfn["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
         and {"Ref": private_secret} in [s["Resource"] for s in _statements(cfn, name)]
     ]
-    assert readers == ["TokenFunction"]
+    assert readers == ["TokenFunction", "RotateKeysFunction"]
 
 
 def test_resolver_builds_the_default_issuer_from_the_api(cfn):
@@ -133,13 +139,25 @@ def test_resolver_builds_the_default_issuer_from_the_api(cfn):
     assert resolver.resolve(environment["ISSUER"]) == "https://auth.example.com/oidc"
 
 
-def test_an_aws_outage_answers_before_the_function_times_out(cfn, monkeypatch):
+def test_an_aws_outage_answers_before_the_function_times_out(cfn):
     from oidc_core import aws
 
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     timeout = cfn["Globals"]["Function"]["Timeout"]
     worst_call = aws.MAX_ATTEMPTS * (aws.CONNECT_TIMEOUT + aws.READ_TIMEOUT) + 1  # + the retry's backoff
     assert worst_call <= timeout - 3  # margin for the rest of the request
-    config = aws.client.__wrapped__("dynamodb").meta.config
+    config = aws._CLIENT_CONFIG  # what every client is made with
     assert (config.connect_timeout, config.read_timeout) == (aws.CONNECT_TIMEOUT, aws.READ_TIMEOUT)
-    assert config.retries["total_max_attempts"] == aws.MAX_ATTEMPTS
+    assert config.retries == {"mode": "standard", "total_max_attempts": aws.MAX_ATTEMPTS}
+
+
+def test_keys_are_rotated_by_secrets_manager_on_a_schedule(cfn):
+    schedules = template.resources_of_type(cfn, "AWS::SecretsManager::RotationSchedule")
+    assert {properties["SecretId"]["Ref"] for properties in schedules.values()} == {
+        "SigningKeySecret", "PasswordKeysSecret"}
+    for properties in schedules.values():
+        assert properties["RotationLambdaARN"] == {"Fn::GetAtt": ["RotateKeysFunction", "Arn"]}
+        assert properties["RotationRules"] == {"ScheduleExpression": {"Fn::Sub": "rate(${KeyRotationDays} days)"}}
+        assert properties.get("RotateImmediatelyOnUpdate", True)  # the stack's creation makes the first keys
+    assert cfn["Parameters"]["KeyRotationDays"]["Default"] == 90
+    permission = cfn["Resources"]["RotateKeysPermission"]["Properties"]
+    assert permission["Principal"] == "secretsmanager.amazonaws.com" and permission["SourceAccount"]
