@@ -71,10 +71,10 @@ build: $(SAM_VENV)/.installed
 	$(SAM) build
 
 # Build, deploy the stack samconfig.toml names (sam deploy --guided the first time writes it), and make .venv, which
-# installs .venv/bin/oidc-admin: the next step is `oidc-admin keys rotate` (README: Deploying).
+# installs .venv/bin/oidc-admin. The stack makes its own keys when it is created (README: Keys).
 deploy: venv build
 	$(SAM) deploy$(if $(filter 1 yes true,$(GUIDED)), --guided)$(if $(PARAMS), --parameter-overrides $(PARAMS))
-	@echo "deployed. Next, once: .venv/bin/oidc-admin keys rotate (the token endpoint answers 503 until keys exist)"
+	@echo "deployed. The first keys are made by the stack's key rotation (oidc-admin keys rotate starts another)"
 
 build-host: $(SAM_VENV)/.installed
 	$(SAM) build --build-dir $(HOST_BUILD) --parameter-overrides Architecture=$(HOST_ARCH)

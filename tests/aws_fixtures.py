@@ -11,7 +11,7 @@ from moto import mock_aws
 from helpers import CLIENT_ID, CLIENT_SECRET, FORM, ISSUER, PASSWORD, Reply, get_event, token_event
 from oidc_core import aws, config, keys
 from oidc_tools import template
-from oidc_tools.emulator import serialise_dynamodb_item_operations
+from oidc_tools.emulator import follow_awscurrent_moves, serialise_dynamodb_item_operations
 from oidc_tools.lambda_events import LambdaContext, http_api_event
 from oidc_tools.local_stack import load_handler
 from oidc_tools.operations import create_client, create_user
@@ -41,6 +41,7 @@ def stack(monkeypatch):
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ServerlessOidcTests")
     _forget_container_state()
     serialise_dynamodb_item_operations()
+    follow_awscurrent_moves()
     with mock_aws():
         provisioned = provision(template.load(), {"IssuerUrl": ISSUER})
         for environment in provisioned.environments.values():

@@ -4,7 +4,7 @@ It can read public keys only, never a private one."""
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 
-from oidc_core.config import settings
+from oidc_core.config import JWKS_MAX_AGE_SECONDS, settings
 from oidc_core.discovery import provider_metadata
 from oidc_core.errors import OAuthError
 from oidc_core.http import json_response, oauth_error_response, unexpected_error_response
@@ -16,8 +16,9 @@ app = APIGatewayHttpResolver()
 app.exception_handler(OAuthError)(oauth_error_response)
 app.exception_handler(Exception)(unexpected_error_response)
 
-# Public documents: let clients and CDNs keep them a few minutes (keys rotate far more slowly than that).
-PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
+# Public documents: let clients and CDNs keep them a few minutes. A new signing key is published longer than that
+# before it signs (Settings.signing_activation_seconds), so a cached JWKS always knows the kid of a fresh token.
+PUBLIC_CACHE = {"Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}"}
 
 
 @app.get("/oidc/.well-known/openid-configuration")

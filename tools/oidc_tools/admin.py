@@ -246,13 +246,20 @@ def _user_migrate_identifiers(target: Target, args) -> dict:
 
 
 def _keys_rotate(target: Target, args) -> dict:
+    """On a stack whose secrets have a rotation schedule (a deployed one), Secrets Manager runs RotateKeysFunction
+    now; elsewhere (the local stack, a stack from before the rotation function) the same four steps run here."""
     result = {}
-    if args.only in (None, "signing"):
-        result["signing_key"] = {"kid": operations.rotate_signing_key(target, args.bits), "alg": "RS256"}
-    if args.only in (None, "password"):
-        published = operations.replace_password_keys(target, args.rsa_bits, args.rsa_padding)
-        result["password_keys"] = {"rsa_padding": published["rsa"]["padding"],
-                                   "sm2_public_key": published["sm2"]["public_key_hex"]}
+    for kind, secret_id in (("signing", target.signing_key_secret_id), ("password", target.password_keys_secret_id)):
+        if args.only not in (None, kind):
+            continue
+        if operations._rotation_is_scheduled(secret_id):
+            result[f"{kind}_key" if kind == "signing" else "password_keys"] = operations.start_rotation(target, kind)
+        elif kind == "signing":
+            result["signing_key"] = {"kid": operations.rotate_signing_key(target, args.bits), "alg": "RS256"}
+        else:
+            published = operations.replace_password_keys(target, args.rsa_bits, args.rsa_padding)
+            result["password_keys"] = {"rsa_padding": published["rsa"]["padding"],
+                                       "sm2_public_key": published["sm2"]["public_key_hex"]}
     return result
 
 

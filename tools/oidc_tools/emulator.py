@@ -30,3 +30,27 @@ def serialise_dynamodb_item_operations() -> None:
 
         serialised._serialised = True
         setattr(DynamoDBBackend, name, serialised)
+
+
+def follow_awscurrent_moves() -> None:
+    """Make moto's Secrets Manager treat the version AWSCURRENT was moved to as the current one.
+
+    moto keeps its own idea of the current version (`default_version_id`) and update_secret_version_stage does not
+    change it, so after a rotation's finishSecret the next put_secret_value labels its new version AWSCURRENT and
+    leaves the label on the rotated version too: two versions AWSCURRENT, and reads get the older. In AWS a label is
+    on one version only. This is the only change: a move of AWSCURRENT also moves moto's idea. Idempotent."""
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    operation = SecretsManagerBackend.update_secret_version_stage
+    if getattr(operation, "_follows_awscurrent", False):
+        return
+
+    @functools.wraps(operation)
+    def update_secret_version_stage(self, secret_id, version_stage, remove_from_version_id, move_to_version_id):
+        result = operation(self, secret_id, version_stage, remove_from_version_id, move_to_version_id)
+        if version_stage == "AWSCURRENT" and move_to_version_id:
+            self.secrets[secret_id].default_version_id = move_to_version_id
+        return result
+
+    update_secret_version_stage._follows_awscurrent = True
+    SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage

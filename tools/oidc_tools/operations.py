@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from oidc_core import aws, clients, keys, passwords, users
+from oidc_core import aws, clients, keys, passwords, rotation, users
 from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
 from oidc_core.identifiers import LoginIdentifier, normalise
 from oidc_core.scopes import KNOWN_SCOPES, is_api_scope
@@ -30,6 +30,14 @@ class Target:
     public_keys_secret_id: str
     default_phone_country_code: str = "+86"
     argon2: Argon2Parameters = OWASP_MINIMUM_ARGON2
+    # For a rotation run here rather than by the stack's RotateKeysFunction: the template's defaults at their safest
+    # (KeyCacheSeconds 300 + the JWKS max-age 300 + slack; the longest token lifetime the template allows).
+    signing_activation_seconds: int = 660
+    token_retention_seconds: int = 86400
+
+    def key_store(self, **options) -> rotation.KeyStore:
+        return rotation.KeyStore(self.signing_key_secret_id, self.password_keys_secret_id, self.public_keys_secret_id,
+                                 self.signing_activation_seconds, self.token_retention_seconds, **options)
 
 
 # Target field -> (logical id in template.yaml, stack output that names the deployed resource)
@@ -189,26 +197,38 @@ def _write_json_secret(secret_id: str, document: dict) -> None:
     aws.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString=json.dumps(document))
 
 
-def rotate_signing_key(target: Target, bits: int = 2048) -> str:
-    """Make a new current signing key; returns its kid. The public half is published before the private half is
-    used, so a verifier fetching the JWKS never meets a kid it does not know."""
-    private_document, public_update = keys.rotated_signing_documents(
-        _read_json_secret(target.signing_key_secret_id), bits
-    )
-    _write_json_secret(target.public_keys_secret_id, {**_read_json_secret(target.public_keys_secret_id), **public_update})
-    _write_json_secret(target.signing_key_secret_id, private_document)
-    return public_update["jwks"]["keys"][0]["kid"]
+def _rotation_is_scheduled(secret_id: str) -> bool:
+    description = aws.client("secretsmanager").describe_secret(SecretId=secret_id)
+    return bool(description.get("RotationEnabled") and description.get("RotationLambdaARN"))
+
+
+def start_rotation(target: Target, kind: str) -> dict:
+    """`oidc-admin keys rotate` on a deployed stack: Secrets Manager runs RotateKeysFunction's four steps now, as on
+    the schedule. Returns what was started."""
+    secret_id = target.signing_key_secret_id if kind == rotation.SIGNING else target.password_keys_secret_id
+    version = aws.client("secretsmanager").rotate_secret(SecretId=secret_id, RotateImmediately=True)["VersionId"]
+    return {"rotation": "started", "version": version}
+
+
+def rotate_signing_key(target: Target, bits: int = 2048, now: int | None = None) -> str:
+    """A new signing key through the rotation's four steps run here; returns its kid. It is published at once and
+    signs once the JWKS caches have had time to learn it; the key it replaces stays published while its tokens live."""
+    rotation.rotate(aws.client("secretsmanager"), target.key_store(signing_bits=bits), target.signing_key_secret_id,
+                    now)
+    return _read_json_secret(target.signing_key_secret_id)["keys"][-1]["kid"]  # the new key is the last one
 
 
 def replace_password_keys(target: Target, rsa_bits: int = 2048, rsa_padding: str = "pkcs1v15",
-                          private_document: dict | None = None) -> dict:
-    """New RSA and SM2 keys for password encryption (or the given ones); returns what /api/v3/system will publish.
-    Clients holding the old public key fail to log in until they fetch the new one (up to KEY_CACHE_SECONDS plus
-    their own caching), so rotate these rarely."""
-    if private_document is None:
-        private_document, public_update = keys.new_password_key_documents(rsa_bits, rsa_padding)
-    else:
+                          private_document: dict | None = None, now: int | None = None) -> dict:
+    """New RSA and SM2 keys for password encryption through the rotation's steps; returns what /api/v3/system will
+    publish. The replaced keys still decrypt for PASSWORD_KEY_OVERLAP_SECONDS, for clients that fetched the old
+    public key. Given keys (`private_document`, the local stack's fixed demo keys) replace the current ones outright."""
+    if private_document is not None:
         private_document, public_update = keys.password_key_documents(private_document)
-    _write_json_secret(target.password_keys_secret_id, private_document)
-    _write_json_secret(target.public_keys_secret_id, {**_read_json_secret(target.public_keys_secret_id), **public_update})
-    return public_update["password_encryption"]
+        _write_json_secret(target.password_keys_secret_id, private_document)
+        _write_json_secret(target.public_keys_secret_id,
+                           {**_read_json_secret(target.public_keys_secret_id), **public_update})
+        return public_update["password_encryption"]
+    store = target.key_store(rsa_bits=rsa_bits, rsa_padding=rsa_padding)
+    rotation.rotate(aws.client("secretsmanager"), store, target.password_keys_secret_id, now)
+    return _read_json_secret(target.public_keys_secret_id)["password_encryption"]

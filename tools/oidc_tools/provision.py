@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import boto3
 
+from oidc_core.config import JWKS_MAX_AGE_SECONDS
 from oidc_tools import template as cfn
 from oidc_tools.operations import RESOURCES, Target, replace_password_keys, rotate_signing_key
 
@@ -46,7 +47,10 @@ def provision(template: dict, parameters: dict) -> Provisioned:
     target = Target(
         **{field: physical_ids[logical_id] for field, (logical_id, _) in RESOURCES.items()},
         default_phone_country_code=resolver.values["DefaultPhoneCountryCode"],
+        signing_activation_seconds=int(resolver.values["KeyCacheSeconds"]) + JWKS_MAX_AGE_SECONDS + 60,
+        token_retention_seconds=max(int(resolver.values["AccessTokenTtl"]), int(resolver.values["IdTokenTtl"])),
     )
+    # What the stack's creation does: the rotation schedules rotate once at once, which makes the first keys.
     rotate_signing_key(target)
     replace_password_keys(target)
     environments = {

@@ -25,6 +25,9 @@ class Argon2Parameters:
 # OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1 is the minimum; we never go below it.
 OWASP_MINIMUM_ARGON2 = Argon2Parameters(memory_kib=19456, iterations=2, lanes=1)
 
+# The Cache-Control max-age DiscoveryFunction sends with the JWKS, discovery and /api/v3/system.
+JWKS_MAX_AGE_SECONDS = 300
+
 # sm-crypto's cipherMode 1 (its default) and 0; the names say the order of the ciphertext parts.
 SM2_CIPHER_MODES = ("c1c3c2", "c1c2c3")
 
@@ -62,6 +65,18 @@ class Settings:
     sm2_cipher_mode: str
     lockout: LockoutPolicy
     audit_key_secret_id: str
+    password_key_overlap_seconds: int = 86400
+
+    @property
+    def signing_activation_seconds(self) -> int:
+        """How long a new signing key is published before it signs: our own cache of the JWKS (KEY_CACHE_SECONDS),
+        the max-age clients may keep it (JWKS_MAX_AGE_SECONDS), and slack for clocks and the rotation's steps."""
+        return self.key_cache_seconds + JWKS_MAX_AGE_SECONDS + 60
+
+    @property
+    def token_retention_seconds(self) -> int:
+        """How long a retired signing key stays published: until the last token it signed has expired."""
+        return max(self.access_token_ttl, self.id_token_ttl)
 
     @property
     def token_endpoint(self) -> str:
@@ -153,6 +168,7 @@ def load_settings(env: dict | None = None) -> Settings:
             trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0, minimum=0),
         ),
         audit_key_secret_id=env.get("AUDIT_KEY_SECRET_ID", ""),
+        password_key_overlap_seconds=_int(env, "PASSWORD_KEY_OVERLAP_SECONDS", 86400, minimum=0),
     )
 
 

@@ -1,18 +1,33 @@
 """Keys from Secrets Manager, fetched through Powertools Parameters and cached per container for KEY_CACHE_SECONDS.
 
 The signing secret (private, TokenFunction only) holds
-    {"keys": [{"status": "current", "private_key_pem": "..."}, {"status": "previous", ...}]}
-the password-keys secret (private, TokenFunction only) holds the keys clients encrypt passwords to
-    {"rsa": {"private_key_pem": "...", "padding": "pkcs1v15" | "oaep-sha256"}, "sm2": {"private_key_hex": "..."}}
-and the public-keys secret (all that DiscoveryFunction may read) holds the public halves of both
+    {"keys": [{"kid": "...", "published_at": <unix time>, "private_key_pem": "..."}, ...]}
+Which key signs is decided from the clock, never from a stage move: the newest key published at least
+`signing_activation_seconds` ago (KEY_CACHE_SECONDS + the max-age clients may keep the JWKS + slack), so every JWKS
+anyone still holds lists it before a token carries its kid; a new stack's only key signs at once. A key that stopped
+signing stays in the document (and so in the JWKS) until the last token it signed has expired; the rotation drops it
+after that. Keys written before this scheme ({"status": "current" | "previous"}, no published_at) still work.
+
+The password-keys secret (private, TokenFunction only) holds the newest keys clients encrypt passwords to, and the
+ones they replace:
+    {"rsa": {"private_key_pem": "...", "padding": "pkcs1v15" | "oaep-sha256"}, "sm2": {"private_key_hex": "..."},
+     "publish_at": <unix time>, "previous": {"rsa": {...}, "sm2": {...}}}
+The newest keys decrypt from the moment the document is current, but /api/v3/system publishes them only from
+`publish_at` (the rotation's time + signing_activation_seconds, by when every TokenFunction container has read them);
+until then it publishes the previous ones, which keep decrypting until PASSWORD_KEY_OVERLAP_SECONDS after publish_at.
+The public-keys secret (all that DiscoveryFunction may read) holds the public halves of both
     {"jwks": {"keys": [<public JWK>, ...]},
-     "password_encryption": {"rsa": {"public_key_pem": "...", "padding": "..."}, "sm2": {"public_key_hex": "04..."}}}
-`oidc-admin keys rotate` writes them, the public one first, so a signing key is published before it signs anything.
+     "password_encryption": {"rsa": {"public_key_pem": "...", "padding": "..."}, "sm2": {"public_key_hex": "04..."},
+                             "publish_at": <unix time>},
+     "previous_password_encryption": {"rsa": {...}, "sm2": {...}}}
+The rotation function (oidc_core.rotation) writes them: the public one in setSecret, before the private version
+becomes AWSCURRENT in finishSecret.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -26,6 +41,10 @@ from oidc_core.errors import DependencyUnavailable
 from oidc_core.jwk import generate_rsa_private_key_pem, public_signing_jwk
 from oidc_core.password_decryption import rsa as rsa_passwords
 from oidc_core.password_decryption import sm2 as sm2_passwords
+
+
+# Clocks of Lambda containers and the rotation function may differ by this much.
+CLOCK_SLACK_SECONDS = 60
 
 
 class KeyNotConfigured(DependencyUnavailable):
@@ -72,13 +91,32 @@ def _load_signing_key(private_key_pem: str) -> SigningKey:
     return SigningKey(kid=public_signing_jwk(private_key)["kid"], private_key=private_key)
 
 
-def current_signing_key(settings: Settings) -> SigningKey:
+def _stamped(private_document: dict, now: int, activation: int) -> list[dict]:
+    """The document's keys oldest first; a key written before published_at existed counts as published long enough
+    ago to sign, and a legacy "previous" as older than the legacy "current"."""
+    entries = [key for key in private_document.get("keys", []) if isinstance(key, dict)]
+    stamped = [{**key, "published_at": int(key.get("published_at", now - activation))} for key in entries]
+    return sorted(stamped, key=lambda key: (key["published_at"], key.get("status") != "previous"))
+
+
+def signing_entry(private_document: dict, now: int, activation: int) -> dict | None:
+    """The key that signs at `now`: the newest one published at least `activation` seconds ago; when none is (a new
+    stack), the oldest, as nothing can have cached a JWKS without it."""
+    usable = [key for key in _stamped(private_document, now, activation) if key.get("status") != "previous"]
+    if not usable:
+        return None
+    active = [key for key in usable if key["published_at"] + activation <= now]
+    return active[-1] if active else usable[0]
+
+
+def current_signing_key(settings: Settings, now: int | None = None) -> SigningKey:
     document = _secret_document(settings.signing_key_secret_id, settings.key_cache_seconds, "signing key")
-    current = [key for key in document.get("keys", []) if isinstance(key, dict) and key.get("status") == "current"]
-    if not current:
+    now = int(time.time()) if now is None else now
+    entry = signing_entry(document, now, settings.signing_activation_seconds)
+    if entry is None:
         raise KeyNotConfigured("signing key")
     try:
-        return _load_signing_key(current[0]["private_key_pem"])
+        return _load_signing_key(entry["private_key_pem"])
     except (KeyError, TypeError, ValueError):
         raise KeyNotConfigured("signing key") from None
 
@@ -89,14 +127,35 @@ def published_jwks(settings: Settings) -> dict:
     return {"keys": [key for key in keys if isinstance(key, dict)]}
 
 
-def rotated_signing_documents(private_document: dict, bits: int = 2048) -> tuple[dict, dict]:
-    """A new current key; the old current becomes previous (still in the JWKS, so tokens it signed verify until they
-    expire); an older previous is dropped. Returns (private document, public document)."""
-    old = [key for key in private_document.get("keys", []) if key.get("status") == "current"]
-    new_keys = [{"status": "current", "private_key_pem": generate_rsa_private_key_pem(bits)}]
-    new_keys += [{"status": "previous", "private_key_pem": key["private_key_pem"]} for key in old[:1]]
-    jwks = [public_signing_jwk(_load_signing_key(key["private_key_pem"]).private_key) for key in new_keys]
-    return {**private_document, "keys": new_keys}, {"jwks": {"keys": jwks}}
+def public_signing_document(private_document: dict) -> dict:
+    """The JWKS of every key in the private document (next, signing and retiring ones), newest first."""
+    entries = _stamped(private_document, 0, 0)
+    return {"jwks": {"keys": [public_signing_jwk(_load_signing_key(key["private_key_pem"]).private_key)
+                              for key in reversed(entries)]}}
+
+
+def rotated_signing_documents(private_document: dict, bits: int = 2048, *, now: int | None = None,
+                              activation: int = 0, retention: int = 0) -> tuple[dict, dict]:
+    """A new key, published now and signing once `activation` seconds have passed; the key signing now keeps
+    signing until then. A key that stopped signing stays until `retention` seconds (the longest token lifetime)
+    after it stopped, then is dropped. Returns (private document, public document)."""
+    now = int(time.time()) if now is None else now
+    entries = _stamped(private_document, now, activation)
+    signing = signing_entry(private_document, now, activation)
+    kept = []
+    for index, key in enumerate(entries):
+        if signing is not None and key["private_key_pem"] != signing["private_key_pem"] \
+                and key["published_at"] <= signing["published_at"] \
+                and index + 1 < len(entries):
+            # It stopped signing when its successor became active; the tokens it signed last `retention` longer.
+            stopped_signing = entries[index + 1]["published_at"] + activation
+            if now >= stopped_signing + retention + CLOCK_SLACK_SECONDS:
+                continue
+        kept.append(key)
+    pem = generate_rsa_private_key_pem(bits)
+    kept.append({"kid": _load_signing_key(pem).kid, "published_at": now, "private_key_pem": pem})
+    document = {**private_document, "keys": kept}
+    return document, public_signing_document(document)
 
 
 @dataclass(frozen=True)
@@ -104,6 +163,7 @@ class PasswordKeys:
     rsa: rsa.RSAPrivateKey
     rsa_padding: str
     sm2: sm2_passwords.Sm2PrivateKey
+    previous: PasswordKeys | None = None  # the keys these replaced, while clients may still encrypt to them
 
 
 @functools.lru_cache(maxsize=4)
@@ -113,41 +173,69 @@ def _load_password_keys(rsa_pem: str, rsa_padding: str, sm2_hex: str) -> Passwor
     return PasswordKeys(rsa_passwords.load_private_key(rsa_pem), rsa_padding, sm2_passwords.load_private_key(sm2_hex))
 
 
-def password_decryption_keys(settings: Settings) -> PasswordKeys:
+def _password_keys_of(document: dict) -> PasswordKeys:
+    return _load_password_keys(document["rsa"]["private_key_pem"], document["rsa"]["padding"],
+                               document["sm2"]["private_key_hex"])
+
+
+def password_decryption_keys(settings: Settings, now: int | None = None) -> PasswordKeys:
+    """The current keys, with the previous ones while the overlap window after a rotation lasts."""
     document = _secret_document(settings.password_keys_secret_id, settings.key_cache_seconds, "password keys")
+    now = int(time.time()) if now is None else now
     try:
-        return _load_password_keys(
-            document["rsa"]["private_key_pem"], document["rsa"]["padding"], document["sm2"]["private_key_hex"]
-        )
+        current = _password_keys_of(document)
+        previous = document.get("previous")
+        if isinstance(previous, dict) and now < int(document.get("publish_at", 0)) + settings.password_key_overlap_seconds:
+            return PasswordKeys(current.rsa, current.rsa_padding, current.sm2, _password_keys_of(previous))
+        return current
     except (KeyError, TypeError, ValueError):
         raise KeyNotConfigured("password keys") from None
 
 
-def published_password_keys(settings: Settings) -> dict:
+def published_password_keys(settings: Settings, now: int | None = None) -> dict:
+    """The public keys clients should encrypt to now: the newest from their publish_at, the previous ones before."""
     document = _secret_document(settings.public_keys_secret_id, settings.key_cache_seconds, "public keys")
     published = document.get("password_encryption")
+    now = int(time.time()) if now is None else now
+    previous = document.get("previous_password_encryption")
+    if isinstance(published, dict) and isinstance(previous, dict) and now < int(published.get("publish_at", 0)):
+        published = previous
     if not isinstance(published, dict) or not {"rsa", "sm2"} <= set(published):
         raise KeyNotConfigured("password keys")
     return published
 
 
+def _public_password_keys(keys: PasswordKeys) -> dict:
+    return {"rsa": {"public_key_pem": rsa_passwords.public_key_pem(keys.rsa), "padding": keys.rsa_padding},
+            "sm2": {"public_key_hex": keys.sm2.public_key_hex}}
+
+
 def password_key_documents(private_document: dict) -> tuple[dict, dict]:
     """(private document, public document) for given password keys; ValueError if they are not usable."""
     try:
-        keys = _load_password_keys(private_document["rsa"]["private_key_pem"], private_document["rsa"]["padding"],
-                                   private_document["sm2"]["private_key_hex"])
+        keys = _password_keys_of(private_document)
+        previous = private_document.get("previous")
+        previous_keys = _password_keys_of(previous) if isinstance(previous, dict) else None
     except (KeyError, TypeError) as error:
         raise ValueError(f"not a password-keys document: missing {error}") from None
-    public = {"password_encryption": {
-        "rsa": {"public_key_pem": rsa_passwords.public_key_pem(keys.rsa), "padding": keys.rsa_padding},
-        "sm2": {"public_key_hex": keys.sm2.public_key_hex},
-    }}
+    public = {"password_encryption": {**_public_password_keys(keys),
+                                      "publish_at": int(private_document.get("publish_at", 0))},
+              "previous_password_encryption": _public_password_keys(previous_keys) if previous_keys else None}
     return private_document, public
 
 
-def new_password_key_documents(rsa_bits: int = 2048, rsa_padding: str = rsa_passwords.PKCS1_V15) -> tuple[dict, dict]:
-    """Fresh RSA and SM2 password-encryption keys. Returns (private document, public document)."""
-    return password_key_documents({
+def new_password_key_documents(rsa_bits: int = 2048, rsa_padding: str = rsa_passwords.PKCS1_V15,
+                               replacing: dict | None = None, now: int | None = None,
+                               activation: int = 0) -> tuple[dict, dict]:
+    """Fresh RSA and SM2 password-encryption keys, published `activation` seconds from now; the ones of `replacing`
+    (the current document) become the previous keys. Returns (private document, public document)."""
+    now = int(time.time()) if now is None else now
+    document = {
         "rsa": {"private_key_pem": generate_rsa_private_key_pem(rsa_bits), "padding": rsa_padding},
         "sm2": {"private_key_hex": sm2_passwords.generate_private_key().private_key_hex},
-    })
+        "publish_at": now,
+    }
+    if replacing and {"rsa", "sm2"} <= set(replacing):
+        document["previous"] = {"rsa": replacing["rsa"], "sm2": replacing["sm2"]}
+        document["publish_at"] = now + activation  # once every container can decrypt with them
+    return password_key_documents(document)

@@ -33,6 +33,7 @@ class Login:
 
     user: users.User
     attempt: lockout.Attempt
+    password: str  # the candidate that matched
 
     def reset_writes(self, settings: Settings) -> list:
         """A success resets both lockout counts: writes to run alongside the login's other writes."""
@@ -47,8 +48,9 @@ def _locked_answer(settings: Settings, attempt: lockout.Attempt, now: float) -> 
 
 
 def check_password(request: TokenRequest, client: Client, settings: Settings, identifier: LoginIdentifier,
-                   pointer: dict | None, password: str | None) -> Login:
-    """The user, if `password` (None: it could not be decrypted) is theirs; otherwise the same invalid_grant."""
+                   pointer: dict | None, password: str | None | tuple[str | None, ...]) -> Login:
+    """The user, if `password` (None: it could not be decrypted) is theirs; otherwise the same invalid_grant.
+    A tuple is several candidates (one per password key in force): each is checked, always all of them."""
     sub = pointer["sub"] if pointer else None
     account = f"sub:{sub}" if sub else f"identifier:{identifier.key}"
     now = time.time()
@@ -62,19 +64,23 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
     if attempt.locked:
         reason = "locked"
     else:
-        candidate = password if password is not None else secrets.token_urlsafe(32)
+        given = password if isinstance(password, tuple) else (password,)
+        candidates = [candidate if candidate is not None else secrets.token_urlsafe(32) for candidate in given]
         if user is None:
-            passwords.verify_against_dummy(candidate, passwords.dummy_parameters(settings.argon2))
+            for candidate in candidates:
+                passwords.verify_against_dummy(candidate, passwords.dummy_parameters(settings.argon2))
             reason = "unknown_user"
         else:
-            matches = passwords.verify_password(candidate, user.password_hash)
+            # every candidate, without stopping at a match: the work must not say which key fitted
+            matching = [candidate for candidate in candidates if passwords.verify_password(candidate, user.password_hash)]
             passwords.note_stored_hash(user.password_hash)
-            if matches and not user.blocked:
+            if matching and not user.blocked:
                 audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="password",
                                     sub=user.sub, identifier_key=identifier.key)
-                return Login(user, attempt)
-            reason = ("blocked_user" if matches else
-                      "wrong_password" if password is not None else "undecryptable_password")
+                return Login(user, attempt, matching[0])
+            undecryptable = all(candidate is None for candidate in given)
+            reason = ("blocked_user" if matching else
+                      "undecryptable_password" if undecryptable else "wrong_password")
 
     with aws.dependency("dynamodb"):
         aws.in_parallel(lambda: ip_throttle.record_failure(settings, request.source_ip, now),

@@ -57,15 +57,7 @@ def _found_identifier(identifiers: list[LoginIdentifier], found: dict) -> tuple[
     return identifiers[0], None
 
 
-def submitted_password(request: TokenRequest, settings: Settings) -> str | None:
-    """The password in plain text, or None when an encrypted one cannot be decrypted (a credential failure)."""
-    password = request.require("password")
-    encrypt_type = request.get("password_encrypt_type") or "none"
-    if encrypt_type not in PASSWORD_ENCRYPT_TYPES:
-        raise invalid_request(f"unsupported password_encrypt_type, supported: {', '.join(PASSWORD_ENCRYPT_TYPES)}")
-    if encrypt_type == "none":
-        return password
-    decryption_keys = keys.password_decryption_keys(settings)
+def _decrypt(encrypt_type: str, password: str, decryption_keys: keys.PasswordKeys, settings: Settings) -> str | None:
     try:
         if encrypt_type == "rsa":
             return rsa_passwords.decrypt_password(password, decryption_keys.rsa, decryption_keys.rsa_padding)
@@ -73,6 +65,28 @@ def submitted_password(request: TokenRequest, settings: Settings) -> str | None:
     except DecryptionFailed as failure:
         logger.info("password decryption failed", extra={"reason": failure.reason, "encrypt_type": encrypt_type})
         return None
+
+
+def submitted_password(request: TokenRequest, settings: Settings) -> str | None | tuple[str | None, ...]:
+    """The password in plain text, or None when an encrypted one cannot be decrypted (a credential failure).
+
+    In the overlap window after a rotation of the password keys, a client may still encrypt to the previous public
+    key. Then the ciphertext is decrypted with both keys, always, and both results are candidates that the login
+    checks against the hash, always both: a PKCS#1 v1.5 decryption with the wrong key does not fail (implicit
+    rejection gives pseudo-random bytes), so only the hash can tell which one is the password, and doing the same
+    work whichever key fits (or none) keeps the second key from becoming a padding or timing oracle.
+    """
+    password = request.require("password")
+    encrypt_type = request.get("password_encrypt_type") or "none"
+    if encrypt_type not in PASSWORD_ENCRYPT_TYPES:
+        raise invalid_request(f"unsupported password_encrypt_type, supported: {', '.join(PASSWORD_ENCRYPT_TYPES)}")
+    if encrypt_type == "none":
+        return password
+    decryption_keys = keys.password_decryption_keys(settings)
+    current = _decrypt(encrypt_type, password, decryption_keys, settings)
+    if decryption_keys.previous is None:
+        return current
+    return current, _decrypt(encrypt_type, password, decryption_keys.previous, settings)
 
 
 def _upgrade_weaker_hash(settings: Settings, user: users.User, password: str) -> None:
@@ -101,7 +115,7 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
     with aws.dependency("dynamodb"):
         refresh_token, *_ = aws.in_parallel(
             lambda: _refresh_token_for(settings, client, user, scopes, now),
-            lambda: _upgrade_weaker_hash(settings, user, password),
+            lambda: _upgrade_weaker_hash(settings, user, checked.password),
             *checked.reset_writes(settings),
         )
     if refresh_token is None and "offline_access" in scopes:
