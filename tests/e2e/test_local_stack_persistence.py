@@ -14,6 +14,17 @@ from stack_process import ROOT, RunningStack
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
+def private_password_keys(stack: RunningStack) -> dict:
+    """The password-keys secret as the stack's emulated Secrets Manager holds it now."""
+    import boto3
+
+    state = stack.state
+    secrets = boto3.client("secretsmanager", endpoint_url=state["endpoint_url"], region_name=state["region"],
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    return json.loads(secrets.get_secret_value(SecretId=state["target"]["password_keys_secret_id"],
+                                               VersionStage="AWSCURRENT")["SecretString"])
+
+
 def admin(stack: RunningStack, *arguments: str, stdin: str = "") -> dict:
     result = subprocess.run([sys.executable, "-m", "oidc_tools.admin", "--local", "--port", str(stack.port), *arguments],
                             input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=120)
@@ -34,7 +45,8 @@ def test_users_clients_keys_and_sessions_outlive_a_restart(tmp_path):
         assert f"new, saved to {data} when it stops" in "".join(first.output)
         admin(first, "user", "create", "--username", "kept", "--password-stdin", stdin="a kept passphrase\n")
         secret = admin(first, "client", "create", "kept-client", "--scopes", "openid offline_access")["client_secret"]
-        sm2_key = admin(first, "keys", "rotate", "--only", "password")["password_keys"]["sm2_public_key"]
+        admin(first, "keys", "rotate", "--only", "password")
+        password_keys = private_password_keys(first)
         status, _, tokens = login(first, "kept-client", secret, "kept", "a kept passphrase")
         assert status == 200, tokens
         _, _, first_jwks = first.json("GET", "/oidc/.well-known/jwks.json")
@@ -52,9 +64,9 @@ def test_users_clients_keys_and_sessions_outlive_a_restart(tmp_path):
         # the signing keys are the same, so tokens issued before the restart still verify against the JWKS
         _, _, second_jwks = second.json("GET", "/oidc/.well-known/jwks.json")
         assert second_jwks == first_jwks
-        # the rotated password keys stay: the demo keys are seeded only into a stack with no saved data
-        _, _, system = second.json("GET", "/api/v3/system")
-        assert system["sm2"]["publicKey"] == sm2_key
+        # the rotated password keys stay (the demo keys are seeded only into a stack with no saved data); compared
+        # as stored, since what /api/v3/system shows of a fresh rotation changes with time (see README, Keys)
+        assert private_password_keys(second) == password_keys
         # the refresh token family of the first run goes on
         status, _, body = second.json("POST", "/oidc/token", urlencode({
             "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": "kept-client",
