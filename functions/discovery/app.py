@@ -1,20 +1,16 @@
 """DiscoveryFunction: provider metadata, the JWKS and the password-encryption public keys (/api/v3/system).
 It can read public keys only, never a private one."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 
 from oidc_core.config import JWKS_MAX_AGE_SECONDS, settings
 from oidc_core.discovery import provider_metadata
-from oidc_core.errors import OAuthError
-from oidc_core.http import json_response, oauth_error_response, unexpected_error_response
+from oidc_core.http import json_response, resolver
 from oidc_core.keys import published_jwks
 from oidc_core.observability import logger, tracer
 from oidc_core.system_info import system_info
 
-app = APIGatewayHttpResolver()
-app.exception_handler(OAuthError)(oauth_error_response)
-app.exception_handler(Exception)(unexpected_error_response)
+app = resolver()
 
 # Public documents: let clients and CDNs keep them a few minutes. A new signing key is published longer than that
 # before it signs (Settings.signing_activation_seconds), so a cached JWKS always knows the kid of a fresh token.

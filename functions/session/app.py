@@ -1,22 +1,17 @@
 """SessionFunction: what a client does with tokens it holds: introspection, revocation, userinfo and logout.
 It verifies tokens with the public keys only; it never reads a private key."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 
 from oidc_core.config import settings
 from oidc_core.end_session import end_session
-from oidc_core.errors import OAuthError
-from oidc_core.http import (NO_STORE_HEADERS, empty_response, form_request, json_response, oauth_error_response,
-                            page_response, unexpected_error_response)
+from oidc_core.http import NO_STORE_HEADERS, empty_response, form_request, json_response, page_response, resolver
 from oidc_core.introspection import introspect
 from oidc_core.observability import logger, metrics, tracer
 from oidc_core.revocation import revoke
 from oidc_core.userinfo import bearer_token, userinfo
 
-app = APIGatewayHttpResolver()
-app.exception_handler(OAuthError)(oauth_error_response)
-app.exception_handler(Exception)(unexpected_error_response)
+app = resolver()
 
 
 @app.post("/oidc/token/introspection")

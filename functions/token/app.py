@@ -1,19 +1,16 @@
 """TokenFunction: POST /oidc/token, and Authing's password sign-in POST /api/v3/signin on the same path."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 
 from oidc_core.config import settings
 from oidc_core.errors import OAuthError
 from oidc_core.http import (NO_STORE_HEADERS, caller, envelope_error_response, form_request, json_response,
-                            oauth_error_response, unexpected_error_response)
+                            resolver)
 from oidc_core.observability import logger, metrics, tracer
 from oidc_core.signin import error_envelope, sign_in, signin_request
 from oidc_core.token_endpoint import token_response
 
-app = APIGatewayHttpResolver()
-app.exception_handler(OAuthError)(oauth_error_response)
-app.exception_handler(Exception)(unexpected_error_response)
+app = resolver()
 
 
 @app.post("/oidc/token")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from oidc_core.config import Settings
 from oidc_core.errors import DependencyUnavailable, OAuthError
@@ -75,3 +75,11 @@ def envelope_error_response(error: OAuthError, envelope: dict) -> Response:
     """An error in another shape than OAuth's (Authing's envelope), with the same status and headers."""
     oauth_error_response(error)  # logs a dependency outage the same way
     return json_response(error.status_code, envelope, {**NO_STORE_HEADERS, **error.headers})
+
+
+def resolver() -> APIGatewayHttpResolver:
+    """A function's router: every error becomes an OAuth JSON answer, and anything unexpected a 500 without details."""
+    app = APIGatewayHttpResolver()
+    app.exception_handler(OAuthError)(oauth_error_response)
+    app.exception_handler(Exception)(unexpected_error_response)
+    return app
