@@ -66,6 +66,10 @@ class Settings:
     lockout: LockoutPolicy
     audit_key_secret_id: str
     password_key_overlap_seconds: int = 86400
+    # KMS key ARNs of the keys held in KMS (empty: that key comes from Secrets Manager)
+    signing_kms_key_id: str = ""
+    rsa_password_kms_key_id: str = ""
+    sm2_password_kms_key_id: str = ""
 
     @property
     def signing_activation_seconds(self) -> int:
@@ -169,6 +173,9 @@ def load_settings(env: dict | None = None) -> Settings:
         ),
         audit_key_secret_id=env.get("AUDIT_KEY_SECRET_ID", ""),
         password_key_overlap_seconds=_int(env, "PASSWORD_KEY_OVERLAP_SECONDS", 86400, minimum=0),
+        signing_kms_key_id=env.get("SIGNING_KMS_KEY_ID", ""),
+        rsa_password_kms_key_id=env.get("RSA_PASSWORD_KMS_KEY_ID", ""),
+        sm2_password_kms_key_id=env.get("SM2_PASSWORD_KMS_KEY_ID", ""),
     )
 
 

@@ -22,6 +22,10 @@ The public-keys secret (all that DiscoveryFunction may read) holds the public ha
      "previous_password_encryption": {"rsa": {...}, "sm2": {...}}}
 The rotation function (oidc_core.rotation) writes them: the public one in setSecret, before the private version
 becomes AWSCURRENT in finishSecret.
+
+A key can instead be held in KMS (oidc_core.kms_keys), chosen per key by the template: then it signs or decrypts
+there, its public half is published from kms:GetPublicKey, and its part of the secrets is not used (the signing
+secret's keys stay in the JWKS, so tokens signed before a switch to KMS still verify).
 """
 
 from __future__ import annotations
@@ -32,15 +36,16 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from oidc_core import aws
+from oidc_core import aws, kms_keys
 from oidc_core.config import Settings
 from oidc_core.errors import DependencyUnavailable
 from oidc_core.jwk import generate_rsa_private_key_pem, public_signing_jwk
 from oidc_core.password_decryption import rsa as rsa_passwords
 from oidc_core.password_decryption import sm2 as sm2_passwords
+from oidc_core.password_decryption.plaintext import password_of
 
 
 # Clocks of Lambda containers and the rotation function may differ by this much.
@@ -57,6 +62,9 @@ class SigningKey:
     private_key: rsa.RSAPrivateKey
     algorithm: str = "RS256"
 
+    def sign(self, signing_input: bytes) -> bytes:
+        return self.private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+
 
 @functools.cache
 def _secrets() -> SecretsProvider:
@@ -64,8 +72,17 @@ def _secrets() -> SecretsProvider:
 
 
 def clear_cache() -> None:
-    """Forget fetched secrets, as a new container would (the tests use it after changing a secret)."""
+    """Forget fetched secrets and public keys, as a new container would (the tests use it after changing a secret)."""
     _secrets().clear_cache()
+    kms_keys.clear_cache()
+
+
+def _from_kms(name: str, fetch):
+    """A public key or signer of a KMS key; a key of the wrong kind is a deployment without a usable key."""
+    try:
+        return fetch()
+    except ValueError:
+        raise KeyNotConfigured(name) from None
 
 
 def _secret_document(secret_id: str, max_age: int, name: str) -> dict:
@@ -109,7 +126,9 @@ def signing_entry(private_document: dict, now: int, activation: int) -> dict | N
     return active[-1] if active else usable[0]
 
 
-def current_signing_key(settings: Settings, now: int | None = None) -> SigningKey:
+def current_signing_key(settings: Settings, now: int | None = None) -> SigningKey | kms_keys.KmsSigningKey:
+    if settings.signing_kms_key_id:
+        return _from_kms("signing key", lambda: kms_keys.signing_key(settings.signing_kms_key_id))
     document = _secret_document(settings.signing_key_secret_id, settings.key_cache_seconds, "signing key")
     now = int(time.time()) if now is None else now
     entry = signing_entry(document, now, settings.signing_activation_seconds)
@@ -123,8 +142,10 @@ def current_signing_key(settings: Settings, now: int | None = None) -> SigningKe
 
 def published_jwks(settings: Settings) -> dict:
     document = _secret_document(settings.public_keys_secret_id, settings.key_cache_seconds, "public keys")
-    keys = document.get("jwks", {}).get("keys", [])
-    return {"keys": [key for key in keys if isinstance(key, dict)]}
+    keys = [key for key in document.get("jwks", {}).get("keys", []) if isinstance(key, dict)]
+    if settings.signing_kms_key_id:
+        keys.insert(0, _from_kms("signing key", lambda: kms_keys.signing_jwk(settings.signing_kms_key_id)))
+    return {"keys": keys}
 
 
 def public_signing_document(private_document: dict) -> dict:
@@ -159,41 +180,93 @@ def rotated_signing_documents(private_document: dict, bits: int = 2048, *, now: 
 
 
 @dataclass(frozen=True)
-class PasswordKeys:
-    rsa: rsa.RSAPrivateKey
-    rsa_padding: str
-    sm2: sm2_passwords.Sm2PrivateKey
-    previous: PasswordKeys | None = None  # the keys these replaced, while clients may still encrypt to them
+class RsaPasswordKey:
+    private_key: rsa.RSAPrivateKey
+    padding: str
+
+    def decrypt_password(self, ciphertext: str, sm2_mode: str) -> str:
+        return rsa_passwords.decrypt_password(ciphertext, self.private_key, self.padding)
 
 
-@functools.lru_cache(maxsize=4)
-def _load_password_keys(rsa_pem: str, rsa_padding: str, sm2_hex: str) -> PasswordKeys:
+@dataclass(frozen=True)
+class Sm2PasswordKey:
+    private_key: sm2_passwords.Sm2PrivateKey
+
+    def decrypt_password(self, ciphertext: str, sm2_mode: str) -> str:
+        return sm2_passwords.decrypt_password(ciphertext, self.private_key, sm2_mode)
+
+
+@dataclass(frozen=True)
+class KmsRsaPasswordKey:
+    key_id: str
+
+    def decrypt_password(self, ciphertext: str, sm2_mode: str) -> str:
+        block = rsa_passwords.ciphertext_block(ciphertext, kms_keys.rsa_key_bytes(self.key_id))
+        return password_of(kms_keys.decrypt(self.key_id, block, kms_keys.RSA_PASSWORD_ALGORITHM))
+
+
+@dataclass(frozen=True)
+class KmsSm2PasswordKey:
+    key_id: str
+
+    def decrypt_password(self, ciphertext: str, sm2_mode: str) -> str:
+        blob = sm2_passwords.kms_ciphertext(ciphertext, sm2_mode)
+        return password_of(kms_keys.decrypt(self.key_id, blob, kms_keys.SM2_PASSWORD_ALGORITHM))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_password_key(encrypt_type: str, key: str, rsa_padding: str = "") -> RsaPasswordKey | Sm2PasswordKey:
+    if encrypt_type == "sm2":
+        return Sm2PasswordKey(sm2_passwords.load_private_key(key))
     if rsa_padding not in (rsa_passwords.PKCS1_V15, rsa_passwords.OAEP_SHA256):
         raise ValueError("unknown RSA padding")
-    return PasswordKeys(rsa_passwords.load_private_key(rsa_pem), rsa_padding, sm2_passwords.load_private_key(sm2_hex))
+    return RsaPasswordKey(rsa_passwords.load_private_key(key), rsa_padding)
 
 
-def _password_keys_of(document: dict) -> PasswordKeys:
-    return _load_password_keys(document["rsa"]["private_key_pem"], document["rsa"]["padding"],
-                               document["sm2"]["private_key_hex"])
+def _password_key_of(document: dict, encrypt_type: str) -> RsaPasswordKey | Sm2PasswordKey:
+    if encrypt_type == "sm2":
+        return _load_password_key("sm2", document["sm2"]["private_key_hex"])
+    return _load_password_key("rsa", document["rsa"]["private_key_pem"], document["rsa"]["padding"])
 
 
-def password_decryption_keys(settings: Settings, now: int | None = None) -> PasswordKeys:
-    """The current keys, with the previous ones while the overlap window after a rotation lasts."""
+def _kms_password_key_id(settings: Settings, encrypt_type: str) -> str:
+    return settings.sm2_password_kms_key_id if encrypt_type == "sm2" else settings.rsa_password_kms_key_id
+
+
+def password_decryption_keys(settings: Settings, encrypt_type: str, now: int | None = None) -> list:
+    """The keys a password encrypted with `encrypt_type` (rsa, sm2) may be encrypted to: the current one, and the
+    previous one while the overlap window after a rotation lasts. Each has decrypt_password(ciphertext, sm2_mode)."""
+    kms_key_id = _kms_password_key_id(settings, encrypt_type)
+    if kms_key_id:
+        return [KmsSm2PasswordKey(kms_key_id) if encrypt_type == "sm2" else KmsRsaPasswordKey(kms_key_id)]
     document = _secret_document(settings.password_keys_secret_id, settings.key_cache_seconds, "password keys")
     now = int(time.time()) if now is None else now
     try:
-        current = _password_keys_of(document)
+        found = [_password_key_of(document, encrypt_type)]
         previous = document.get("previous")
         if isinstance(previous, dict) and now < int(document.get("publish_at", 0)) + settings.password_key_overlap_seconds:
-            return PasswordKeys(current.rsa, current.rsa_padding, current.sm2, _password_keys_of(previous))
-        return current
+            found.append(_password_key_of(previous, encrypt_type))
+        return found
     except (KeyError, TypeError, ValueError):
         raise KeyNotConfigured("password keys") from None
 
 
 def published_password_keys(settings: Settings, now: int | None = None) -> dict:
-    """The public keys clients should encrypt to now: the newest from their publish_at, the previous ones before."""
+    """The public keys clients should encrypt to now: a key held in KMS; else from the secret, the newest from their
+    publish_at, the previous ones before."""
+    published = {}
+    if not (settings.rsa_password_kms_key_id and settings.sm2_password_kms_key_id):
+        published = _published_password_keys_in_secret(settings, now)
+    if settings.rsa_password_kms_key_id:
+        pem = _from_kms("password keys", lambda: kms_keys.rsa_public_key_pem(settings.rsa_password_kms_key_id))
+        published = {**published, "rsa": {"public_key_pem": pem, "padding": rsa_passwords.OAEP_SHA256}}
+    if settings.sm2_password_kms_key_id:
+        point = _from_kms("password keys", lambda: kms_keys.sm2_public_key_hex(settings.sm2_password_kms_key_id))
+        published = {**published, "sm2": {"public_key_hex": point}}
+    return published
+
+
+def _published_password_keys_in_secret(settings: Settings, now: int | None) -> dict:
     document = _secret_document(settings.public_keys_secret_id, settings.key_cache_seconds, "public keys")
     published = document.get("password_encryption")
     now = int(time.time()) if now is None else now
@@ -205,22 +278,22 @@ def published_password_keys(settings: Settings, now: int | None = None) -> dict:
     return published
 
 
-def _public_password_keys(keys: PasswordKeys) -> dict:
-    return {"rsa": {"public_key_pem": rsa_passwords.public_key_pem(keys.rsa), "padding": keys.rsa_padding},
-            "sm2": {"public_key_hex": keys.sm2.public_key_hex}}
+def _public_password_keys(document: dict) -> dict:
+    rsa_key, sm2_key = _password_key_of(document, "rsa"), _password_key_of(document, "sm2")
+    return {"rsa": {"public_key_pem": rsa_passwords.public_key_pem(rsa_key.private_key), "padding": rsa_key.padding},
+            "sm2": {"public_key_hex": sm2_key.private_key.public_key_hex}}
 
 
 def password_key_documents(private_document: dict) -> tuple[dict, dict]:
     """(private document, public document) for given password keys; ValueError if they are not usable."""
     try:
-        keys = _password_keys_of(private_document)
+        published = _public_password_keys(private_document)
         previous = private_document.get("previous")
-        previous_keys = _password_keys_of(previous) if isinstance(previous, dict) else None
+        previous_published = _public_password_keys(previous) if isinstance(previous, dict) else None
     except (KeyError, TypeError) as error:
         raise ValueError(f"not a password-keys document: missing {error}") from None
-    public = {"password_encryption": {**_public_password_keys(keys),
-                                      "publish_at": int(private_document.get("publish_at", 0))},
-              "previous_password_encryption": _public_password_keys(previous_keys) if previous_keys else None}
+    public = {"password_encryption": {**published, "publish_at": int(private_document.get("publish_at", 0))},
+              "previous_password_encryption": previous_published}
     return private_document, public
 
 

@@ -8,13 +8,33 @@ import time
 import uuid
 from dataclasses import dataclass
 
+import json
+
 import jwt
+from jwt.algorithms import RSAAlgorithm
 
 from oidc_core.claims import user_claims
 from oidc_core.clients import Client
 from oidc_core.config import Settings
-from oidc_core.keys import SigningKey
 from oidc_core.users import User
+
+
+class _SignedByKey(RSAAlgorithm):
+    """RS256 whose signature the key object makes: an RSA key of ours, or a KMS key that never leaves KMS."""
+
+    def prepare_key(self, key):
+        return key
+
+    def check_key_length(self, key):
+        return None  # our keys are 2048 bits or more (jwk.generate_rsa_private_key_pem, KMS RSA_2048)
+
+    def sign(self, msg: bytes, key) -> bytes:
+        return key.sign(msg)
+
+
+_jws = jwt.PyJWS()
+_jws.unregister_algorithm("RS256")
+_jws.register_algorithm("RS256", _SignedByKey(RSAAlgorithm.SHA256))
 
 
 @dataclass(frozen=True)
@@ -27,8 +47,10 @@ class Grant:
     auth_time: int | None = None
 
 
-def _sign(claims: dict, key: SigningKey, token_type: str) -> str:
-    return jwt.encode(claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid, "typ": token_type})
+def _sign(claims: dict, key, token_type: str) -> str:
+    """A compact JWS of the claims; `key` (keys.SigningKey, kms_keys.KmsSigningKey) has kid and sign()."""
+    payload = json.dumps(claims, separators=(",", ":")).encode()
+    return _jws.encode(payload, key, algorithm="RS256", headers={"kid": key.kid, "typ": token_type})
 
 
 def _at_hash(access_token: str) -> str:
@@ -37,7 +59,7 @@ def _at_hash(access_token: str) -> str:
     return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
 
 
-def issue(settings: Settings, key: SigningKey, grant: Grant, *, refresh_token: str | None = None,
+def issue(settings: Settings, key, grant: Grant, *, refresh_token: str | None = None,
           now: int | None = None) -> dict:
     """The token response body (RFC 6749 §5.1, OIDC Core §3.1.3.3); the grant decides about the refresh token."""
     now = int(time.time()) if now is None else now

@@ -19,8 +19,6 @@ from oidc_core.errors import OAuthError, invalid_request
 from oidc_core.identifiers import ACCOUNT, LOGIN_IDENTIFIER_KINDS, LoginIdentifier, account_candidates, normalise
 from oidc_core.observability import logger
 from oidc_core.password_decryption import DecryptionFailed
-from oidc_core.password_decryption import rsa as rsa_passwords
-from oidc_core.password_decryption import sm2 as sm2_passwords
 from oidc_core.scopes import requested_scopes
 from oidc_core.token_request import TokenRequest
 
@@ -57,11 +55,9 @@ def _found_identifier(identifiers: list[LoginIdentifier], found: dict) -> tuple[
     return identifiers[0], None
 
 
-def _decrypt(encrypt_type: str, password: str, decryption_keys: keys.PasswordKeys, settings: Settings) -> str | None:
+def _decrypt(encrypt_type: str, password: str, key, settings: Settings) -> str | None:
     try:
-        if encrypt_type == "rsa":
-            return rsa_passwords.decrypt_password(password, decryption_keys.rsa, decryption_keys.rsa_padding)
-        return sm2_passwords.decrypt_password(password, decryption_keys.sm2, settings.sm2_cipher_mode)
+        return key.decrypt_password(password, settings.sm2_cipher_mode)
     except DecryptionFailed as failure:
         logger.info("password decryption failed", extra={"reason": failure.reason, "encrypt_type": encrypt_type})
         return None
@@ -82,11 +78,9 @@ def submitted_password(request: TokenRequest, settings: Settings) -> str | None 
         raise invalid_request(f"unsupported password_encrypt_type, supported: {', '.join(PASSWORD_ENCRYPT_TYPES)}")
     if encrypt_type == "none":
         return password
-    decryption_keys = keys.password_decryption_keys(settings)
-    current = _decrypt(encrypt_type, password, decryption_keys, settings)
-    if decryption_keys.previous is None:
-        return current
-    return current, _decrypt(encrypt_type, password, decryption_keys.previous, settings)
+    candidates = tuple(_decrypt(encrypt_type, password, key, settings)
+                       for key in keys.password_decryption_keys(settings, encrypt_type))
+    return candidates[0] if len(candidates) == 1 else candidates
 
 
 def _upgrade_weaker_hash(settings: Settings, user: users.User, password: str) -> None:

@@ -19,3 +19,10 @@ def decode_password_bytes(data: bytes) -> str:
     if text is None:
         raise DecryptionFailed("not_utf8")
     return text
+
+
+def password_of(plain: bytes | None) -> str:
+    """The password a decryption gave; None means the decryption failed."""
+    if plain is None:
+        raise DecryptionFailed("decrypt_failed")
+    return decode_password_bytes(plain)

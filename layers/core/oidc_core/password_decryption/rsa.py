@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from . import DecryptionFailed
-from .plaintext import decode_password_bytes
+from .plaintext import password_of
 
 PKCS1_V15 = "pkcs1v15"
 OAEP_SHA256 = "oaep-sha256"
@@ -57,16 +57,20 @@ def _b64decode(text: str) -> bytes:
     raise DecryptionFailed("bad_base64")
 
 
-def decrypt_password(ciphertext: str, private_key: RSAPrivateKey, padding: str) -> str:
-    if padding not in _PADDINGS:
-        raise ValueError(f"unknown RSA padding {padding!r}")  # configuration error, not client input
+def ciphertext_block(ciphertext: str, key_bytes: int) -> bytes:
+    """The ciphertext as the key's block of `key_bytes` bytes; DecryptionFailed if it cannot be one."""
     raw = _b64decode(ciphertext)
-    key_bytes = (private_key.key_size + 7) // 8
     if not raw or len(raw) > key_bytes:
         raise DecryptionFailed("bad_length")
     # JSEncrypt 2.x (and copies of it, like Authing's miniapp-jsencrypt) hex-encode the ciphertext integer
     # without left padding, so about 1 in 200 ciphertexts is a byte or more short.
-    raw = raw.rjust(key_bytes, b"\x00")
+    return raw.rjust(key_bytes, b"\x00")
+
+
+def decrypt_password(ciphertext: str, private_key: RSAPrivateKey, padding: str) -> str:
+    if padding not in _PADDINGS:
+        raise ValueError(f"unknown RSA padding {padding!r}")  # configuration error, not client input
+    raw = ciphertext_block(ciphertext, (private_key.key_size + 7) // 8)
 
     # No padding check of our own: with the OpenSSL in the cryptography wheels (3.2+), a PKCS#1 v1.5 block
     # with bad padding decrypts to deterministic pseudo-random bytes (implicit rejection) instead of raising,
@@ -76,6 +80,4 @@ def decrypt_password(ciphertext: str, private_key: RSAPrivateKey, padding: str) 
         plain = private_key.decrypt(raw, _PADDINGS[padding])
     except ValueError:
         plain = None
-    if plain is None:
-        raise DecryptionFailed("decrypt_failed")
-    return decode_password_bytes(plain)
+    return password_of(plain)

@@ -95,7 +95,8 @@ def _split_c1(data: bytes) -> tuple[str, bytes] | None:
     return None
 
 
-def decrypt_password(ciphertext: str, key: Sm2PrivateKey, mode: str = C1C3C2) -> str:
+def _parts(ciphertext: str, mode: str) -> tuple[str, bytes, bytes]:
+    """(C1 as hex X||Y, C3, C2) of a ciphertext as sm-crypto sends it; DecryptionFailed if it is not one."""
     if mode not in (C1C3C2, C1C2C3):
         raise ValueError(f"unknown SM2 cipher mode {mode!r}")  # configuration error, not client input
     text = ciphertext.strip()
@@ -114,10 +115,12 @@ def decrypt_password(ciphertext: str, key: Sm2PrivateKey, mode: str = C1C3C2) ->
     if not 1 <= len(rest) - _C3_BYTES <= MAX_PASSWORD_BYTES:
         raise DecryptionFailed("bad_length")
     if mode == C1C3C2:
-        c3, c2 = rest[:_C3_BYTES], rest[_C3_BYTES:]
-    else:
-        c2, c3 = rest[:-_C3_BYTES], rest[-_C3_BYTES:]
+        return c1, rest[:_C3_BYTES], rest[_C3_BYTES:]
+    return c1, rest[-_C3_BYTES:], rest[:-_C3_BYTES]
 
+
+def decrypt_password(ciphertext: str, key: Sm2PrivateKey, mode: str = C1C3C2) -> str:
+    c1, c3, c2 = _parts(ciphertext, mode)
     shared = _multiply(int(key.private_key_hex, 16), c1)  # (x2, y2) = d * C1
     if shared is None:  # unreachable for an on-curve C1 and 1 <= d < n; kept as a guard
         raise DecryptionFailed("not_on_curve")
@@ -132,3 +135,32 @@ def decrypt_password(ciphertext: str, key: Sm2PrivateKey, mode: str = C1C3C2) ->
     if not hmac.compare_digest(u, c3):
         raise DecryptionFailed("c3_mismatch")
     return decode_password_bytes(message)
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    length = len(content)
+    if length < 0x80:
+        return bytes([tag, length]) + content
+    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size + content
+
+
+def _der_integer(value: int) -> bytes:
+    # Non-negative, minimal two's complement: a leading zero byte exactly when the top bit would be set.
+    return _der(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big"))
+
+
+def kms_ciphertext(ciphertext: str, mode: str = C1C3C2) -> bytes:
+    """The ciphertext in the DER form KMS's SM2PKE decrypts (GM/T 0009 SM2Cipher):
+    SEQUENCE { XCoordinate INTEGER, YCoordinate INTEGER, HASH OCTET STRING (C3), CipherText OCTET STRING (C2) }.
+    The same checks as decrypt_password come first, so KMS is never asked about what cannot be a ciphertext."""
+    c1, c3, c2 = _parts(ciphertext, mode)
+    x, y = int(c1[:64], 16), int(c1[64:], 16)
+    return _der(0x30, _der_integer(x) + _der_integer(y) + _der(0x04, c3) + _der(0x04, c2))
+
+
+def public_key_hex_of(point: bytes) -> str:
+    """An uncompressed point (04 || X || Y) as sm-crypto's public key hex; ValueError if it is not on the curve."""
+    if len(point) != 1 + _C1_BYTES or point[0] != 0x04 or not _on_curve(point[1:]):
+        raise ValueError("not an uncompressed SM2 point")
+    return point.hex()
