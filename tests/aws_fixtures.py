@@ -9,9 +9,9 @@ import pytest
 from moto import mock_aws
 
 from helpers import CLIENT_ID, CLIENT_SECRET, FORM, ISSUER, PASSWORD, Reply, get_event, token_event
-from oidc_core import aws, config, keys
+from oidc_core import aws, config, keys, kms_keys
 from oidc_tools import template
-from oidc_tools.emulator import follow_awscurrent_moves, serialise_dynamodb_item_operations
+from oidc_tools.emulator import fix_moto
 from oidc_tools.lambda_events import LambdaContext, http_api_event
 from oidc_tools.local_stack import load_handler
 from oidc_tools.operations import create_client, create_user
@@ -22,6 +22,7 @@ def _forget_container_state():
     """What a new Lambda container would not have: cached settings, AWS clients and fetched secrets."""
     config.settings.cache_clear()
     keys._secrets.cache_clear()
+    kms_keys.clear_cache()
     aws.client.cache_clear()
 
 
@@ -31,7 +32,14 @@ def handlers():
 
 
 @pytest.fixture
-def stack(monkeypatch):
+def stack_parameters():
+    """Template parameters of the `stack` fixture besides IssuerUrl: a test module overrides this fixture to change
+    them (say, SigningKeySource=KMS)."""
+    return {}
+
+
+@pytest.fixture
+def stack(monkeypatch, stack_parameters):
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -40,10 +48,9 @@ def stack(monkeypatch):
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ServerlessOidcTests")
     _forget_container_state()
-    serialise_dynamodb_item_operations()
-    follow_awscurrent_moves()
+    fix_moto()
     with mock_aws():
-        provisioned = provision(template.load(), {"IssuerUrl": ISSUER})
+        provisioned = provision(template.load(), {"IssuerUrl": ISSUER, **stack_parameters})
         for environment in provisioned.environments.values():
             for name, value in environment.items():
                 monkeypatch.setenv(name, value)

@@ -49,18 +49,45 @@ def test_tables_are_on_demand_with_point_in_time_recovery(cfn):
     assert tables["TokensTable"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
-def _statements(cfn, function):
-    return [s for policy in cfn["Resources"][function]["Properties"]["Policies"] for s in policy["Statement"]]
+ALL_KEYS_IN_KMS = {"SigningKeySource": "KMS", "RsaPasswordKeySource": "KMS", "Sm2PasswordKeySource": "KMS"}
 
 
-def _grants(cfn, function) -> set[tuple[str, str]]:
+def _chosen(value, resolver):
+    """The value with every Fn::If decided by the parameters and AWS::NoValue dropped; other intrinsics kept as is."""
+    if isinstance(value, list):
+        return [item for item in (_chosen(item, resolver) for item in value) if item != {"Ref": "AWS::NoValue"}]
+    if isinstance(value, dict):
+        if set(value) == {"Fn::If"}:
+            condition, when_true, when_false = value["Fn::If"]
+            return _chosen(when_true if resolver.condition(condition) else when_false, resolver)
+        return {key: _chosen(item, resolver) for key, item in value.items()}
+    return value
+
+
+def _statements(cfn, function, parameters=None):
+    """The statements of a function's own policies and of the AWS::IAM::Policy resources attached to its role, for
+    the given template parameters."""
+    resolver = template.Resolver(cfn, parameters or {}, {})
+    documents = list(cfn["Resources"][function]["Properties"]["Policies"])
+    for resource in cfn["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Policy" and resolver.condition(resource.get("Condition")) \
+                and {"Ref": f"{function}Role"} in resource["Properties"]["Roles"]:
+            documents.append(resource["Properties"]["PolicyDocument"])
+    return [statement for document in documents for statement in _chosen(document["Statement"], resolver)]
+
+
+def _logical_id(resource) -> str:
+    return resource["Fn::GetAtt"][0] if "Fn::GetAtt" in resource else resource["Ref"]
+
+
+def _grants(cfn, function, parameters=None) -> set[tuple[str, str]]:
     """(resource logical id, action) pairs a function's policies allow."""
     granted = set()
-    for statement in _statements(cfn, function):
+    for statement in _statements(cfn, function, parameters):
         assert statement["Effect"] == "Allow"
-        resource = statement["Resource"]
-        logical_id = resource["Fn::GetAtt"][0] if "Fn::GetAtt" in resource else resource["Ref"]
-        granted |= {(logical_id, action) for action in statement["Action"]}
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        granted |= {(_logical_id(resource), action) for resource in resources for action in actions}
     return granted
 
 
@@ -90,12 +117,72 @@ LEAST_PRIVILEGE = {
 }
 
 
+# With every key in KMS: the secrets of private keys are no longer read, and each KMS call is allowed on its key only.
+KMS_LEAST_PRIVILEGE = {
+    "TokenFunction": LEAST_PRIVILEGE["TokenFunction"] - {
+        ("SigningKeySecret", "secretsmanager:GetSecretValue"), ("PasswordKeysSecret", "secretsmanager:GetSecretValue")
+    } | {("SigningKmsKey", "kms:Sign"), ("SigningKmsKey", "kms:GetPublicKey"), ("RsaPasswordKmsKey", "kms:Decrypt"),
+         ("RsaPasswordKmsKey", "kms:GetPublicKey"), ("Sm2PasswordKmsKey", "kms:Decrypt")},
+    "DiscoveryFunction": LEAST_PRIVILEGE["DiscoveryFunction"] | {
+        (key, "kms:GetPublicKey") for key in ("SigningKmsKey", "RsaPasswordKmsKey", "Sm2PasswordKmsKey")},
+    "RotateKeysFunction": LEAST_PRIVILEGE["RotateKeysFunction"],
+    "SessionFunction": LEAST_PRIVILEGE["SessionFunction"] | {("SigningKmsKey", "kms:GetPublicKey")},
+}
+
+
+@pytest.mark.parametrize("parameters, expected", [({}, LEAST_PRIVILEGE), (ALL_KEYS_IN_KMS, KMS_LEAST_PRIVILEGE)],
+                         ids=["secrets-manager", "kms"])
 @pytest.mark.parametrize("function", sorted(LEAST_PRIVILEGE))
-def test_policies_are_least_privilege(cfn, function):
-    for statement in _statements(cfn, function):
+def test_policies_are_least_privilege(cfn, function, parameters, expected):
+    for statement in _statements(cfn, function, parameters):
         assert "*" not in json.dumps(statement["Action"]), statement
         assert statement["Resource"] != "*" and "*" not in json.dumps(statement["Resource"]), statement
-    assert _grants(cfn, function) == LEAST_PRIVILEGE[function]
+    assert _grants(cfn, function, parameters) == expected[function]
+
+
+def test_one_key_in_kms_changes_only_what_that_key_needs(cfn):
+    only_sm2 = {"Sm2PasswordKeySource": "KMS"}
+    assert _grants(cfn, "TokenFunction", only_sm2) == LEAST_PRIVILEGE["TokenFunction"] | {
+        ("Sm2PasswordKmsKey", "kms:Decrypt")}  # the RSA key still comes from the password-keys secret
+    assert _grants(cfn, "SessionFunction", only_sm2) == LEAST_PRIVILEGE["SessionFunction"]
+
+
+# Who may use each KMS key, by its key policy: (action, the roles allowed, the conditions on the call).
+KEY_USERS = {
+    "SigningKmsKey": {
+        ("kms:Sign", ("TokenFunctionRole",),
+         (("kms:MessageType", "DIGEST"), ("kms:SigningAlgorithm", "RSASSA_PKCS1_V1_5_SHA_256"))),
+        ("kms:GetPublicKey", ("TokenFunctionRole", "DiscoveryFunctionRole", "SessionFunctionRole"), ()),
+    },
+    "RsaPasswordKmsKey": {
+        ("kms:Decrypt", ("TokenFunctionRole",), (("kms:EncryptionAlgorithm", "RSAES_OAEP_SHA_256"),)),
+        ("kms:GetPublicKey", ("TokenFunctionRole", "DiscoveryFunctionRole"), ()),
+    },
+    "Sm2PasswordKmsKey": {
+        ("kms:Decrypt", ("TokenFunctionRole",), (("kms:EncryptionAlgorithm", "SM2PKE"),)),
+        ("kms:GetPublicKey", ("DiscoveryFunctionRole",), ()),
+    },
+}
+
+
+@pytest.mark.parametrize("key", sorted(KEY_USERS))
+def test_key_policies_let_only_the_functions_that_need_a_key_use_it(cfn, key):
+    resource = cfn["Resources"][key]
+    assert resource["Condition"] and resource["Properties"]["KeyUsage"] in ("SIGN_VERIFY", "ENCRYPT_DECRYPT")
+    uses = set()
+    for statement in resource["Properties"]["KeyPolicy"]["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        condition = statement.get("Condition", {})
+        if statement["Sid"] == "AccountAdministersTheKey":
+            assert not condition
+            assert not {"kms:Sign", "kms:Decrypt", "kms:CreateGrant", "kms:ReEncryptFrom"} & set(actions)
+            assert all("*" not in action for action in actions)
+            continue
+        principals = condition["ArnEquals"]["aws:PrincipalArn"]
+        principals = principals if isinstance(principals, list) else [principals]
+        roles = tuple(principal["Fn::GetAtt"][0] for principal in principals)
+        uses |= {(action, roles, tuple(sorted(condition.get("StringEquals", {}).items()))) for action in actions}
+    assert uses == KEY_USERS[key]
 
 
 # Which kinds of item (key prefixes) of the tokens table each function may touch, per action.
@@ -125,8 +212,8 @@ def test_every_function_is_covered_by_the_least_privilege_table(cfn):
 def test_only_the_token_and_rotation_functions_may_read_a_private_key(cfn, private_secret):
     readers = [
         name for name, resource in cfn["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function"
-        and {"Ref": private_secret} in [s["Resource"] for s in _statements(cfn, name)]
+        if resource["Type"] == "AWS::Serverless::Function" and (private_secret, "secretsmanager:GetSecretValue")
+        in _grants(cfn, name)
     ]
     assert readers == ["TokenFunction", "RotateKeysFunction"]
 

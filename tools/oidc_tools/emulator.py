@@ -54,3 +54,12 @@ def follow_awscurrent_moves() -> None:
 
     update_secret_version_stage._follows_awscurrent = True
     SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage
+
+
+def fix_moto() -> None:
+    """Every change above, and the faithful KMS fake (oidc_tools.faithful_kms). Idempotent."""
+    from oidc_tools import faithful_kms
+
+    serialise_dynamodb_item_operations()
+    follow_awscurrent_moves()
+    faithful_kms.install()

@@ -33,7 +33,7 @@ from oidc_core.scopes import KNOWN_SCOPES
 from oidc_core.users import IdentifierTaken
 from oidc_tools import snapshot
 from oidc_tools import template as cfn
-from oidc_tools.emulator import follow_awscurrent_moves, serialise_dynamodb_item_operations
+from oidc_tools.emulator import fix_moto
 from oidc_tools.lambda_events import LambdaContext, http_api_event, response_body
 from oidc_tools.operations import create_client, create_user, replace_password_keys
 from oidc_tools.provision import provision
@@ -106,8 +106,7 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log would drown ours
-        serialise_dynamodb_item_operations()
-        follow_awscurrent_moves()
+        fix_moto()
         self.moto.start()
         host, moto_port = self.moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{moto_port}"

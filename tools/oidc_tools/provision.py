@@ -19,6 +19,18 @@ class Provisioned:
     environments: dict[str, dict[str, str]]  # function logical id -> its resolved environment variables
 
 
+def _create_kms_keys(template: dict, resolver: cfn.Resolver, physical_ids: dict, attributes: dict) -> None:
+    """The KMS keys the parameters ask for (KeySpec, KeyUsage); their policies are IAM, which the emulator ignores."""
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::KMS::Key" or not resolver.condition(resource.get("Condition")):
+            continue
+        properties = resource["Properties"]
+        metadata = boto3.client("kms").create_key(KeySpec=properties["KeySpec"], KeyUsage=properties["KeyUsage"],
+                                                  Description=logical_id)["KeyMetadata"]
+        physical_ids[logical_id] = resolver.values[logical_id] = metadata["KeyId"]
+        attributes[(logical_id, "Arn")] = metadata["Arn"]
+
+
 def _create_resources(template: dict) -> tuple[dict, dict]:
     dynamodb, secretsmanager = boto3.client("dynamodb"), boto3.client("secretsmanager")
     physical_ids = {"HttpApi": "local"}
@@ -44,6 +56,7 @@ def _create_resources(template: dict) -> tuple[dict, dict]:
 def provision(template: dict, parameters: dict) -> Provisioned:
     physical_ids, attributes = _create_resources(template)
     resolver = cfn.Resolver(template, parameters, physical_ids, attributes)
+    _create_kms_keys(template, resolver, physical_ids, attributes)
     target = Target(
         **{field: physical_ids[logical_id] for field, (logical_id, _) in RESOURCES.items()},
         default_phone_country_code=resolver.values["DefaultPhoneCountryCode"],

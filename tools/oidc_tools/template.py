@@ -99,8 +99,9 @@ class Resolver:
     def _parameter_type(self, name: str) -> str | None:
         return self.template.get("Parameters", {}).get(name, {}).get("Type")
 
-    def condition(self, name: str) -> bool:
-        return bool(self.resolve(self.template["Conditions"][name]))
+    def condition(self, name: str | None) -> bool:
+        """Whether the named condition holds; no name (a resource without a Condition) always does."""
+        return name is None or bool(self.resolve(self.template["Conditions"][name]))
 
     def resolve(self, value):
         if isinstance(value, list):

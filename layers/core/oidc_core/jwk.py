@@ -25,6 +25,7 @@ def thumbprint(public_jwk: dict) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode("ascii")
 
 
-def public_signing_jwk(private_key: rsa.RSAPrivateKey) -> dict:
-    jwk = RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
+def public_signing_jwk(key: rsa.RSAPrivateKey | rsa.RSAPublicKey) -> dict:
+    public_key = key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
+    jwk = RSAAlgorithm.to_jwk(public_key, as_dict=True)
     return {"kty": "RSA", "use": "sig", "alg": "RS256", "kid": thumbprint(jwk), "n": jwk["n"], "e": jwk["e"]}
