@@ -283,3 +283,36 @@ def test_random_input_only_ever_raises_decryption_failed(key):
     for text in inputs:
         with pytest.raises(DecryptionFailed):
             decrypt_password(text, key, rng.choice([C1C3C2, C1C2C3]))
+
+
+def test_kms_ciphertext_is_gm_t_0009_der_that_a_der_parser_reads_back():
+    """KMS's SM2PKE takes SM2Cipher ::= SEQUENCE { x INTEGER, y INTEGER, hash OCTET STRING, ciphertext OCTET
+    STRING }; asn1crypto (strict DER) must read back exactly the parts of the sm-crypto ciphertext."""
+    from asn1crypto import core
+
+    from oidc_core.password_decryption.sm2 import kms_ciphertext
+
+    class Sm2Cipher(core.Sequence):
+        _fields = [("x", core.Integer), ("y", core.Integer), ("hash", core.OctetString),
+                   ("ciphertext", core.OctetString)]
+
+    key = load_private_key("1" * 64)
+    for length in (1, 127, 128, 300):  # DER lengths in one byte, and in two (long form)
+        text = sm2_encrypt(b"p" * length, key.public_key_hex)
+        for mode, order in ((C1C3C2, text), (C1C2C3, text[:128] + text[192:] + text[128:192])):
+            parsed = Sm2Cipher.load(kms_ciphertext(order, mode), strict=True)
+            assert f"{parsed['x'].native:064x}{parsed['y'].native:064x}" == text[:128]
+            assert parsed["hash"].native.hex() == text[128:192]
+            assert parsed["ciphertext"].native.hex() == text[192:]
+    # x and y with their top bit set need a leading zero byte to stay positive: the parser would see negatives
+    assert all(Sm2Cipher.load(kms_ciphertext(sm2_encrypt(b"pw", key.public_key_hex)), strict=True)["x"].native >= 0
+               for _ in range(20))
+
+
+def test_kms_ciphertext_checks_what_decryption_checks():
+    from oidc_core.password_decryption.sm2 import kms_ciphertext
+
+    key = load_private_key("1" * 64)
+    assert decryption_failure(kms_ciphertext, "zz") == "bad_hex"
+    assert decryption_failure(kms_ciphertext, "00" * 97) == "not_on_curve"
+    assert decryption_failure(kms_ciphertext, key.public_key_hex[2:] + "00" * 32) == "bad_length"
