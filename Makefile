@@ -5,6 +5,9 @@ SHELL := /bin/bash
 PORT ?= 3000
 # make dev PERSIST=1 keeps the emulated tables and secrets in .local-stack/data-$(PORT).json between runs
 PERSIST ?=
+# make dev KEYS=kms holds the signing, RSA and SM2 password keys in (emulated) KMS instead of Secrets Manager
+KEYS ?=
+KMS_KEY_PARAMETERS := SigningKeySource=KMS RsaPasswordKeySource=KMS Sm2PasswordKeySource=KMS
 # make deploy GUIDED=1 runs `sam deploy --guided` (the first time); PARAMS="Name=Value …" overrides template parameters
 GUIDED ?=
 PARAMS ?=
@@ -27,7 +30,7 @@ INTEROP := tests/interop
 
 help:
 	@echo "make dev           the service on http://127.0.0.1:\$$PORT (default 3000), AWS emulated; PERSIST=1 keeps its data,"
-	@echo "                   PARAMETERS='Name=Value …' sets template parameters"
+	@echo "                   PARAMETERS='Name=Value …' sets template parameters, KEYS=kms holds the keys in emulated KMS"
 	@echo "make test          everything CI runs: sam validate --lint, sam builds, npm ci, all tests"
 	@echo "make unit          the unit tests alone"
 	@echo "make validate      sam validate --lint of template.yaml"
@@ -58,7 +61,8 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	touch $@
 
 dev: venv
-	$(PY) -m oidc_tools.local_stack --port $(PORT)$(if $(filter 1 yes true,$(PERSIST)), --data .local-stack/data-$(PORT).json)$(foreach parameter,$(PARAMETERS), --parameter $(parameter))
+	@case "$(KEYS)" in ""|secretsmanager|kms) ;; *) echo "KEYS=$(KEYS): use KEYS=kms (or nothing, for Secrets Manager)" >&2; exit 2;; esac
+	$(PY) -m oidc_tools.local_stack --port $(PORT)$(if $(filter 1 yes true,$(PERSIST)), --data .local-stack/data-$(PORT).json)$(foreach parameter,$(if $(filter kms,$(KEYS)),$(KMS_KEY_PARAMETERS)) $(PARAMETERS), --parameter $(parameter))
 
 invoke: venv
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=TokenFunction EVENT=events/token-password.json"; exit 2; }

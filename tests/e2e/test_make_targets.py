@@ -58,3 +58,10 @@ def test_make_invoke_mistakes_are_one_line(function, event, message):
     assert result.stdout == ""  # `make invoke … > out.json` gets nothing rather than something that is not JSON
     own = [line for line in result.stderr.splitlines() if not re.match(r"make(\[\d+\])?: \*\*\*", line)]
     assert len(own) == 1 and own[0].startswith(message), result.stderr
+
+
+def test_make_dev_keys_takes_kms_or_nothing():
+    assert "--parameter SigningKeySource=KMS" in make("-n", "dev", "KEYS=kms").stdout
+    assert "KeySource" not in make("-n", "dev").stdout
+    wrong = make("dev", "KEYS=hsm")
+    assert wrong.returncode != 0 and "KEYS=hsm: use KEYS=kms" in wrong.stderr

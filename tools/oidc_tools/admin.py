@@ -23,7 +23,7 @@ from oidc_core.errors import OAuthError
 from oidc_core.scopes import KNOWN_SCOPES
 from oidc_core.users import PROFILE_FIELDS, IdentifierTaken
 from oidc_tools import operations
-from oidc_tools.operations import DEFAULT_GRANT_TYPES, PUBLIC_CLIENT_GRANT_TYPES, RESOURCES, Target
+from oidc_tools.operations import DEFAULT_GRANT_TYPES, KMS_KEYS, PUBLIC_CLIENT_GRANT_TYPES, RESOURCES, Target
 from oidc_tools.template import ROOT
 
 
@@ -137,6 +137,7 @@ def deployed_target(stack_name: str) -> Target:
             iterations=int(parameters.get("Argon2Iterations") or OWASP_MINIMUM_ARGON2.iterations),
             lanes=OWASP_MINIMUM_ARGON2.lanes,
         ),
+        **{field: outputs.get(output, "") for field, (_, output) in KMS_KEYS.items()},
     )
 
 
@@ -247,12 +248,18 @@ def _user_migrate_identifiers(target: Target, args) -> dict:
 
 def _keys_rotate(target: Target, args) -> dict:
     """On a stack whose secrets have a rotation schedule (a deployed one), Secrets Manager runs RotateKeysFunction
-    now; elsewhere (the local stack, a stack from before the rotation function) the same four steps run here."""
+    now; elsewhere (the local stack, a stack from before the rotation function) the same four steps run here. Keys
+    held in KMS are not rotated (asymmetric KMS keys cannot be): the answer says so."""
     result = {}
+    in_kms = {"signing": target.signing_kms_key_id,
+              "password": target.rsa_password_kms_key_id and target.sm2_password_kms_key_id}
     for kind, secret_id in (("signing", target.signing_key_secret_id), ("password", target.password_keys_secret_id)):
         if args.only not in (None, kind):
             continue
-        if operations._rotation_is_scheduled(secret_id):
+        if in_kms[kind]:
+            result[f"{kind}_key" if kind == "signing" else "password_keys"] = {
+                "held_in": "kms", "rotation": operations.KMS_KEY_ROTATION}
+        elif operations._rotation_is_scheduled(secret_id):
             result[f"{kind}_key" if kind == "signing" else "password_keys"] = operations.start_rotation(target, kind)
         elif kind == "signing":
             result["signing_key"] = {"kid": operations.rotate_signing_key(target, args.bits), "alg": "RS256"}
@@ -261,6 +268,10 @@ def _keys_rotate(target: Target, args) -> dict:
             result["password_keys"] = {"rsa_padding": published["rsa"]["padding"],
                                        "sm2_public_key": published["sm2"]["public_key_hex"]}
     return result
+
+
+def _keys_show(target: Target, args) -> dict:
+    return operations.key_sources(target)
 
 
 def _identifier_arguments(parser: argparse.ArgumentParser) -> None:
@@ -375,6 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("--rsa-padding", default="pkcs1v15", choices=("pkcs1v15", "oaep-sha256"),
                         help="pkcs1v15 is what JSEncrypt sends; oaep-sha256 for clients that encrypt with OAEP")
     rotate.set_defaults(run=_keys_rotate)
+    show = keys.add_parser("show", help="where each key is held (Secrets Manager or KMS) and what of it is published")
+    show.set_defaults(run=_keys_show)
     return parser
 
 

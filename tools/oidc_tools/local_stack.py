@@ -140,6 +140,18 @@ class LocalStack:
         if self.restored is None:
             replace_password_keys(self.target, private_document=demo_password_keys())
 
+    def keys_line(self) -> str:
+        """Where each key is held, as the *KeySource parameters chose."""
+        resolver = cfn.Resolver(self.template, self.parameters, {})
+        sources = {name: resolver.values[f"{parameter}KeySource"]
+                   for name, parameter in (("signing", "Signing"), ("RSA", "RsaPassword"), ("SM2", "Sm2Password"))}
+        in_kms = [name for name, source in sources.items() if source == "KMS"]
+        if not in_kms:
+            return "Secrets Manager (make dev KEYS=kms holds them in KMS)"
+        where = ", ".join(in_kms) + " in KMS (the faithful fake of tools/oidc_tools/faithful_kms.py; new keys at " \
+                                    "every start)"
+        return where if len(in_kms) == 3 else where + ", the others in Secrets Manager"
+
     def _apply_environment(self) -> None:
         # Lambda gives each function its own environment; here they share one process, and the template gives
         # variables with the same name the same value, so one merged environment is faithful.
@@ -419,8 +431,9 @@ def serve(port: int, data_file: Path | None = None, parameters: dict | None = No
         server_thread.start()
         base = f"http://127.0.0.1:{port}"
         print(
-            f"""serverless-oidc local stack (emulated DynamoDB and Secrets Manager at {stack.endpoint_url})
+            f"""serverless-oidc local stack (emulated DynamoDB, Secrets Manager and KMS at {stack.endpoint_url})
   data:      {stack.data_line()}
+  keys:      {stack.keys_line()}
   discovery: curl {base}/oidc/.well-known/openid-configuration
   token:     curl -X POST {base}/oidc/token -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} \\
                -d grant_type=password -d username=demo -d password={DEMO_PASSWORD} -d 'scope=openid profile email'

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from oidc_core import aws, clients, keys, passwords, rotation, users
+from oidc_core import aws, clients, keys, kms_keys, passwords, rotation, users
 from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
 from oidc_core.identifiers import LoginIdentifier, normalise
 from oidc_core.scopes import KNOWN_SCOPES, is_api_scope
@@ -34,6 +34,10 @@ class Target:
     # (KeyCacheSeconds 300 + the JWKS max-age 300 + slack; the longest token lifetime the template allows).
     signing_activation_seconds: int = 660
     token_retention_seconds: int = 86400
+    # ARNs of the keys held in KMS (SigningKeySource… = KMS); empty: that key is in Secrets Manager
+    signing_kms_key_id: str = ""
+    rsa_password_kms_key_id: str = ""
+    sm2_password_kms_key_id: str = ""
 
     def key_store(self, **options) -> rotation.KeyStore:
         return rotation.KeyStore(self.signing_key_secret_id, self.password_keys_secret_id, self.public_keys_secret_id,
@@ -49,6 +53,13 @@ RESOURCES = {
     "password_keys_secret_id": ("PasswordKeysSecret", "PasswordKeysSecretArn"),
     "public_keys_secret_id": ("PublicKeysSecret", "PublicKeysSecretArn"),
 }
+# Target field -> (logical id of a KMS key the template creates when asked, the stack output that names it)
+KMS_KEYS = {
+    "signing_kms_key_id": ("SigningKmsKey", "SigningKmsKeyArn"),
+    "rsa_password_kms_key_id": ("RsaPasswordKmsKey", "RsaPasswordKmsKeyArn"),
+    "sm2_password_kms_key_id": ("Sm2PasswordKmsKey", "Sm2PasswordKmsKeyArn"),
+}
+KMS_KEY_ROTATION = "asymmetric KMS keys do not rotate (README: Keys held in KMS)"
 
 
 def _check_client_settings(scopes, grant_types, post_logout_redirect_uris) -> None:
@@ -200,6 +211,34 @@ def _write_json_secret(secret_id: str, document: dict) -> None:
 def _rotation_is_scheduled(secret_id: str) -> bool:
     description = aws.client("secretsmanager").describe_secret(SecretId=secret_id)
     return bool(description.get("RotationEnabled") and description.get("RotationLambdaARN"))
+
+
+def key_sources(target: Target, now: int | None = None) -> dict:
+    """Where each key is held and what of it is published now: `oidc-admin keys show`."""
+    import time
+
+    now = int(time.time()) if now is None else now
+    public = _read_json_secret(target.public_keys_secret_id)
+    password_encryption = public.get("password_encryption") or {}
+    if target.signing_kms_key_id:
+        signing = {"held_in": "kms", "key": target.signing_kms_key_id,
+                   "kid": kms_keys.signing_jwk(target.signing_kms_key_id)["kid"], "rotation": KMS_KEY_ROTATION}
+    else:
+        document = _read_json_secret(target.signing_key_secret_id)
+        signs = keys.signing_entry(document, now, target.signing_activation_seconds) or {}
+        signing = {"held_in": "secrets-manager", "signing_kid": signs.get("kid"),
+                   "published_kids": [jwk["kid"] for jwk in public.get("jwks", {}).get("keys", [])]}
+    if target.rsa_password_kms_key_id:
+        rsa = {"held_in": "kms", "key": target.rsa_password_kms_key_id, "padding": "oaep-sha256",
+               "rotation": KMS_KEY_ROTATION}
+    else:
+        rsa = {"held_in": "secrets-manager", "padding": password_encryption.get("rsa", {}).get("padding")}
+    if target.sm2_password_kms_key_id:
+        sm2 = {"held_in": "kms", "key": target.sm2_password_kms_key_id,
+               "public_key": kms_keys.sm2_public_key_hex(target.sm2_password_kms_key_id), "rotation": KMS_KEY_ROTATION}
+    else:
+        sm2 = {"held_in": "secrets-manager", "public_key": password_encryption.get("sm2", {}).get("public_key_hex")}
+    return {"signing_key": signing, "rsa_password_key": rsa, "sm2_password_key": sm2}
 
 
 def start_rotation(target: Target, kind: str) -> dict:
