@@ -13,7 +13,7 @@ import pytest
 from oidc_core import aws, passwords, users
 from oidc_core.identifiers import normalise
 from oidc_tools import admin, template
-from oidc_tools.operations import RESOURCES
+from oidc_tools.operations import KMS_KEYS, RESOURCES
 from oidc_tools.provision import provision
 
 # moto creates no resource for the placeholder a stack needs; it only warns, and outputs are all we read
@@ -24,6 +24,8 @@ def deploy_stand_in(stack, name: str = "serverless-oidc") -> None:
     """A CloudFormation stack with the outputs and parameters `sam deploy` gives ours, pointing at the emulated
     tables and secrets."""
     outputs = {output: {"Value": getattr(stack.target, field)} for field, (_, output) in RESOURCES.items()}
+    outputs.update({output: {"Value": getattr(stack.target, field)} for field, (_, output) in KMS_KEYS.items()
+                    if getattr(stack.target, field)})  # the template outputs a KMS key only when it creates it
     template = {
         "Parameters": {"DefaultPhoneCountryCode": {"Type": "String"}, "Argon2MemoryKib": {"Type": "Number"},
                        "Argon2Iterations": {"Type": "Number"}},
@@ -177,3 +179,24 @@ def test_local_takes_no_deployment_options(capsys):
         admin.main(["--local", "--region", "eu-west-3", "keys", "rotate"])
     assert exit.value.code == 2
     assert "are for a deployed stack, not --local" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stack_parameters", [{"SigningKeySource": "KMS", "Sm2PasswordKeySource": "KMS"}],
+                         ids=["signing-and-sm2-in-kms"])
+def test_keys_show_finds_the_kms_keys_by_the_stack_outputs(stack, capsys):
+    deploy_stand_in(stack)
+    assert admin.main(["keys", "show"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["signing_key"]["held_in"] == "kms" and shown["signing_key"]["key"] == stack.target.signing_kms_key_id
+    assert shown["sm2_password_key"]["held_in"] == "kms"
+    assert shown["rsa_password_key"] == {"held_in": "secrets-manager", "padding": "pkcs1v15"}
+    assert admin.main(["keys", "rotate", "--only", "signing"]) == 0
+    assert json.loads(capsys.readouterr().out)["signing_key"]["held_in"] == "kms"
+
+
+def test_keys_show_on_a_stack_without_kms_keys(stack, capsys):
+    deploy_stand_in(stack)
+    assert admin.main(["keys", "show"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert {key["held_in"] for key in shown.values()} == {"secrets-manager"}
+    assert shown["signing_key"]["signing_kid"] in shown["signing_key"]["published_kids"]
