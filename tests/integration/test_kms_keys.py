@@ -154,3 +154,21 @@ def test_one_key_in_kms_and_the_others_from_secrets_manager(call_token, call_dis
         reply = call_token(password_form(password=ciphertext, password_encrypt_type=encrypt_type))
         assert reply.status == 200, (encrypt_type, reply)
     assert [name for name, _ in kms_calls] == ["Decrypt"]  # SM2 only; signing and RSA stay with the secrets
+
+
+def test_the_key_source_bench_counts_the_calls_of_each_source():
+    """`make bench`'s key-source table, run once per request in its own process (it sets the process environment):
+    the calls it counts are what a warm container makes, so they are exact, whatever the machine's speed."""
+    import subprocess
+    import sys
+
+    printed = subprocess.run([sys.executable, "-m", "oidc_tools.bench_key_sources", "1"], capture_output=True,
+                             text=True, timeout=300, check=True).stdout
+    rows = {tuple(cell.strip() for cell in line.split("|")[1:3]): line.split("|")[4].strip()
+            for line in printed.splitlines() if line.startswith("| ") and "key source" not in line}
+    secrets_manager, kms = "Secrets Manager (cached per container)", "KMS (every key)"
+    assert {calls for (source, _), calls in rows.items() if source == secrets_manager} == {"none"}
+    assert rows[(kms, "password grant, plain password")] == "2 kms:Sign"
+    assert rows[(kms, "password grant, RSA-encrypted")] == "1 kms:Decrypt, 2 kms:Sign"
+    assert rows[(kms, "password grant, SM2-encrypted")] == "1 kms:Decrypt (SM2), 2 kms:Sign"
+    assert rows[(kms, "refresh grant")] == "2 kms:Sign"
