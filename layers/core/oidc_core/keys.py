@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
@@ -179,6 +180,12 @@ def rotated_signing_documents(private_document: dict, bits: int = 2048, *, now: 
     return document, public_signing_document(document)
 
 
+class PasswordKey(Protocol):
+    """A key passwords are encrypted to: raises DecryptionFailed for anything but a ciphertext of a password."""
+
+    def decrypt_password(self, ciphertext: str, sm2_mode: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class RsaPasswordKey:
     private_key: rsa.RSAPrivateKey
@@ -233,9 +240,9 @@ def _kms_password_key_id(settings: Settings, encrypt_type: str) -> str:
     return settings.sm2_password_kms_key_id if encrypt_type == "sm2" else settings.rsa_password_kms_key_id
 
 
-def password_decryption_keys(settings: Settings, encrypt_type: str, now: int | None = None) -> list:
+def password_decryption_keys(settings: Settings, encrypt_type: str, now: int | None = None) -> list[PasswordKey]:
     """The keys a password encrypted with `encrypt_type` (rsa, sm2) may be encrypted to: the current one, and the
-    previous one while the overlap window after a rotation lasts. Each has decrypt_password(ciphertext, sm2_mode)."""
+    previous one while the overlap window after a rotation lasts."""
     kms_key_id = _kms_password_key_id(settings, encrypt_type)
     if kms_key_id:
         return [KmsSm2PasswordKey(kms_key_id) if encrypt_type == "sm2" else KmsRsaPasswordKey(kms_key_id)]

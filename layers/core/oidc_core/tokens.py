@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 import uuid
 from dataclasses import dataclass
-
-import json
+from typing import Protocol
 
 import jwt
 from jwt.algorithms import RSAAlgorithm
@@ -17,6 +17,14 @@ from oidc_core.claims import user_claims
 from oidc_core.clients import Client
 from oidc_core.config import Settings
 from oidc_core.users import User
+
+
+class Signer(Protocol):
+    """A signing key: keys.SigningKey (from Secrets Manager) or kms_keys.KmsSigningKey."""
+
+    kid: str
+
+    def sign(self, signing_input: bytes) -> bytes: ...
 
 
 class _SignedByKey(RSAAlgorithm):
@@ -47,8 +55,7 @@ class Grant:
     auth_time: int | None = None
 
 
-def _sign(claims: dict, key, token_type: str) -> str:
-    """A compact JWS of the claims; `key` (keys.SigningKey, kms_keys.KmsSigningKey) has kid and sign()."""
+def _sign(claims: dict, key: Signer, token_type: str) -> str:
     payload = json.dumps(claims, separators=(",", ":")).encode()
     return _jws.encode(payload, key, algorithm="RS256", headers={"kid": key.kid, "typ": token_type})
 
@@ -59,7 +66,7 @@ def _at_hash(access_token: str) -> str:
     return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
 
 
-def issue(settings: Settings, key, grant: Grant, *, refresh_token: str | None = None,
+def issue(settings: Settings, key: Signer, grant: Grant, *, refresh_token: str | None = None,
           now: int | None = None) -> dict:
     """The token response body (RFC 6749 §5.1, OIDC Core §3.1.3.3); the grant decides about the refresh token."""
     now = int(time.time()) if now is None else now

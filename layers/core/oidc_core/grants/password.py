@@ -55,7 +55,7 @@ def _found_identifier(identifiers: list[LoginIdentifier], found: dict) -> tuple[
     return identifiers[0], None
 
 
-def _decrypt(encrypt_type: str, password: str, key, settings: Settings) -> str | None:
+def _decrypt(encrypt_type: str, password: str, key: keys.PasswordKey, settings: Settings) -> str | None:
     try:
         return key.decrypt_password(password, settings.sm2_cipher_mode)
     except DecryptionFailed as failure:
