@@ -197,3 +197,25 @@ def _random_ciphertext() -> str:
     import random
 
     return base64.b64encode(random.Random(7).randbytes(256)).decode()
+
+
+def test_a_second_password_rotation_before_the_first_is_published_keeps_what_clients_hold(
+        stack, call_discovery, call_token, password_form, client, user):
+    """Two rotations within the publish delay: the first one's keys were never published, so the keys clients hold
+    (from before both) must stay the previous ones, and keep logging in, until the second one's keys are published."""
+    settings = config.settings()
+    store = rotation.KeyStore.from_settings(settings)
+    before = Clients(call_discovery)
+    for _ in range(2):
+        rotation.rotate(boto3.client("secretsmanager"), store, stack.target.password_keys_secret_id)
+        keys.clear_cache()
+    assert Clients(call_discovery).system["rsa"] == before.system["rsa"]  # still what clients hold
+    for encrypt_type, ciphertext in before.encrypted_passwords().items():
+        reply = call_token(password_form(password=ciphertext, password_encrypt_type=encrypt_type))
+        assert reply.status == 200, (encrypt_type, reply)
+    _travel(stack, settings.signing_activation_seconds + 1)
+    after = Clients(call_discovery)
+    assert after.system["rsa"] != before.system["rsa"]
+    for holder in (before, after):  # the overlap window: both decrypt
+        for encrypt_type, ciphertext in holder.encrypted_passwords().items():
+            assert call_token(password_form(password=ciphertext, password_encrypt_type=encrypt_type)).status == 200

@@ -307,8 +307,8 @@ def password_key_documents(private_document: dict) -> tuple[dict, dict]:
 def new_password_key_documents(rsa_bits: int = 2048, rsa_padding: str = rsa_passwords.PKCS1_V15,
                                replacing: dict | None = None, now: int | None = None,
                                activation: int = 0) -> tuple[dict, dict]:
-    """Fresh RSA and SM2 password-encryption keys, published `activation` seconds from now; the ones of `replacing`
-    (the current document) become the previous keys. Returns (private document, public document)."""
+    """Fresh RSA and SM2 password-encryption keys, published `activation` seconds from now; the published ones of
+    `replacing` (the current document) become the previous keys. Returns (private document, public document)."""
     now = int(time.time()) if now is None else now
     document = {
         "rsa": {"private_key_pem": generate_rsa_private_key_pem(rsa_bits), "padding": rsa_padding},
@@ -316,6 +316,11 @@ def new_password_key_documents(rsa_bits: int = 2048, rsa_padding: str = rsa_pass
         "publish_at": now,
     }
     if replacing and {"rsa", "sm2"} <= set(replacing):
-        document["previous"] = {"rsa": replacing["rsa"], "sm2": replacing["sm2"]}
+        # Clients hold what /api/v3/system published: the keys being replaced, unless they were never published (a
+        # second rotation before the first one's publish_at), in which case the keys they replaced are still it.
+        published = replacing
+        if now < int(replacing.get("publish_at", 0)) and isinstance(replacing.get("previous"), dict):
+            published = replacing["previous"]
+        document["previous"] = {"rsa": published["rsa"], "sm2": published["sm2"]}
         document["publish_at"] = now + activation  # once every container can decrypt with them
     return password_key_documents(document)
