@@ -219,3 +219,19 @@ def test_a_second_password_rotation_before_the_first_is_published_keeps_what_cli
     for holder in (before, after):  # the overlap window: both decrypt
         for encrypt_type, ciphertext in holder.encrypted_passwords().items():
             assert call_token(password_form(password=ciphertext, password_encrypt_type=encrypt_type)).status == 200
+
+
+def test_the_rotation_makes_rsa_keys_with_the_padding_the_template_chose(stack, call_discovery, monkeypatch):
+    """RsaPasswordPadding reaches RotateKeysFunction as RSA_PASSWORD_PADDING; empty keeps the current key's."""
+    from helpers import configure
+
+    configure(monkeypatch, RSA_PASSWORD_PADDING="oaep-sha256")
+    store = rotation.KeyStore.from_settings(config.settings())
+    rotation.rotate(boto3.client("secretsmanager"), store, stack.target.password_keys_secret_id)
+    _travel(stack, config.settings().signing_activation_seconds + 1)
+    assert call_discovery("/api/v3/system").json()["rsa"]["padding"] == "oaep-sha256"
+
+    configure(monkeypatch, RSA_PASSWORD_PADDING="")
+    rotation.rotate(boto3.client("secretsmanager"), rotation.KeyStore.from_settings(config.settings()),
+                    stack.target.password_keys_secret_id)
+    assert _secret(stack.target.password_keys_secret_id)["rsa"]["padding"] == "oaep-sha256"

@@ -59,6 +59,7 @@ def test_defaults():
         {"ARGON2_MEMORY_KIB": "4096"},
         {"ARGON2_ITERATIONS": "1"},
         {"DEFAULT_PHONE_COUNTRY_CODE": "86"},
+        {"RSA_PASSWORD_PADDING": "oaep"},
     ],
 )
 def test_bad_configuration_is_refused(overrides):

@@ -260,11 +260,16 @@ def _keys_rotate(target: Target, args) -> dict:
             result[f"{kind}_key" if kind == "signing" else "password_keys"] = {
                 "held_in": "kms", "rotation": operations.KMS_KEY_ROTATION}
         elif operations._rotation_is_scheduled(secret_id):
+            if any(option is not None for option in (args.bits, args.rsa_bits, args.rsa_padding)):
+                raise AdminError("on a deployed stack RotateKeysFunction makes the keys: 2048 bits, and the RSA "
+                                 "padding of the RsaPasswordPadding parameter (make deploy "
+                                 "PARAMS=RsaPasswordPadding=oaep-sha256, then keys rotate); drop --bits, "
+                                 "--rsa-bits and --rsa-padding")
             result[f"{kind}_key" if kind == "signing" else "password_keys"] = operations.start_rotation(target, kind)
         elif kind == "signing":
-            result["signing_key"] = {"kid": operations.rotate_signing_key(target, args.bits), "alg": "RS256"}
+            result["signing_key"] = {"kid": operations.rotate_signing_key(target, args.bits or 2048), "alg": "RS256"}
         else:
-            published = operations.replace_password_keys(target, args.rsa_bits, args.rsa_padding)
+            published = operations.replace_password_keys(target, args.rsa_bits or 2048, args.rsa_padding)
             result["password_keys"] = {"rsa_padding": published["rsa"]["padding"],
                                        "sm2_public_key": published["sm2"]["public_key_hex"]}
     return result
@@ -380,11 +385,15 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = keys.add_parser(
         "rotate", help="new signing key (the old one stays in the JWKS) and new RSA/SM2 password-encryption keys")
     rotate.add_argument("--only", choices=("signing", "password"), help="rotate just one kind of key")
-    rotate.add_argument("--bits", type=int, default=2048, choices=(2048, 3072, 4096), help="signing key size")
-    rotate.add_argument("--rsa-bits", type=int, default=2048, choices=(1024, 2048, 3072, 4096),
-                        help="password-encryption RSA key size (1024 only for old clients that need it)")
-    rotate.add_argument("--rsa-padding", default="pkcs1v15", choices=("pkcs1v15", "oaep-sha256"),
-                        help="pkcs1v15 is what JSEncrypt sends; oaep-sha256 for clients that encrypt with OAEP")
+    rotate.add_argument("--bits", type=int, choices=(2048, 3072, 4096),
+                        help="signing key size (default 2048; local stack only)")
+    rotate.add_argument("--rsa-bits", type=int, choices=(1024, 2048, 3072, 4096),
+                        help="password-encryption RSA key size (default 2048; 1024 only for old clients that need "
+                             "it; local stack only)")
+    rotate.add_argument("--rsa-padding", choices=("pkcs1v15", "oaep-sha256"),
+                        help="pkcs1v15 is what JSEncrypt sends; oaep-sha256 for clients that encrypt with OAEP "
+                             "(default: the current key's; local stack only: a deployed stack's is its "
+                             "RsaPasswordPadding parameter)")
     rotate.set_defaults(run=_keys_rotate)
     show = keys.add_parser("show", help="where each key is held (Secrets Manager or KMS) and what of it is published")
     show.set_defaults(run=_keys_show)

@@ -257,7 +257,7 @@ def rotate_signing_key(target: Target, bits: int = 2048, now: int | None = None)
     return _read_json_secret(target.signing_key_secret_id)["keys"][-1]["kid"]  # the new key is the last one
 
 
-def replace_password_keys(target: Target, rsa_bits: int = 2048, rsa_padding: str = "pkcs1v15",
+def replace_password_keys(target: Target, rsa_bits: int = 2048, rsa_padding: str | None = None,
                           private_document: dict | None = None, now: int | None = None) -> dict:
     """New RSA and SM2 keys for password encryption through the rotation's steps; returns what /api/v3/system will
     publish. The replaced keys still decrypt for PASSWORD_KEY_OVERLAP_SECONDS, for clients that fetched the old

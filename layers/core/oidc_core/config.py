@@ -70,6 +70,7 @@ class Settings:
     signing_kms_key_id: str = ""
     rsa_password_kms_key_id: str = ""
     sm2_password_kms_key_id: str = ""
+    rsa_password_padding: str = ""  # of the RSA password keys the rotation makes; empty: the current key's
 
     @property
     def signing_activation_seconds(self) -> int:
@@ -125,6 +126,13 @@ def _bool(env: dict, name: str, default: bool) -> bool:
     return raw == "true"
 
 
+def _choice(env: dict, name: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or ""
+    if value not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(filter(None, choices))}, got {value!r}")
+    return value
+
+
 def load_settings(env: dict | None = None) -> Settings:
     env = os.environ if env is None else env
     issuer = (env.get("ISSUER") or "").rstrip("/")
@@ -176,6 +184,7 @@ def load_settings(env: dict | None = None) -> Settings:
         signing_kms_key_id=env.get("SIGNING_KMS_KEY_ID", ""),
         rsa_password_kms_key_id=env.get("RSA_PASSWORD_KMS_KEY_ID", ""),
         sm2_password_kms_key_id=env.get("SM2_PASSWORD_KMS_KEY_ID", ""),
+        rsa_password_padding=_choice(env, "RSA_PASSWORD_PADDING", ("", "pkcs1v15", "oaep-sha256")),
     )
 
 

@@ -47,7 +47,8 @@ class KeyStore:
     @classmethod
     def from_settings(cls, settings) -> KeyStore:
         return cls(settings.signing_key_secret_id, settings.password_keys_secret_id, settings.public_keys_secret_id,
-                   settings.signing_activation_seconds, settings.token_retention_seconds)
+                   settings.signing_activation_seconds, settings.token_retention_seconds,
+                   rsa_padding=settings.rsa_password_padding or None)
 
     def kind_of(self, secret_id: str) -> str:
         if secret_id == self.signing_key_secret_id:
