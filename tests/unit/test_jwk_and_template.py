@@ -100,7 +100,7 @@ def test_policies_are_least_privilege(cfn, function):
 
 # Which kinds of item (key prefixes) of the tokens table each function may touch, per action.
 TOKENS_TABLE_KEYS = {
-    "TokenFunction": {"dynamodb:BatchGetItem": {"family#*", "ipfail#*"}, "dynamodb:PutItem": {"family#*"},
+    "TokenFunction": {"dynamodb:BatchGetItem": {"family#*", "ipfail#*", "lock#*"}, "dynamodb:PutItem": {"family#*"},
                       "dynamodb:UpdateItem": {"family#*", "lock#*", "ipfail#*"}, "dynamodb:DeleteItem": {"lock#*"}},
     "SessionFunction": {"dynamodb:BatchGetItem": {"family#*", "revoked#*", "ipfail#*"},
                         "dynamodb:PutItem": {"revoked#*"}, "dynamodb:UpdateItem": {"family#*", "ipfail#*"}},
