@@ -599,6 +599,12 @@ class Run:
     def repeat(self, full: int) -> int:
         return 1 if self.quick else full
 
+    def warm_container(self) -> WarmContainer:
+        """The provisioned emulator and the warm function, made by the first section that needs them."""
+        if self.container is None:
+            self.container = WarmContainer(self.endpoint_url)
+        return self.container
+
 
 def primitives(run: Run) -> Table:
     """Each primitive alone, wall time, in this process (the warm path's floor is made of them)."""
@@ -641,7 +647,7 @@ def primitives(run: Run) -> Table:
 def warm_path(run: Run) -> Table:
     from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
 
-    container = run.container = WarmContainer(run.endpoint_url)
+    container = run.warm_container()
     repeat = run.repeat(25)
 
     def plain():
@@ -769,7 +775,7 @@ def _cold_command(mode: str, *flags: str) -> list[str]:
 
 def _lambda_environment(run: Run, **extra: str) -> dict:
     """What a TokenFunction process sees in Lambda: the template's environment, the runtime's variables."""
-    environment = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", **run.container.environments["TokenFunction"],
+    environment = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", **run.warm_container().environments["TokenFunction"],
                    **{name: os.environ[name] for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
                                                           "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION")},
                    "LAMBDA_TASK_ROOT": str(build_dir() / "TokenFunction"), "AWS_LAMBDA_FUNCTION_NAME": "TokenFunction",
@@ -780,7 +786,7 @@ def _lambda_environment(run: Run, **extra: str) -> dict:
 
 def cold_start(run: Run) -> Table:
     """Fresh processes, interleaved (floor, app, …) so that the machine's mood changes touch every figure alike."""
-    login = run.container.event(run.container.password_form())
+    login = run.warm_container().event(run.warm_container().password_form())
     modes = [("floor", {}), ("import", {}), ("clients", {}), ("request", {}),
              ("clients", {"XRAY_SDK_TRACING": "true"})]
     samples: list[list[float]] = [[] for _ in modes]
@@ -965,7 +971,7 @@ def memory_curve(run: Run) -> Table:
 
     stored = passwords.hash_password("p", OWASP_MINIMUM_ARGON2)
     full = argon2_wall_at_share(1.0, stored, run.repeat(7))
-    template = run.container.template
+    template = run.warm_container().template
     chosen = memory_size(template)
     table = Table(MEMORY_TITLE, ("memory", "CPU share", "Argon2id ms (measured)", "× full core", "model: full / share",
                                  "est. password grant ms", "Lambda $ per 1M password grants"))
@@ -987,7 +993,7 @@ def memory_curve(run: Run) -> Table:
 
 
 def cost(run: Run) -> Table:
-    template = run.container.template
+    template = run.warm_container().template
     memory = memory_size(template)
     table = Table(COST_TITLE, ("per 1,000,000", "Lambda ms (billed)", "Lambda $", "HTTP API $",
                                "DynamoDB RRU / WRU", "DynamoDB $", "KMS calls", "KMS $", "total $"))
@@ -1026,17 +1032,22 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one repetition of everything: proves the bench runs")
     parser.add_argument("--plot", type=Path, default=None, help="write the phase and memory plot to this PNG")
+    parser.add_argument("--only", nargs="+", choices=[section.__name__ for section in SECTIONS], default=None,
+                        help="run these sections alone (while working on one figure; the sections that use another's "
+                             "figures need it named too: memory_curve and cost use warm_path)")
     arguments = parser.parse_args(argv)
+    sections = [section for section in SECTIONS if arguments.only is None or section.__name__ in arguments.only]
     run = Run(quick=arguments.quick)
     tables = []
     with emulator() as endpoint_url:
         run.endpoint_url = endpoint_url
         print(header() + "\n", flush=True)
-        for section in SECTIONS:
+        for section in sections:
             table = section(run)
             tables.append(table)
             print(table.markdown() + "\n", flush=True)
-    assert [table.title for table in tables] == titles(), "titles() must name the tables as they are measured"
+    if arguments.only is None:
+        assert [table.title for table in tables] == titles(), "titles() must name the tables as they are measured"
     fixed = labels()
     for table in tables:
         if table.fixed:
