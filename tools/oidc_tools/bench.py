@@ -67,7 +67,6 @@ HTTP_API_REQUEST = 1.00 / 1e6  # first 300 million a month
 DYNAMODB_WRITE_REQUEST_UNIT = 0.625 / 1e6  # on-demand
 DYNAMODB_READ_REQUEST_UNIT = 0.125 / 1e6  # on-demand; a strongly consistent read of up to 4 KB is one unit
 KMS_REQUEST = 0.03 / 1e4  # symmetric and RSA 2048 requests (Sign with an RSA_2048 key included)
-SECRETS_MANAGER_API_CALL = 0.05 / 1e4
 LAMBDA_FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, CPU in proportion to memory below it
 
 MEMORY_SIZES = (128, 256, 512, 1024, 1536, 1769, 2048, 3008)
@@ -133,9 +132,24 @@ COST_TITLE = f"Cost per 1,000,000 requests (AWS list prices, us-east-1, as of {P
 COST = ("password grants", "refresh grants")
 
 
+COLUMNS = {
+    PRIMITIVES_TITLE: ("primitive", "ms, median (min–max)", "× Argon2id"),
+    WARM_TITLE: ("request", "handler CPU ms", "floor ms", "× floor", "beyond floor ms", "target"),
+    ROUND_TRIPS_TITLE: ("request", "sequential round trips", "DynamoDB round trips before the hash",
+                        "Secrets Manager / KMS calls", "DynamoDB read / write units", "calls", "target"),
+    COLD_TITLE: ("process", "ms, median (min–max)", "× floor", "target"),
+    IMPORTS_TITLE: ("module (depth)", "cumulative ms", "self ms"),
+    PACKAGES_TITLE: ("package", "files", "unzipped KB", "zipped KB"),
+    THROUGHPUT_TITLE: ("clients", "requests", "requests/s", "p50 ms", "p99 ms"),
+    MEMORY_TITLE: ("memory", "CPU share", "Argon2id ms (measured)", "× full core", "model: full / share",
+                   "est. password grant ms", "Lambda $ per 1M password grants"),
+    COST_TITLE: ("per 1,000,000", "Lambda ms (billed)", "Lambda $", "HTTP API $", "DynamoDB RRU / WRU", "DynamoDB $",
+                 "KMS calls", "KMS $", "total $"),
+}
+
+
 def titles() -> list[str]:
-    return [PRIMITIVES_TITLE, WARM_TITLE, ROUND_TRIPS_TITLE, COLD_TITLE, IMPORTS_TITLE, PACKAGES_TITLE,
-            THROUGHPUT_TITLE, MEMORY_TITLE, COST_TITLE]
+    return list(COLUMNS)
 
 
 def labels() -> dict[str, list[str]]:
@@ -578,11 +592,6 @@ def memory_size(template: dict, function: str = "TokenFunction") -> int:
     return int(template["Resources"][function]["Properties"].get("MemorySize", defaults.get("MemorySize", 128)))
 
 
-def jwts_in(answer: dict) -> int:
-    return sum(1 for value in answer.values() if isinstance(value, str) and value.count(".") == 2
-               and value.startswith("eyJ"))
-
-
 # -- sections ----------------------------------------------------------------------------------------------------------
 
 @dataclasses.dataclass
@@ -640,7 +649,7 @@ def primitives(run: Run) -> Table:
                timed(lambda: jwt.encode(claims, signing_key, algorithm="RS256", headers={"kid": "k"}), 50),
                timed(lambda: rsa_passwords.decrypt_password(pkcs1, rsa_key, rsa_passwords.PKCS1_V15), 50),
                timed(lambda: sm2_passwords.decrypt_password(sm2_text, sm2_key), 30))
-    return Table(PRIMITIVES_TITLE, ("primitive", "ms, median (min–max)", "× Argon2id"),
+    return Table(PRIMITIVES_TITLE, COLUMNS[PRIMITIVES_TITLE],
                  [(name, str(value), f"{value.median / argon2.median:.2f}") for name, value in zip(PRIMITIVES, figures)])
 
 
@@ -684,7 +693,7 @@ def warm_path(run: Run) -> Table:
              (failing(username="blocked"), 400, None),
              (failing("not a ciphertext", "rsa", decrypt="rsa"), 400, None),
              (failing(username="locked", hashes=0), 400, None)]
-    table = Table(WARM_TITLE, ("request", "handler CPU ms", "floor ms", "× floor", "beyond floor ms", "target"))
+    table = Table(WARM_TITLE, COLUMNS[WARM_TITLE])
     for name, (make_form, expected, after) in zip(WARM, cases):
         measured = run.warm[name] = container.measure(make_form, expected, repeat, after=after)
         cpu, floor = measured.cpu.median, measured.floor.median
@@ -706,8 +715,7 @@ def warm_path(run: Run) -> Table:
 
 
 def round_trips(run: Run) -> Table:
-    table = Table(ROUND_TRIPS_TITLE, ("request", "sequential round trips", "DynamoDB round trips before the hash",
-                                      "Secrets Manager / KMS calls", "DynamoDB read / write units", "calls", "target"))
+    table = Table(ROUND_TRIPS_TITLE, COLUMNS[ROUND_TRIPS_TITLE])
     for name, warm_name in zip(ROUND_TRIPS, (WARM[0], WARM[3], WARM[4])):
         calls = run.warm[warm_name].calls  # the log of the last measured request of that kind
         before = calls.round_trips("dynamodb", before_hash=True) if calls.first_hash_at else None
@@ -779,7 +787,8 @@ def _lambda_environment(run: Run, **extra: str) -> dict:
                    **{name: os.environ[name] for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
                                                           "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION")},
                    "LAMBDA_TASK_ROOT": str(build_dir() / "TokenFunction"), "AWS_LAMBDA_FUNCTION_NAME": "TokenFunction",
-                   "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "POWERTOOLS_METRICS_NAMESPACE": "bench",
+                   "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_size(run.warm_container().template)),
+                   "POWERTOOLS_METRICS_NAMESPACE": "bench",
                    "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR", **extra}
     return environment
 
@@ -801,7 +810,7 @@ def cold_start(run: Run) -> Table:
                 samples[index].append(float(result.stdout.strip().splitlines()[-1]))
     figures = [Samples(values) for values in samples]
     floor = figures[0].median
-    table = Table(COLD_TITLE, ("process", "ms, median (min–max)", "× floor", "target"))
+    table = Table(COLD_TITLE, COLUMNS[COLD_TITLE])
     for index, (name, figure) in enumerate(zip(COLD, figures)):
         ratio = figure.median / floor
         target = ratio_cell(ratio, COLD_START_TARGET) if name == "import app + clients" else ""
@@ -821,7 +830,7 @@ def slowest_imports(run: Run) -> Table:
             entries.append((int(match[2]) / 1000, int(match[1]) / 1000, len(match[3]) // 2, match[4]))
     # top-level packages and their direct imports: deeper entries are inside these
     shown = sorted((entry for entry in entries if entry[2] <= 2 and entry[3] != "app"), reverse=True)[:12]
-    return Table(IMPORTS_TITLE, ("module (depth)", "cumulative ms", "self ms"),
+    return Table(IMPORTS_TITLE, COLUMNS[IMPORTS_TITLE],
                  [(f"{'· ' * depth}{name}", f"{cumulative:.1f}", f"{own:.1f}")
                   for cumulative, own, depth, name in shown], fixed=False,
                  notes=["Depth 0 is imported by app.py, 1 by what it imports; one run, so only the order means much."])
@@ -833,7 +842,7 @@ def packages(run: Run) -> Table:
     from oidc_tools import template
 
     build = build_dir()
-    table = Table(PACKAGES_TITLE, ("package", "files", "unzipped KB", "zipped KB"))
+    table = Table(PACKAGES_TITLE, COLUMNS[PACKAGES_TITLE])
     for name in [*template.functions(template.load()), "DependenciesLayer", "CoreLayer"]:
         files = [path for path in (build / name).rglob("*") if path.is_file() and "__pycache__" not in path.parts]
         unzipped = sum(path.stat().st_size for path in files)
@@ -858,7 +867,7 @@ def throughput(run: Run) -> Table:
     process = subprocess.Popen([sys.executable, "-m", "oidc_tools.local_stack", "--port", "0", *parameters],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                env={**os.environ, "AWS_ENDPOINT_URL": ""})
-    table = Table(THROUGHPUT_TITLE, ("clients", "requests", "requests/s", "p50 ms", "p99 ms"))
+    table = Table(THROUGHPUT_TITLE, COLUMNS[THROUGHPUT_TITLE])
     try:
         base = None
         for line in process.stdout:
@@ -973,8 +982,7 @@ def memory_curve(run: Run) -> Table:
     full = argon2_wall_at_share(1.0, stored, run.repeat(7))
     template = run.warm_container().template
     chosen = memory_size(template)
-    table = Table(MEMORY_TITLE, ("memory", "CPU share", "Argon2id ms (measured)", "× full core", "model: full / share",
-                                 "est. password grant ms", "Lambda $ per 1M password grants"))
+    table = Table(MEMORY_TITLE, COLUMNS[MEMORY_TITLE])
     warm = run.warm[WARM[0]]
     cpu, wait = warm.cpu.median, max(0.0, warm.wall.median - warm.cpu.median)
     for memory in MEMORY_SIZES:
@@ -995,8 +1003,7 @@ def memory_curve(run: Run) -> Table:
 def cost(run: Run) -> Table:
     template = run.warm_container().template
     memory = memory_size(template)
-    table = Table(COST_TITLE, ("per 1,000,000", "Lambda ms (billed)", "Lambda $", "HTTP API $",
-                               "DynamoDB RRU / WRU", "DynamoDB $", "KMS calls", "KMS $", "total $"))
+    table = Table(COST_TITLE, COLUMNS[COST_TITLE])
     share = min(1.0, memory / LAMBDA_FULL_VCPU_MB)
     full = run.argon2_full_core or 1.0
     slowdown = run.memory_curve.get(memory, full / share) / full if run.memory_curve else 1 / share
