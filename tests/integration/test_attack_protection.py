@@ -281,7 +281,7 @@ def test_a_password_grant_makes_two_round_trips_before_the_hash(stack, login_fro
     monkeypatch.setattr(passwords, "verify_password", mark)
     assert login_from(PASSWORD).status == 200
     assert Counter(seen_before_hash) == Counter({"BatchGetItem": 2, "UpdateItem": 1})
-    assert parallel_stages[0] == 2  # the user and the account's lock (one BatchGetItem), the reservation: one round trip
+    assert parallel_stages[0] == 2  # the user and the account's lock (one BatchGetItem), the reservation: one trip
 
 
 def test_login_events_carry_no_raw_identifier_and_say_what_happened(login_from, caplog):

@@ -581,7 +581,8 @@ def _argon2_verify(password: str, stored_hash: str) -> None:
 def _load_handler(function):
     """Import a function's handler from its CodeUri, as the local stack does (every handler is app.py)."""
     module_name, attribute = function.handler.rsplit(".", 1)
-    spec = importlib.util.spec_from_file_location(f"bench_{function.logical_id}", function.code_uri / f"{module_name}.py")
+    path = function.code_uri / f"{module_name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{function.logical_id}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return getattr(module, attribute)
@@ -650,7 +651,8 @@ def primitives(run: Run) -> Table:
                timed(lambda: rsa_passwords.decrypt_password(pkcs1, rsa_key, rsa_passwords.PKCS1_V15), 50),
                timed(lambda: sm2_passwords.decrypt_password(sm2_text, sm2_key), 30))
     return Table(PRIMITIVES_TITLE, COLUMNS[PRIMITIVES_TITLE],
-                 [(name, str(value), f"{value.median / argon2.median:.2f}") for name, value in zip(PRIMITIVES, figures)])
+                 [(name, str(value), f"{value.median / argon2.median:.2f}")
+                  for name, value in zip(PRIMITIVES, figures)])
 
 
 def warm_path(run: Run) -> Table:

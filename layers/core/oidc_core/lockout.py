@@ -10,8 +10,9 @@ Exactness: an attempt is reserved on the pair counter before the hash, by one co
 the count and passes only while the count is under the threshold, or once the lock has run out (it then sets a short
 provisional lock, so only one request at a time gets the next try; its failure sets the real wait). So of any number
 of parallel requests from one address, no more than the threshold reach Argon2id. The account counter is read in
-the same round trip (with the user, one BatchGetItem) and counts the failures that were checked: requests that never reached a check (refused by their
-pair) do not count against the account, which is what keeps one address from locking a user out everywhere.
+the same round trip (with the user, one BatchGetItem) and counts the failures that were checked: requests that never
+reached a check (refused by their pair) do not count against the account, which is what keeps one address from
+locking a user out everywhere.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from oidc_core import aws
 from oidc_core.config import Settings
-from oidc_core.dynamo import from_item, to_item
+from oidc_core.dynamo import to_item
 
 # Long enough for one Argon2id verification and the writes around it on a slow container.
 PROVISIONAL_LOCK_SECONDS = 10
