@@ -35,7 +35,7 @@ help:
 	@echo "make unit          the unit tests alone"
 	@echo "make validate      sam validate --lint of template.yaml"
 	@echo "make invoke FUNCTION=TokenFunction EVENT=events/token-password.json   docker-free sam local invoke"
-	@echo "make bench         timing figures on this machine, as the Markdown table of README's 'Working on it'"
+	@echo "make bench         timing figures on this machine (README's 'Working on it'), and docs/performance.png"
 	@echo "make build         sam build for deployment (arm64, .aws-sam/build)"
 	@echo "make build-host    sam build for this machine's architecture (.aws-sam/build-<arch>, imported by tests/built)"
 	@echo "make deploy        build, deploy with samconfig.toml, install oidc-admin; the first time GUIDED=1; PARAMS=\"Name=Value …\""
@@ -94,8 +94,9 @@ test: venv validate build build-host interop-deps
 unit: venv
 	$(PY) -m pytest tests/unit
 
-bench: venv
-	$(PY) -m oidc_tools.bench
+# The cold-start figures import the host build, as Lambda's init would; the plot is docs/performance.md's figure.
+bench: venv build-host
+	HOST_BUILD=$(HOST_BUILD) $(PY) -m oidc_tools.bench --plot docs/performance.png
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local-stack $(INTEROP)/node_modules

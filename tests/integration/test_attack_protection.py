@@ -106,6 +106,24 @@ def test_a_success_resets_the_counts(login_from, locks_last):
     assert login_from(PASSWORD).status == 200
 
 
+def test_a_success_deletes_only_the_counters_there_are(stack, login_from, monkeypatch):
+    """The pair counter always exists after its reservation; the account's only after a failure. A success deletes
+    what there is: nothing is left behind, and no write is spent on a counter that was never made."""
+    def counters():
+        return sorted(item["pk"]["S"].split("#")[1] for item in
+                      boto3.client("dynamodb").scan(TableName=stack.target.tokens_table)["Items"]
+                      if item["pk"]["S"].startswith("lock#"))
+
+    calls = _dynamodb_calls(monkeypatch)
+    assert login_from(PASSWORD).status == 200
+    assert calls.count("DeleteItem") == 1 and counters() == []
+    assert login_from("wrong").json() == INVALID
+    assert counters() == ["pair", "user"]
+    calls.clear()
+    assert login_from(PASSWORD).status == 200
+    assert calls.count("DeleteItem") == 2 and counters() == []
+
+
 def test_each_further_failure_doubles_the_wait(stack, login_from, monkeypatch):
     configure(monkeypatch, LOCKOUT_BASE_SECONDS=60, LOCKOUT_MAX_SECONDS=150)
     settings = config.settings()
@@ -227,11 +245,12 @@ def test_every_failure_does_the_same_work_and_gets_the_same_answer(stack, login_
     assert len({repr(answer) for answer in answers.values()}) == 1, answers
     work = {outcome: (calls, stages) for outcome, (_, _, _, calls, stages, _) in seen.items()}
     assert len({repr(each) for each in work.values()}) == 1, work
-    # BatchGetItem (client, identifier, IP window); one stage reading the user and the account's lock and reserving
-    # the attempt; one stage recording the failure (address, pair, account): three round trips whatever went wrong.
+    # BatchGetItem (client, identifier, IP window); one stage reading the user and the account's lock (one
+    # BatchGetItem) and reserving the attempt; one stage recording the failure (address, pair, account): three round
+    # trips whatever went wrong.
     (calls, stages) = work["wrong password"]
-    assert calls == Counter({"BatchGetItem": 1, "GetItem": 2, "UpdateItem": 4})
-    assert stages == [3, 3]
+    assert calls == Counter({"BatchGetItem": 2, "UpdateItem": 4})
+    assert stages == [2, 3]
     hashes = {outcome: checks for outcome, (*_, checks) in seen.items()}
     assert hashes == {"unknown user": 1, "wrong password": 1, "blocked user": 1, "locked user": 0,
                       "undecryptable password": 1}
@@ -261,8 +280,8 @@ def test_a_password_grant_makes_two_round_trips_before_the_hash(stack, login_fro
 
     monkeypatch.setattr(passwords, "verify_password", mark)
     assert login_from(PASSWORD).status == 200
-    assert Counter(seen_before_hash) == Counter({"BatchGetItem": 1, "GetItem": 2, "UpdateItem": 1})
-    assert parallel_stages[0] == 3  # the user, the account's lock and the reservation: one round trip
+    assert Counter(seen_before_hash) == Counter({"BatchGetItem": 2, "UpdateItem": 1})
+    assert parallel_stages[0] == 2  # the user and the account's lock (one BatchGetItem), the reservation: one trip
 
 
 def test_login_events_carry_no_raw_identifier_and_say_what_happened(login_from, caplog):

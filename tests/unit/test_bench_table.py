@@ -1,9 +1,11 @@
-"""README's `make bench` table is the bench's own output: the same rows in the same order, the same columns, and no
-ratio to Argon2id where none makes sense (cold imports). The bench is not run here: timing belongs in figures."""
+"""README's `make bench` tables are the bench's own output: the same tables in the same order, the same columns, and
+the rows the bench names before measuring. The bench is not run here (timing belongs in figures, not tests; the
+quick run that proves it still runs is tests/built/test_bench_smoke.py). And the bench's own arithmetic: how it
+counts sequential AWS round trips and request units, which the targets are judged by."""
 
 from __future__ import annotations
 
-import re
+import threading
 from pathlib import Path
 
 from oidc_tools import bench
@@ -11,30 +13,98 @@ from oidc_tools import bench
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def readme_table() -> list[list[str]]:
-    lines = [line.strip() for line in README.read_text().splitlines()]
-    start = next(i for i, line in enumerate(lines) if line.startswith("| median on this machine ("))
-    rows = []
-    for line in lines[start:]:
-        if not line.startswith("|"):
-            break
-        rows.append([cell.strip() for cell in line.strip("|").split("|")])
-    return rows
+def cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
-def test_the_readme_table_has_the_rows_the_bench_prints():
-    header, rule, *rows = readme_table()
-    printed_header, printed_rule = bench.markdown([], 1.0).splitlines()
-    assert header[1:] == [cell.strip() for cell in printed_header.strip("|").split("|")][1:]
-    assert "|" + "|".join(rule) + "|" == printed_rule
-    assert [row[0] for row in rows] == bench.labels()
+def readme_tables() -> dict[str, tuple[list[str], list[list[str]]]]:
+    """Title -> (columns, rows) of every table between the `make bench` markers, in order."""
+    text = README.read_text()
+    block = text.split("<!-- make bench -->", 1)[1].split("<!-- /make bench -->", 1)[0]
+    tables: dict[str, tuple[list[str], list[list[str]]]] = {}
+    title = None
+    for line in block.splitlines():
+        line = line.strip()
+        if line.startswith("#### "):
+            title = line[5:]
+            tables[title] = ([], [])
+        elif line.startswith("|") and title is not None:
+            columns, rows = tables[title]
+            if not columns:
+                columns.extend(cells(line))
+            elif not set(line) <= set("|-: "):
+                rows.append(cells(line))
+    return tables
 
 
-def test_every_row_has_a_figure_and_a_ratio_only_where_one_makes_sense():
-    _, _, *rows = readme_table()
-    for name, milliseconds, ratio in rows:
-        assert re.fullmatch(r"\d+\.\d", milliseconds), name
-        assert (ratio == "") == name.startswith("cold start"), name
-    printed = bench.markdown([("cold start: import the X handler", 500.0), (bench.ARGON2, 20.0)], 20.0).splitlines()
-    assert printed[2:] == ["| cold start: import the X handler | 500.0 |  |",
-                           "| Argon2id verify (m=19456 KiB, t=2, p=1) | 20.0 | 1.00 |"]
+def test_the_readme_has_the_tables_the_bench_prints_in_order():
+    assert list(readme_tables()) == bench.titles()
+
+
+def test_each_readme_table_has_the_columns_and_rows_the_bench_prints():
+    labels = bench.labels()
+    for title, (columns, rows) in readme_tables().items():
+        assert columns == list(bench.COLUMNS[title]), title
+        assert all(len(row) == len(columns) for row in rows), title
+        if title in labels:
+            assert [row[0] for row in rows] == labels[title], title
+        else:
+            assert rows, title  # measured rows (the slowest imports): some
+
+
+def test_a_table_prints_as_markdown_with_its_notes():
+    table = bench.Table("T", ("name", "ms"), [("a", "1.0")], notes=["why"])
+    assert table.markdown().splitlines() == ["#### T", "", "| name | ms |", "|---|---:|", "| a | 1.0 |", "", "why"]
+    assert str(bench.Samples([3.0, 1.0, 2.0])) == "2.0 (1.0–3.0)"
+    assert bench.ratio_cell(1.05, 1.10) == "1.05 (met, target ≤ 1.10)"
+    assert bench.ratio_cell(1.30, 1.25) == "1.30 (missed by 0.05, target ≤ 1.25)"
+
+
+def _call(log: bench.CallLog, service: str, operation: str, thread: int, batch: int | None, at: float, **params):
+    log.calls.append({"service": service, "operation": operation, "params": params, "thread": thread,
+                      "batch": batch, "started": at, "ended": at + 0.001})
+
+
+def test_round_trips_are_counted_by_thread_not_by_clock():
+    """A call on the request's thread is one round trip; an aws.in_parallel batch costs the longest chain any one of
+    its threads made, however the calls' intervals happened to fall."""
+    log = bench.CallLog()
+    main = threading.get_ident()
+    _call(log, "dynamodb", "BatchGetItem", main, None, 0.0,
+          RequestItems={"clients": {"Keys": [{}, {}]}, "tokens": {"Keys": [{}]}})
+    _call(log, "dynamodb", "UpdateItem", 1, 1, 1.0)  # batch 1: two threads, one call each
+    _call(log, "dynamodb", "BatchGetItem", 2, 1, 5.0, RequestItems={"users": {"Keys": [{}, {}]}})
+    log.first_hash_at = 10.0
+    _call(log, "dynamodb", "PutItem", 1, 2, 11.0)  # batch 2: one thread makes two calls in a row
+    _call(log, "dynamodb", "DeleteItem", 1, 2, 12.0)
+    _call(log, "dynamodb", "DeleteItem", 2, 2, 11.0)
+    _call(log, "secretsmanager", "GetSecretValue", main, None, 13.0)
+    assert log.round_trips() == 5
+    assert log.round_trips("dynamodb") == 4
+    assert log.round_trips("dynamodb", before_hash=True) == 2
+    assert log.count("secretsmanager", "kms") == 1
+    assert log.capacity_units() == (5, 4)  # every key read is a unit; every write one
+    assert log.summary() == "2 BatchGetItem, 1 UpdateItem, 1 PutItem, 2 DeleteItem, 1 GetSecretValue"
+
+
+def test_the_round_trips_of_a_real_parallel_batch_are_attributed_to_it():
+    """The wrapper the bench puts around aws.in_parallel marks the calls made inside it, whichever thread runs them."""
+    log = bench.CallLog()
+    log.recording = True
+
+    class Model:
+        name = "GetItem"
+
+        class service_model:
+            service_name = "dynamodb"
+
+    def call():
+        log._before(Model, {})
+        log._after()
+
+    from oidc_core import aws
+
+    log.wrap_in_parallel(aws.in_parallel)(call, call, call)
+    call()
+    assert [stage_call["batch"] for stage_call in log.calls] == [1, 1, 1, None]
+    assert [len(stage) for stage in log.stages()] == [3, 1]

@@ -187,7 +187,7 @@ def test_key_policies_let_only_the_functions_that_need_a_key_use_it(cfn, key):
 
 # Which kinds of item (key prefixes) of the tokens table each function may touch, per action.
 TOKENS_TABLE_KEYS = {
-    "TokenFunction": {"dynamodb:BatchGetItem": {"family#*", "ipfail#*"}, "dynamodb:PutItem": {"family#*"},
+    "TokenFunction": {"dynamodb:BatchGetItem": {"family#*", "ipfail#*", "lock#*"}, "dynamodb:PutItem": {"family#*"},
                       "dynamodb:UpdateItem": {"family#*", "lock#*", "ipfail#*"}, "dynamodb:DeleteItem": {"lock#*"}},
     "SessionFunction": {"dynamodb:BatchGetItem": {"family#*", "revoked#*", "ipfail#*"},
                         "dynamodb:PutItem": {"revoked#*"}, "dynamodb:UpdateItem": {"family#*", "ipfail#*"}},

@@ -1,16 +1,17 @@
-"""Rendering JSON responses for the Event Handler, errors included, so every function answers the same way."""
+"""Rendering JSON responses for the router (oidc_core.routing), errors included, so every function answers the same
+way."""
 
 from __future__ import annotations
 
 import json
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from oidc_core.config import Settings
 from oidc_core.errors import DependencyUnavailable, OAuthError
 from oidc_core.ip_throttle import source_ip
 from oidc_core.token_request import TokenRequest, parse_token_request
 from oidc_core.observability import logger
+from oidc_core.routing import Response, Router
 
 NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -56,7 +57,7 @@ def caller(event, settings: Settings) -> TokenRequest:
     headers = event.headers
     return TokenRequest(
         parameters={}, authorization=headers.get("authorization"),
-        source_ip=source_ip(event.request_context.http.source_ip, headers.get("x-forwarded-for"),
+        source_ip=source_ip(event.source_ip, headers.get("x-forwarded-for"),
                             settings.lockout.trusted_proxy_hops),
         user_agent=(headers.get("user-agent") or "")[:256],
     )
@@ -77,9 +78,9 @@ def envelope_error_response(error: OAuthError, envelope: dict) -> Response:
     return json_response(error.status_code, envelope, {**NO_STORE_HEADERS, **error.headers})
 
 
-def resolver() -> APIGatewayHttpResolver:
+def resolver() -> Router:
     """A function's router: every error becomes an OAuth JSON answer, and anything unexpected a 500 without details."""
-    app = APIGatewayHttpResolver()
+    app = Router()
     app.exception_handler(OAuthError)(oauth_error_response)
     app.exception_handler(Exception)(unexpected_error_response)
     return app

@@ -10,8 +10,9 @@ Exactness: an attempt is reserved on the pair counter before the hash, by one co
 the count and passes only while the count is under the threshold, or once the lock has run out (it then sets a short
 provisional lock, so only one request at a time gets the next try; its failure sets the real wait). So of any number
 of parallel requests from one address, no more than the threshold reach Argon2id. The account counter is read in
-the same round trip and counts the failures that were checked: requests that never reached a check (refused by their
-pair) do not count against the account, which is what keeps one address from locking a user out everywhere.
+the same round trip (with the user, one BatchGetItem) and counts the failures that were checked: requests that never
+reached a check (refused by their pair) do not count against the account, which is what keeps one address from
+locking a user out everywhere.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from oidc_core import aws
 from oidc_core.config import Settings
-from oidc_core.dynamo import from_item, to_item
+from oidc_core.dynamo import to_item
 
 # Long enough for one Argon2id verification and the writes around it on a slow container.
 PROVISIONAL_LOCK_SECONDS = 10
@@ -50,6 +51,7 @@ class Attempt:
     account_key: str
     pair_attempts: int | None  # the pair's count including this attempt; None: the pair is locked
     locked_until: int  # when the attempt is locked: the moment the later of the two locks opens
+    account_counted: bool = True  # the account counter existed when read: a success has it to delete
 
     @property
     def locked(self) -> bool:
@@ -83,27 +85,25 @@ def reserve_pair(settings: Settings, pair_key: str, now: float) -> tuple[int | N
     return int(answer["Attributes"]["attempts"]["N"]), 0
 
 
-def account_locked_until(settings: Settings, account_key: str, now: float) -> int:
-    """When the account's lock opens (0: not locked), from its failures and the time of the last one."""
-    found = aws.client("dynamodb").get_item(TableName=settings.tokens_table, Key={"pk": {"S": account_key}},
-                                            ConsistentRead=True)
-    record = from_item(found["Item"]) if "Item" in found else {}
+def account_read(settings: Settings, account_key: str) -> tuple[str, dict]:
+    """The account counter as an item to read (table, key), in the same BatchGetItem as the user."""
+    return settings.tokens_table, {"pk": {"S": account_key}}
+
+
+def account_locked_until(settings: Settings, record: dict | None, now: float) -> int:
+    """When the account's lock opens (0: not locked), from its counter (None: no failures counted)."""
+    record = record or {}
     failures = int(record.get("failures", 0))
     until = int(record.get("last_failure_at", 0)) + wait_after(settings, failures, settings.lockout.user_threshold)
     return until if failures >= settings.lockout.user_threshold and until > now else 0
 
 
-def start(settings: Settings, account: str, source_ip: str, now: float) -> list:
-    """The calls that decide an attempt, to run in parallel with the user read; `decide` makes an Attempt of them."""
-    pair_key, account_key = keys(account, source_ip)
-    return [lambda: reserve_pair(settings, pair_key, now), lambda: account_locked_until(settings, account_key, now)]
-
-
-def decide(account: str, source_ip: str, pair: tuple[int | None, int], account_until: int) -> Attempt:
+def decide(account: str, source_ip: str, pair: tuple[int | None, int], account_until: int,
+           account_counted: bool = True) -> Attempt:
     pair_key, account_key = keys(account, source_ip)
     pair_attempts, pair_until = pair
     return Attempt(pair_key, account_key, pair_attempts,
-                   max(pair_until, account_until) if pair_attempts is None or account_until else 0)
+                   max(pair_until, account_until) if pair_attempts is None or account_until else 0, account_counted)
 
 
 def failure_writes(settings: Settings, attempt: Attempt, now: float) -> list:
@@ -154,9 +154,12 @@ def _count_account_failure(settings: Settings, account_key: str, now: float, che
 
 
 def reset_writes(settings: Settings, attempt: Attempt) -> list:
-    """After a success, both counts start afresh."""
+    """After a success, both counts start afresh. The pair counter always exists (this attempt reserved on it); the
+    account counter only after a failure, and deleting one that was not there is a write (and a round trip's CPU)
+    for nothing. A failure counted after the read is not lost by skipping it: the delete would have erased it."""
+    counters = (attempt.pair_key, attempt.account_key) if attempt.account_counted else (attempt.pair_key,)
     return [lambda key=key: aws.client("dynamodb").delete_item(TableName=settings.tokens_table, Key={"pk": {"S": key}})
-            for key in (attempt.pair_key, attempt.account_key)]
+            for key in counters]
 
 
 def _retention(settings: Settings) -> int:

@@ -3,7 +3,7 @@
 Every failure gets the same answer by the same work, so neither the answer nor its cost tells an unknown user from
 a wrong password, a blocked user, a locked account or a password that could not be decrypted:
 - the same round trips: with the identifier's item read already (with the client), one round trip reads the user (a
-  key that cannot exist when the identifier named nobody), reserves the attempt and reads the account's lock, and
+  key that cannot exist when the identifier named nobody) and the account's lock, and reserves the attempt, and
   one round trip after the check records the failure;
 - the same hash work: a missing user costs a dummy Argon2id verification at the parameters stored hashes have; an
   undecryptable password is replaced by a random one and checked against the real hash. Only a locked attempt skips
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from oidc_core import audit, aws, ip_throttle, lockout, passwords, users
 from oidc_core.clients import Client
 from oidc_core.config import Settings
+from oidc_core.dynamo import get_items
 from oidc_core.errors import OAuthError, invalid_credentials
 from oidc_core.identifiers import LoginIdentifier
 from oidc_core.token_request import TokenRequest
@@ -54,12 +55,19 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
     sub = pointer["sub"] if pointer else None
     account = f"sub:{sub}" if sub else f"identifier:{identifier.key}"
     now = time.time()
+    pair_key, account_key = lockout.keys(account, request.source_ip)
+    # One round trip: the attempt reserved on its pair (a conditional write) while one BatchGetItem reads the user and
+    # the account's counter (two calls, not three: each AWS call costs the container about a millisecond of CPU).
     with aws.dependency("dynamodb"):
-        user, pair, account_until = aws.in_parallel(
-            lambda: users.find_by_sub(settings.users_table, sub or _NOBODY),
-            *lockout.start(settings, account, request.source_ip, now),
+        pair, found = aws.in_parallel(
+            lambda: lockout.reserve_pair(settings, pair_key, now),
+            lambda: get_items({"user": (settings.users_table, users.user_key(sub or _NOBODY)),
+                               "account": lockout.account_read(settings, account_key)}),
         )
-    attempt = lockout.decide(account, request.source_ip, pair, account_until)
+    user = users.User.from_record(found["user"]) if found["user"] else None
+    attempt = lockout.decide(account, request.source_ip, pair,
+                             lockout.account_locked_until(settings, found["account"], now),
+                             account_counted=found["account"] is not None)
 
     if attempt.locked:
         reason = "locked"
