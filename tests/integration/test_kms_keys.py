@@ -157,18 +157,17 @@ def test_one_key_in_kms_and_the_others_from_secrets_manager(call_token, call_dis
 
 
 def test_the_key_source_bench_counts_the_calls_of_each_source():
-    """`make bench`'s key-source table, run once per request in its own process (it sets the process environment):
-    the calls it counts are what a warm container makes, so they are exact, whatever the machine's speed."""
+    """`make bench`'s key-source table, run once per request (its own processes and emulators): the calls it counts
+    are what a warm container makes, so they are exact, whatever the machine's speed."""
     import subprocess
     import sys
 
-    printed = subprocess.run([sys.executable, "-m", "oidc_tools.bench_key_sources", "1"], capture_output=True,
-                             text=True, timeout=300, check=True).stdout
-    rows = {tuple(cell.strip() for cell in line.split("|")[1:3]): line.split("|")[4].strip()
-            for line in printed.splitlines() if line.startswith("| ") and "key source" not in line}
-    secrets_manager, kms = "Secrets Manager (cached per container)", "KMS (every key)"
-    assert {calls for (source, _), calls in rows.items() if source == secrets_manager} == {"none"}
-    assert rows[(kms, "password grant, plain password")] == "2 kms:Sign"
-    assert rows[(kms, "password grant, RSA-encrypted")] == "1 kms:Decrypt, 2 kms:Sign"
-    assert rows[(kms, "password grant, SM2-encrypted")] == "1 kms:Decrypt (SM2), 2 kms:Sign"
-    assert rows[(kms, "refresh grant")] == "2 kms:Sign"
+    printed = subprocess.run([sys.executable, "-m", "oidc_tools.bench", "--quick", "--only", "key_sources"],
+                             capture_output=True, text=True, timeout=600, check=True).stdout
+    rows = {line.split("|")[1].strip(): line.split("|")[5].strip()
+            for line in printed.splitlines() if line.startswith("| ") and ": " in line.split("|")[1]}
+    assert {calls for request, calls in rows.items() if request.startswith("Secrets Manager:")} == {"none"}
+    assert rows["KMS: password grant, plain password"] == "2 kms:Sign"
+    assert rows["KMS: password grant, RSA-encrypted password"] == "1 kms:Decrypt, 2 kms:Sign"
+    assert rows["KMS: password grant, SM2-encrypted password"] == "1 kms:Decrypt, 2 kms:Sign"
+    assert rows["KMS: refresh grant (rotation)"] == "2 kms:Sign"

@@ -67,6 +67,9 @@ HTTP_API_REQUEST = 1.00 / 1e6  # first 300 million a month
 DYNAMODB_WRITE_REQUEST_UNIT = 0.625 / 1e6  # on-demand
 DYNAMODB_READ_REQUEST_UNIT = 0.125 / 1e6  # on-demand; a strongly consistent read of up to 4 KB is one unit
 KMS_REQUEST = 0.03 / 1e4  # symmetric and RSA 2048 requests (Sign with an RSA_2048 key included)
+KMS_OTHER_ASYMMETRIC_REQUEST = 0.15 / 1e4  # other asymmetric keys; SM2 keys exist only in China, priced in CNY there
+KMS_KEY_MONTH = 1.00
+SECRET_MONTH, SECRETS_MANAGER_REQUEST = 0.40, 0.05 / 1e4
 LAMBDA_FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, CPU in proportion to memory below it
 
 MEMORY_SIZES = (128, 256, 512, 1024, 1536, 1769, 2048, 3008)
@@ -128,6 +131,11 @@ PACKAGES_TITLE = "Built packages (sam build for this machine, .aws-sam/build-<ar
 THROUGHPUT_TITLE = "Local stack (make dev): password grants over HTTP, concurrent clients"
 THROUGHPUT_CLIENTS = (1, 4, 16)
 MEMORY_TITLE = "Argon2id verify against Lambda memory size (CPU share emulated by duty-cycling a process)"
+KEY_SOURCES_TITLE = "Key sources: Secrets Manager (read once per container) against KMS (a call per use), warm"
+KEY_SOURCES = {"Secrets Manager": {},
+               "KMS": {"SigningKeySource": "KMS", "RsaPasswordKeySource": "KMS", "Sm2PasswordKeySource": "KMS"}}
+KEY_SOURCE_REQUESTS = ("password grant, plain password", "password grant, RSA-encrypted password",
+                       "password grant, SM2-encrypted password", "refresh grant (rotation)")
 COST_TITLE = f"Cost per 1,000,000 requests (AWS list prices, us-east-1, as of {PRICES_AS_OF}, arm64)"
 COST = ("password grants", "refresh grants")
 
@@ -145,6 +153,8 @@ COLUMNS = {
                    "est. password grant ms", "Lambda $ per 1M password grants"),
     COST_TITLE: ("per 1,000,000", "Lambda ms (billed)", "Lambda $", "HTTP API $", "DynamoDB RRU / WRU", "DynamoDB $",
                  "KMS calls", "KMS $", "total $"),
+    KEY_SOURCES_TITLE: ("key source: request", "handler CPU ms", "wall ms (AWS emulated)", "sequential round trips",
+                        "Secrets Manager / KMS calls", "KMS $ per 10,000 requests"),
 }
 
 
@@ -161,7 +171,8 @@ def labels() -> dict[str, list[str]]:
             COLD_TITLE: list(COLD), PACKAGES_TITLE: packages,
             THROUGHPUT_TITLE: [f"{clients} concurrent client{'s' if clients > 1 else ''}"
                                for clients in THROUGHPUT_CLIENTS],
-            MEMORY_TITLE: [f"{memory} MB" for memory in MEMORY_SIZES], COST_TITLE: list(COST)}
+            MEMORY_TITLE: [f"{memory} MB" for memory in MEMORY_SIZES], COST_TITLE: list(COST),
+            KEY_SOURCES_TITLE: [f"{source}: {request}" for source in KEY_SOURCES for request in KEY_SOURCE_REQUESTS]}
 
 
 # -- the emulator, in a process of its own -----------------------------------------------------------------------------
@@ -177,10 +188,9 @@ def serve_emulator() -> None:
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from oidc_tools.emulator import follow_awscurrent_moves, serialise_dynamodb_item_operations
+    from oidc_tools.emulator import fix_moto
 
-    serialise_dynamodb_item_operations()
-    follow_awscurrent_moves()
+    fix_moto()  # the faithful KMS fake included, for the key-source section
     application = DomainDispatcherApplication(create_backend_app)
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -406,14 +416,15 @@ class WarmContainer:
     The handler is loaded from the source tree with the function's environment as the template resolves it (tracing
     as the template sets it, metrics on), its logs and metrics written to a buffer that is thrown away."""
 
-    def __init__(self, endpoint_url: str):
+    def __init__(self, endpoint_url: str, parameters: dict | None = None):
         point_boto3_at(endpoint_url)
         from oidc_tools import template
         from oidc_tools.operations import create_client, create_user
         from oidc_tools.provision import provision
 
         self.template = template.load()
-        provisioned = provision(self.template, {"IssuerUrl": "https://auth.example.com/oidc", **NO_LOCKOUT})
+        provisioned = provision(self.template, {"IssuerUrl": "https://auth.example.com/oidc", **NO_LOCKOUT,
+                                                **(parameters or {})})
         self.target, self.environments = provisioned.target, provisioned.environments
         os.environ.update(self.environments["TokenFunction"])
         os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "bench")
@@ -479,8 +490,10 @@ class WarmContainer:
         passwords.verify_against_dummy = timed("Argon2id", passwords.verify_against_dummy, note_hash=True)
         rsa_passwords.decrypt_password = timed("password decryption", rsa_passwords.decrypt_password)
         sm2_passwords.decrypt_password = timed("password decryption", sm2_passwords.decrypt_password)
-        self.sign = jwt.encode
-        jwt.encode = timed("RS256", jwt.encode)
+        from oidc_core import keys
+
+        self.sign = jwt.encode  # the floor's signature, untimed
+        keys.SigningKey.sign = timed("RS256", keys.SigningKey.sign)
 
     def _floor_material(self) -> None:
         """What the floor computes with: the stored hash of a user, the signing key, the password keys."""
@@ -492,25 +505,25 @@ class WarmContainer:
 
         self.settings = settings()
         self.signing_key = keys.current_signing_key(self.settings)
-        self.password_keys = keys.password_decryption_keys(self.settings)
+        self.password_keys = {kind: keys.password_decryption_keys(self.settings, kind)[0] for kind in ("rsa", "sm2")}
         item = boto3.client("dynamodb").scan(TableName=self.target.users_table)["Items"]
         self.stored_hash = next(value["password_hash"]["S"] for value in item if "password_hash" in value)
-        published = json.loads(boto3.client("secretsmanager").get_secret_value(
-            SecretId=self.target.public_keys_secret_id)["SecretString"])["password_encryption"]
+        from oidc_core.config import load_settings
+
+        # what /api/v3/system publishes, read as DiscoveryFunction reads it
+        published = keys.published_password_keys(load_settings({**os.environ, **self.environments["DiscoveryFunction"]}))
         self.rsa_public = serialization.load_pem_public_key(published["rsa"]["public_key_pem"].encode())
+        self.rsa_oaep = published["rsa"]["padding"] == "oaep-sha256"
         self.sm2_public_hex = published["sm2"]["public_key_hex"]
 
     # the unavoidable work of a request, done here directly
 
     def floor(self, *, hashes: int = 1, signatures: int = 0, decrypt: str = "none", ciphertext: str = "") -> None:
-        from oidc_core.password_decryption import rsa as rsa_passwords
-        from oidc_core.password_decryption import sm2 as sm2_passwords
+        from oidc_core.password_decryption import DecryptionFailed
 
-        if decrypt == "rsa":
-            with contextlib.suppress(Exception):
-                rsa_passwords.decrypt_password(ciphertext, self.password_keys.rsa, self.password_keys.rsa_padding)
-        elif decrypt == "sm2":
-            sm2_passwords.decrypt_password(ciphertext, self.password_keys.sm2, self.settings.sm2_cipher_mode)
+        if decrypt != "none":
+            with contextlib.suppress(DecryptionFailed):
+                self.password_keys[decrypt].decrypt_password(ciphertext, self.settings.sm2_cipher_mode)
         for _ in range(hashes):
             _argon2_verify(PASSWORD, self.stored_hash)
         claims = {"sub": "s", "iss": self.settings.issuer, "aud": CLIENT_ID, "iat": 0, "exp": 3600, "scope": SCOPE}
@@ -1033,8 +1046,77 @@ def cost(run: Run) -> Table:
     return table
 
 
+def key_source_figures() -> None:
+    """Run in a process of its own for one key source (a container instruments module-level functions, and an
+    emulator holds one stack): reads {"parameters", "repeat"} on stdin, prints the key-source rows as JSON."""
+    from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
+
+    asked = json.loads(sys.stdin.read())
+    rows = {}
+    with emulator() as endpoint_url, contextlib.redirect_stdout(io.StringIO()):
+        container = WarmContainer(endpoint_url, asked["parameters"])
+        refresh = {"token": None}
+
+        def keep_refresh_token(answer: dict) -> None:
+            refresh["token"] = answer["refresh_token"]
+
+        def form(password: str = PASSWORD, encrypt_type: str = "none"):
+            return lambda: (container.password_form(password, encrypt_type), {"hashes": 0})
+
+        container.measure(form(), 200, 0, after=keep_refresh_token)
+        requests = {
+            KEY_SOURCE_REQUESTS[0]: (form(), None),
+            KEY_SOURCE_REQUESTS[1]: (form(rsa_encrypt(PASSWORD, container.rsa_public, oaep=container.rsa_oaep), "rsa"),
+                                     None),
+            KEY_SOURCE_REQUESTS[2]: (form(sm2_encrypt(PASSWORD.encode(), container.sm2_public_hex), "sm2"), None),
+            KEY_SOURCE_REQUESTS[3]: (lambda: ({"grant_type": "refresh_token", "client_id": CLIENT_ID,
+                                               "client_secret": CLIENT_SECRET, "refresh_token": refresh["token"]},
+                                              {"hashes": 0}), keep_refresh_token),
+        }
+        for name, (make_form, after) in requests.items():
+            measured = container.measure(make_form, 200, asked["repeat"], after=after)
+            key_calls = [call for call in measured.calls.calls if call["service"] in ("secretsmanager", "kms")]
+            counted: dict[str, int] = {}
+            for call in key_calls:
+                operation = f"{call['service']}:{call['operation']}"
+                counted[operation] = counted.get(operation, 0) + 1
+            sm2_decrypts = counted.get("kms:Decrypt", 0) if "SM2" in name else 0
+            price = (measured.calls.count("kms") - sm2_decrypts) * KMS_REQUEST + sm2_decrypts * \
+                KMS_OTHER_ASYMMETRIC_REQUEST
+            rows[name] = [str(measured.cpu), str(measured.wall), str(measured.calls.round_trips()),
+                          ", ".join(f"{count} {operation}" for operation, count in sorted(counted.items())) or "none",
+                          f"{price * 1e4:.2f}"]
+    print(json.dumps(rows))
+
+
+def key_sources(run: Run) -> Table:
+    """What holding the keys in KMS costs a request, against Secrets Manager: each source on a stack and emulator of
+    its own (the faithful KMS fake does the RSA and SM2 work in the emulator's process, so KMS's own time is not in
+    the handler's CPU but its round trips are in the wall time)."""
+    table = Table(KEY_SOURCES_TITLE, COLUMNS[KEY_SOURCES_TITLE])
+    for source, parameters in KEY_SOURCES.items():
+        completed = subprocess.run(
+            [sys.executable, "-c", "from oidc_tools.bench import key_source_figures; key_source_figures()"],
+            input=json.dumps({"parameters": parameters, "repeat": run.repeat(15)}), capture_output=True, text=True,
+            timeout=900)
+        if completed.returncode != 0:
+            raise RuntimeError(f"key source {source}: {completed.stderr[-2000:]}")
+        figures = json.loads(completed.stdout.strip().splitlines()[-1])
+        table.rows += [(f"{source}: {request}", *figures[request]) for request in KEY_SOURCE_REQUESTS]
+    table.notes = [
+        "Calls counted with botocore's hooks on the warm container's clients; KMS's RSA 2048 requests at "
+        f"${KMS_REQUEST * 1e4:.2f} per 10,000, other asymmetric keys at ${KMS_OTHER_ASYMMETRIC_REQUEST * 1e4:.2f} "
+        f"(SM2 keys exist only in AWS's China Regions and are priced in CNY there: the SM2 row uses that rate as a "
+        f"stand-in); list prices of {PRICES_AS_OF}. Fixed costs: ${SECRET_MONTH:.2f} per secret per month and a "
+        f"GetSecretValue (${SECRETS_MANAGER_REQUEST * 1e4:.2f} per 10,000) per secret, container and KeyCacheSeconds; "
+        f"${KMS_KEY_MONTH:.2f} per KMS key per month. Each KMS call is a round trip on the request's path: the "
+        "Decrypt before the hash, the two Signs after it, one after the other (the ID token signs over the access "
+        "token's hash)."]
+    return table
+
+
 SECTIONS: list[Callable[[Run], Table]] = [primitives, warm_path, round_trips, cold_start, slowest_imports, packages,
-                                          throughput, memory_curve, cost]
+                                          throughput, memory_curve, cost, key_sources]
 
 
 def header() -> str:
