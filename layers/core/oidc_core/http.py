@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
-
 from oidc_core.config import Settings
 from oidc_core.errors import DependencyUnavailable, OAuthError
 from oidc_core.ip_throttle import source_ip
-from oidc_core.token_request import TokenRequest, parse_token_request
 from oidc_core.observability import logger
 from oidc_core.routing import Response, Router
+from oidc_core.token_request import TokenRequest, parse_token_request
 
 NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
