@@ -348,3 +348,39 @@ def test_login_module_is_the_one_path_for_passwords():
                if "verify_password(" in path.read_text() and path.name not in ("passwords.py", "client_auth.py")]
     assert callers == ["login.py"]
     assert login.check_password
+
+
+def test_the_address_window_is_one_item_and_only_its_window_counts(stack, login_from, monkeypatch):
+    """The per-IP window is one item read with the client (not a read per bucket); failures in buckets that have left
+    the window do not count, and the next failure removes them."""
+    from oidc_core import ip_throttle
+
+    # Buckets of 10^7 s: no test run crosses from one to the next between reading the clock and logging in.
+    configure(monkeypatch, IP_FAILURE_THRESHOLD=3, IP_FAILURE_WINDOW_SECONDS=24 * 10**7)
+    settings = config.settings()
+    reads = []
+    aws.client("dynamodb").meta.events.register(
+        "provide-client-params.dynamodb.BatchGetItem",
+        lambda params, **_: reads.append(params["RequestItems"].get(settings.tokens_table, {}).get("Keys", [])))
+    assert login_from("wrong").json() == INVALID
+    ip_keys = [key for key in reads[0] if key["pk"]["S"].startswith("ipfail#")]
+    assert len(ip_keys) == 1
+    (ip_key,) = ip_keys
+
+    bucket = int(time.time()) // (settings.lockout.ip_window_seconds // ip_throttle.BUCKETS)
+    table = boto3.client("dynamodb")
+
+    def counters(**buckets):
+        table.put_item(TableName=settings.tokens_table, Item={
+            "pk": ip_key["pk"], **{name: {"N": str(count)} for name, count in buckets.items()}})
+
+    counters(**{f"f{bucket - ip_throttle.BUCKETS}": 100})  # just left the window
+    assert login_from(PASSWORD).status == 200
+    counters(**{f"f{bucket - ip_throttle.BUCKETS + 1}": 100})  # the oldest bucket still in it
+    assert login_from(PASSWORD).status == 429
+
+    counters(**{f"f{bucket - ip_throttle.BUCKETS}": 100, f"f{bucket - 2 * ip_throttle.BUCKETS}": 100})
+    assert login_from("wrong").json() == INVALID
+    item = table.get_item(TableName=settings.tokens_table, Key=ip_key, ConsistentRead=True)["Item"]
+    assert set(item) == {"pk", f"f{bucket}", "expires_at"}  # the failure counted, what left the window removed
+    assert item[f"f{bucket}"] == {"N": "1"}

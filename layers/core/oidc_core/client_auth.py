@@ -90,11 +90,11 @@ def authenticate(request: TokenRequest, settings: Settings, also_read: dict | No
     per-IP limit is refused before any secret is hashed."""
     credentials = presented_credentials(request)
     now = time.time()
-    wanted = {**(also_read or {}), **ip_throttle.window_reads(settings, request.source_ip, now)}
+    wanted = {**(also_read or {}), **ip_throttle.window_reads(settings, request.source_ip)}
     if credentials.client_id and len(credentials.client_id) <= MAX_CLIENT_ID_LENGTH:
         wanted["client"] = (settings.clients_table, client_key(credentials.client_id))
     found = get_items(wanted)
-    if ip_throttle.over_limit(settings, found):
+    if ip_throttle.over_limit(settings, found, now):
         audit.throttled(request)
         raise ip_throttle.too_many_requests(settings)
     record = found.pop("client", None)

@@ -1,8 +1,11 @@
 """Throttling per source IP: failures of any kind (a wrong password, a failed client authentication) from one IP
 over a sliding window beyond a threshold answer 429 with Retry-After, before any hashing.
 
-The window is kept as BUCKETS counters in the tokens table (`ipfail#<ip digest>#<bucket>`, removed by the TTL when
-they leave the window); the sum of the window's buckets is read in the same BatchGetItem as the client.
+The window is one item per address in the tokens table (`ipfail#<ip digest>`) holding a counter per bucket of
+IP_FAILURE_WINDOW_SECONDS / BUCKETS seconds, named `f<bucket number>`. A failure adds to the current bucket and removes
+the buckets that left the window before it (so the item stays small), and the TTL removes the item a window after the
+last failure. It is read in the same BatchGetItem as the client: one item, whatever the window's length (a bucket per
+item cost every request BUCKETS reads).
 """
 
 from __future__ import annotations
@@ -21,20 +24,26 @@ def _bucket_seconds(settings: Settings) -> int:
     return max(1, settings.lockout.ip_window_seconds // BUCKETS)
 
 
-def _key(source_ip: str, bucket: int) -> dict:
+def _key(source_ip: str) -> dict:
     digest = hashlib.sha256(source_ip.encode()).hexdigest()[:32]
-    return {"pk": {"S": f"ipfail#{digest}#{bucket}"}}
+    return {"pk": {"S": f"ipfail#{digest}"}}
 
 
-def window_reads(settings: Settings, source_ip: str, now: float) -> dict:
-    """The buckets of the window ending now, as items to read with the client (name -> (table, key))."""
-    current = int(now) // _bucket_seconds(settings)
-    return {f"ipfail{n}": (settings.tokens_table, _key(source_ip, current - n)) for n in range(BUCKETS)}
+def _current_bucket(settings: Settings, now: float) -> int:
+    return int(now) // _bucket_seconds(settings)
 
 
-def over_limit(settings: Settings, found: dict) -> bool:
-    """Whether the window's failures (the buckets read with the client) reached the threshold."""
-    failures = sum(int((found.get(f"ipfail{n}") or {}).get("failures", 0)) for n in range(BUCKETS))
+def window_reads(settings: Settings, source_ip: str) -> dict:
+    """The address's failure item, to read with the client (name -> (table, key))."""
+    return {"ipfail": (settings.tokens_table, _key(source_ip))}
+
+
+def over_limit(settings: Settings, found: dict, now: float) -> bool:
+    """Whether the failures in the window ending now (the buckets of the item read with the client) reached the
+    threshold; older buckets the item may still hold do not count."""
+    counters = found.get("ipfail") or {}
+    current = _current_bucket(settings, now)
+    failures = sum(int(counters.get(f"f{bucket}", 0)) for bucket in range(current - BUCKETS + 1, current + 1))
     return failures >= settings.lockout.ip_failure_threshold
 
 
@@ -45,10 +54,11 @@ def too_many_requests(settings: Settings) -> OAuthError:
 
 
 def record_failure(settings: Settings, source_ip: str, now: float) -> None:
-    current = int(now) // _bucket_seconds(settings)
+    current = _current_bucket(settings, now)
+    left_the_window = ", ".join(f"f{bucket}" for bucket in range(current - 2 * BUCKETS, current - BUCKETS + 1))
     aws.client("dynamodb").update_item(
-        TableName=settings.tokens_table, Key=_key(source_ip, current),
-        UpdateExpression="ADD failures :one SET expires_at = :expires",
+        TableName=settings.tokens_table, Key=_key(source_ip),
+        UpdateExpression=f"ADD f{current} :one SET expires_at = :expires REMOVE {left_the_window}",
         ExpressionAttributeValues=to_item({
             ":one": 1, ":expires": (current + 1) * _bucket_seconds(settings) + settings.lockout.ip_window_seconds}),
     )
