@@ -52,28 +52,8 @@ def test_tables_are_on_demand_with_point_in_time_recovery(cfn):
 ALL_KEYS_IN_KMS = {"SigningKeySource": "KMS", "RsaPasswordKeySource": "KMS", "Sm2PasswordKeySource": "KMS"}
 
 
-def _chosen(value, resolver):
-    """The value with every Fn::If decided by the parameters and AWS::NoValue dropped; other intrinsics kept as is."""
-    if isinstance(value, list):
-        return [item for item in (_chosen(item, resolver) for item in value) if item != {"Ref": "AWS::NoValue"}]
-    if isinstance(value, dict):
-        if set(value) == {"Fn::If"}:
-            condition, when_true, when_false = value["Fn::If"]
-            return _chosen(when_true if resolver.condition(condition) else when_false, resolver)
-        return {key: _chosen(item, resolver) for key, item in value.items()}
-    return value
-
-
 def _statements(cfn, function, parameters=None):
-    """The statements of a function's own policies and of the AWS::IAM::Policy resources attached to its role, for
-    the given template parameters."""
-    resolver = template.Resolver(cfn, parameters or {}, {})
-    documents = list(cfn["Resources"][function]["Properties"]["Policies"])
-    for resource in cfn["Resources"].values():
-        if resource["Type"] == "AWS::IAM::Policy" and resolver.condition(resource.get("Condition")) \
-                and {"Ref": f"{function}Role"} in resource["Properties"]["Roles"]:
-            documents.append(resource["Properties"]["PolicyDocument"])
-    return [statement for document in documents for statement in _chosen(document["Statement"], resolver)]
+    return template.policy_statements(cfn, function, parameters)
 
 
 def _logical_id(resource) -> str:

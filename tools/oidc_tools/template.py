@@ -134,3 +134,27 @@ class Resolver:
         if name == "Condition":
             return self.condition(argument)
         return {key: self.resolve(item) for key, item in value.items()}
+
+
+def _chosen(value, resolver: Resolver):
+    """The value with every Fn::If decided by the parameters and AWS::NoValue dropped; other intrinsics kept as is."""
+    if isinstance(value, list):
+        return [item for item in (_chosen(item, resolver) for item in value) if item != {"Ref": "AWS::NoValue"}]
+    if isinstance(value, dict):
+        if set(value) == {"Fn::If"}:
+            condition, when_true, when_false = value["Fn::If"]
+            return _chosen(when_true if resolver.condition(condition) else when_false, resolver)
+        return {key: _chosen(item, resolver) for key, item in value.items()}
+    return value
+
+
+def policy_statements(template: dict, function: str, parameters: dict | None = None) -> list[dict]:
+    """The IAM statements a function's role gets for these parameters: its own Policies and the AWS::IAM::Policy
+    resources attached to its role (`<function>Role`, as SAM names it)."""
+    resolver = Resolver(template, parameters or {}, {})
+    documents = list(template["Resources"][function]["Properties"]["Policies"])
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Policy" and resolver.condition(resource.get("Condition")) \
+                and {"Ref": f"{function}Role"} in resource["Properties"]["Roles"]:
+            documents.append(resource["Properties"]["PolicyDocument"])
+    return [statement for document in documents for statement in _chosen(document["Statement"], resolver)]

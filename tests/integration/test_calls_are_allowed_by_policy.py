@@ -1,0 +1,203 @@
+"""Every AWS call a function makes is one its IAM policy in template.yaml allows.
+
+moto does not enforce IAM, so a call the policy forgot passes every other test and is denied in AWS (a GetItem of the
+account lock once made every deployed login a 503). Here each function's traffic, driven through its real handler,
+is recorded with botocore's hooks, attributed to the function, and checked against the statements the template gives
+its role: the action, the resource, and for the tokens table the kinds of item (dynamodb:LeadingKeys).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import uuid
+
+import pytest
+
+from helpers import CLIENT_ID, CLIENT_SECRET, basic_auth, configure
+from oidc_core import aws, keys
+from oidc_tools import template
+from oidc_tools.lambda_events import LambdaContext
+
+ALL_KEYS_IN_KMS = {"SigningKeySource": "KMS", "RsaPasswordKeySource": "KMS", "Sm2PasswordKeySource": "KMS"}
+
+
+class Recorder:
+    """(function, service, operation, params) of every call a handler makes (the test's own setup, as an operator's
+    oidc-admin would do it, is not a function's)."""
+
+    def __init__(self):
+        self.function: str | None = None
+        self.calls: list[tuple[str, str, str, dict]] = []
+
+    def __call__(self, params, model, **_):
+        if self.function:
+            self.calls.append((self.function, model.service_model.service_name, model.name, params))
+
+    def run(self, function: str, handler, event):
+        """One request, its keys read afresh: in one process the functions share the key caches, and a key one of
+        them cached would hide another's read of it."""
+        keys.clear_cache()
+        self.function = function
+        try:
+            return handler(event, LambdaContext(function))
+        finally:
+            self.function = None
+
+
+def _physical_to_logical(stack) -> dict[str, str]:
+    names = {}
+    for function in stack.environments.values():
+        for variable, logical_id in (("USERS_TABLE", "UsersTable"), ("CLIENTS_TABLE", "ClientsTable"),
+                                     ("TOKENS_TABLE", "TokensTable"), ("SIGNING_KEY_SECRET_ID", "SigningKeySecret"),
+                                     ("PASSWORD_KEYS_SECRET_ID", "PasswordKeysSecret"),
+                                     ("PUBLIC_KEYS_SECRET_ID", "PublicKeysSecret"),
+                                     ("AUDIT_KEY_SECRET_ID", "AuditKeySecret"),
+                                     ("SIGNING_KMS_KEY_ID", "SigningKmsKey"),
+                                     ("RSA_PASSWORD_KMS_KEY_ID", "RsaPasswordKmsKey"),
+                                     ("SM2_PASSWORD_KMS_KEY_ID", "Sm2PasswordKmsKey")):
+            if function.get(variable):
+                names[function[variable]] = logical_id
+    return names
+
+
+def _touched(service: str, params: dict) -> list[tuple[str, list[str]]]:
+    """(resource name, partition keys) of a call: tables with the keys it names, a secret, a KMS key."""
+    if service == "secretsmanager":
+        return [(params["SecretId"], [])]
+    if service == "kms":
+        return [(params["KeyId"], [])]
+    if "RequestItems" in params:
+        return [(table, [key["pk"]["S"] for key in request["Keys"] if "pk" in key])
+                for table, request in params["RequestItems"].items()]
+    if "TransactItems" in params:
+        return [(item["TableName"], [item["Key"]["pk"]["S"]] if "pk" in item.get("Key", {}) else [])
+                for operation in params["TransactItems"] for item in operation.values()]
+    key = params.get("Key") or params.get("Item") or {}
+    return [(params["TableName"], [key["pk"]["S"]] if "pk" in key else [])]
+
+
+def _allowed(statements: list[dict], action: str, resource: str, keys: list[str]) -> bool:
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if action not in actions:
+            continue
+        if resource not in {item.get("Ref") or item.get("Fn::GetAtt", [None])[0] for item in resources}:
+            continue
+        leading = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+        if leading is None or all(any(fnmatch.fnmatchcase(key, pattern) for pattern in leading) for key in keys):
+            return True
+    return False
+
+
+def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_form, user) -> None:
+    from helpers import get_event, token_event
+    from oidc_tools.lambda_events import http_api_event
+
+    def token(form, **kwargs):
+        return recorder.run("TokenFunction", handlers["TokenFunction"], token_event(form, **kwargs))
+
+    def session(method, path, form=None, headers=None, query=""):
+        from urllib.parse import urlencode
+
+        event = http_api_event(method, path, route_key=f"{method} {path}", query=query,
+                               headers=list({"content-type": "application/x-www-form-urlencoded",
+                                             **(headers or {})}.items()),
+                               body=urlencode(form or {}).encode())
+        return recorder.run("SessionFunction", handlers["SessionFunction"], event)
+
+    login = token(password_form(scope="openid profile offline_access"))
+    assert login["statusCode"] == 200, login
+
+    tokens = json.loads(login["body"])
+    assert token(password_form(password="wrong"))["statusCode"] == 400
+    assert token(password_form(username="nobody"))["statusCode"] == 400
+    assert token(password_form(password="not a ciphertext", password_encrypt_type="rsa"))["statusCode"] == 400
+    from cryptography.hazmat.primitives import serialization
+
+    from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
+
+    system = json.loads(recorder.run("DiscoveryFunction", handlers["DiscoveryFunction"],
+                                     get_event("/api/v3/system"))["body"])
+    rsa_public = serialization.load_pem_public_key(system["rsa"]["publicKey"].encode())
+    for encrypt_type, ciphertext in (
+            ("rsa", rsa_encrypt("wrong", rsa_public, oaep=system["rsa"]["padding"] == "oaep-sha256")),
+            ("sm2", sm2_encrypt(b"wrong", system["sm2"]["publicKey"]))):
+        assert token(password_form(password=ciphertext, password_encrypt_type=encrypt_type))["statusCode"] == 400
+    assert token({"grant_type": "password"}, authorization=basic_auth(CLIENT_ID, "nope"))["statusCode"] == 401
+    refreshed = token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                       "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+    assert refreshed["statusCode"] == 200, refreshed
+    assert token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],  # reuse: revokes
+                  "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})["statusCode"] == 400
+    from oidc_tools.operations import create_client
+
+    create_client(stack.target, "machine", "machine-secret-0123456789", scopes=["orders:read"],
+                  grant_types=["client_credentials"])
+    assert token({"grant_type": "client_credentials", "client_id": "machine",
+                  "client_secret": "machine-secret-0123456789"})["statusCode"] == 200
+    signin = http_api_event("POST", "/api/v3/signin", route_key="POST /api/v3/signin",
+                            headers=[("content-type", "application/json"), ("x-authing-app-id", CLIENT_ID)],
+                            body=json.dumps({"connection": "PASSWORD", "passwordPayload": {
+                                "account": "alice", "password": "wrong"}}).encode())
+    recorder.run("TokenFunction", handlers["TokenFunction"], signin)
+
+    bearer = {"authorization": f"Bearer {tokens['access_token']}"}
+    client_form = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    assert session("GET", "/oidc/me", headers=bearer)["statusCode"] == 200
+    assert session("POST", "/oidc/token/introspection", {**client_form, "token": tokens["access_token"]})[
+        "statusCode"] == 200
+    assert session("POST", "/oidc/token/revocation", {**client_form, "token": tokens["access_token"]})[
+        "statusCode"] == 200
+    assert session("POST", "/oidc/token/revocation", {"client_id": CLIENT_ID, "client_secret": "nope",
+                                                       "token": "x"})["statusCode"] == 401
+    fresh = json.loads(token(password_form(scope="openid offline_access"))["body"])
+    assert session("POST", "/oidc/token/revocation", {**client_form, "token": fresh["refresh_token"]})[
+        "statusCode"] == 200
+    session("GET", "/oidc/session/end", query=f"id_token_hint={fresh['id_token']}")
+
+    for path in ("/oidc/.well-known/openid-configuration", "/oidc/.well-known/jwks.json", "/api/v3/system"):
+        assert recorder.run("DiscoveryFunction", handlers["DiscoveryFunction"], get_event(path))["statusCode"] == 200
+
+    for secret_id in (stack.target.signing_key_secret_id, stack.target.password_keys_secret_id):
+        version = str(uuid.uuid4())
+        for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+            recorder.run("RotateKeysFunction", handlers["RotateKeysFunction"],
+                         {"SecretId": secret_id, "ClientRequestToken": version, "Step": step})
+
+
+@pytest.mark.parametrize("stack_parameters", [{}, ALL_KEYS_IN_KMS], ids=["secrets-manager", "kms"])
+def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, client, user, password_form,
+                                                              stack_parameters, monkeypatch):
+    configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=0)  # a reused refresh token revokes its family at once
+    recorder = Recorder()
+    for service in ("dynamodb", "secretsmanager", "kms"):
+        aws.client(service).meta.events.register("provide-client-params", recorder)
+    try:
+        _every_kind_of_request(recorder, handlers, stack, password_form, user)
+    finally:
+        for service in ("dynamodb", "secretsmanager", "kms"):
+            aws.client(service).meta.events.unregister("provide-client-params", recorder)
+
+    cfn = template.load()
+    names = _physical_to_logical(stack)
+    statements = {function: template.policy_statements(cfn, function, stack_parameters)
+                  for function in template.functions(cfn)}
+    denied, seen = [], set()
+    for function, service, operation, params in recorder.calls:
+        for resource, keys in _touched(service, params):
+            logical_id = names.get(resource, resource)
+            action = f"{service}:{operation}"
+            seen.add((function, action))
+            if not _allowed(statements[function], action, logical_id, keys):
+                denied.append((function, action, logical_id, sorted({key.split("#")[0] for key in keys})))
+    assert not denied, denied
+    # the traffic reached every function and the calls that matter most
+    assert {function for function, _ in seen} == set(statements)
+    expected = {("TokenFunction", "dynamodb:BatchGetItem"), ("TokenFunction", "dynamodb:UpdateItem"),
+                ("SessionFunction", "dynamodb:BatchGetItem"), ("RotateKeysFunction", "secretsmanager:PutSecretValue")}
+    if stack_parameters:
+        expected |= {("TokenFunction", "kms:Sign"), ("TokenFunction", "kms:Decrypt"),
+                     ("DiscoveryFunction", "kms:GetPublicKey")}
+    assert expected <= seen
