@@ -61,7 +61,6 @@ class KeyNotConfigured(DependencyUnavailable):
 class SigningKey:
     kid: str
     private_key: rsa.RSAPrivateKey
-    algorithm: str = "RS256"
 
     def sign(self, signing_input: bytes) -> bytes:
         return self.private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())

@@ -51,7 +51,6 @@ def signing_jwk(key_id: str) -> dict:
 class KmsSigningKey:
     key_id: str
     kid: str
-    algorithm: str = "RS256"
 
     def sign(self, signing_input: bytes) -> bytes:
         digest = hashlib.sha256(signing_input).digest()
