@@ -9,7 +9,9 @@ import pytest
 from moto import mock_aws
 
 from helpers import CLIENT_ID, CLIENT_SECRET, FORM, ISSUER, PASSWORD, Reply, get_event, token_event
-from oidc_core import aws, config, keys, kms_keys
+from oidc_core import aws, config
+from oidc_core.keys import keyring
+from oidc_core.keys import kms
 from oidc_tools import template
 from oidc_tools.emulator import fix_moto
 from oidc_tools.lambda_events import LambdaContext, http_api_event
@@ -21,8 +23,8 @@ from oidc_tools.provision import provision
 def _forget_container_state():
     """What a new Lambda container would not have: cached settings, AWS clients and fetched secrets."""
     config.settings.cache_clear()
-    keys._secrets.cache_clear()
-    kms_keys.clear_cache()
+    keyring._secrets.cache_clear()
+    kms.clear_cache()
     aws.client.cache_clear()
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 
-from oidc_core.password_decryption import DecryptionFailed
+from oidc_core.passwords.decryption import DecryptionFailed
 from oidc_tools.lambda_events import http_api_event, response_body
 
 FORM = "application/x-www-form-urlencoded"

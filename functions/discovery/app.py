@@ -4,11 +4,11 @@ It can read public keys only, never a private one."""
 from aws_lambda_powertools.logging import correlation_paths
 
 from oidc_core.config import JWKS_MAX_AGE_SECONDS, settings
-from oidc_core.discovery import provider_metadata
+from oidc_core.endpoints.discovery import provider_metadata
 from oidc_core.http import json_response, resolver
-from oidc_core.keys import published_jwks
+from oidc_core.keys.keyring import published_jwks
 from oidc_core.observability import logger, tracer
-from oidc_core.system_info import system_info
+from oidc_core.endpoints.system_info import system_info
 
 app = resolver()
 

@@ -2,12 +2,13 @@
 
 Secrets Manager calls it with {"SecretId", "ClientRequestToken", "Step"} for createSecret, setSecret, testSecret and
 finishSecret: when the stack creates the rotation schedules (the first keys), every KeyRotationDays, and on
-`oidc-admin keys rotate`. oidc_core.rotation does the work; nothing here logs a key.
+`oidc-admin keys rotate`. oidc_core.keys.rotation does the work; nothing here logs a key.
 """
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from oidc_core import aws, rotation
+from oidc_core import aws
+from oidc_core.keys import rotation
 from oidc_core.config import load_settings
 from oidc_core.observability import logger
 

@@ -4,12 +4,12 @@ It verifies tokens with the public keys only; it never reads a private key."""
 from aws_lambda_powertools.logging import correlation_paths
 
 from oidc_core.config import settings
-from oidc_core.end_session import end_session
+from oidc_core.endpoints.end_session import end_session
 from oidc_core.http import NO_STORE_HEADERS, empty_response, form_request, json_response, page_response, resolver
-from oidc_core.introspection import introspect
+from oidc_core.endpoints.introspection import introspect
 from oidc_core.observability import logger, metrics, tracer
-from oidc_core.revocation import revoke
-from oidc_core.userinfo import bearer_token, userinfo
+from oidc_core.endpoints.revocation import revoke
+from oidc_core.endpoints.userinfo import bearer_token, userinfo
 
 app = resolver()
 

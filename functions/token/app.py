@@ -7,8 +7,8 @@ from oidc_core.errors import OAuthError
 from oidc_core.http import (NO_STORE_HEADERS, caller, envelope_error_response, form_request, json_response,
                             resolver)
 from oidc_core.observability import logger, metrics, tracer
-from oidc_core.signin import error_envelope, sign_in, signin_request
-from oidc_core.token_endpoint import token_response
+from oidc_core.endpoints.signin import error_envelope, sign_in, signin_request
+from oidc_core.endpoints.token import token_response
 
 app = resolver()
 

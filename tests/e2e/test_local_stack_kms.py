@@ -13,7 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from oidc_core.jwk import public_signing_jwk
+from oidc_core.keys.jwk import public_signing_jwk
 from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
 from stack_process import ROOT, RunningStack
 

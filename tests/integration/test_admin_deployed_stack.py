@@ -10,8 +10,10 @@ import os
 import boto3
 import pytest
 
-from oidc_core import aws, passwords, users
-from oidc_core.identifiers import normalise
+from oidc_core import aws
+from oidc_core.passwords import hashing
+from oidc_core.store import users
+from oidc_core.store.identifiers import normalise
 from oidc_tools import admin, template
 from oidc_tools.operations import KMS_KEYS, RESOURCES
 from oidc_tools.provision import provision
@@ -46,8 +48,8 @@ def test_user_create_uses_the_stack_outputs_and_parameters(stack, monkeypatch, c
     created = json.loads(capsys.readouterr().out)
     assert created["phone_number"] == "+14155550100"  # the stack's DefaultPhoneCountryCode
     user = users.find_by_login(stack.target.users_table, normalise("phone", "+14155550100", "+1"))
-    assert passwords.parameters_of(user.password_hash).memory_kib == 32768
-    assert passwords.verify_password("deployed password", user.password_hash)
+    assert hashing.parameters_of(user.password_hash).memory_kib == 32768
+    assert hashing.verify_password("deployed password", user.password_hash)
 
 
 def test_an_unknown_stack_is_a_one_line_error(stack, capsys):

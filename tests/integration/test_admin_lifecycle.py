@@ -9,7 +9,9 @@ import json
 import pytest
 
 from helpers import CLIENT_ID, CLIENT_SECRET, PASSWORD
-from oidc_core import clients, passwords, users
+from oidc_core.passwords import hashing
+from oidc_core.store import clients
+from oidc_core.store import users
 from oidc_tools import admin
 
 
@@ -191,7 +193,7 @@ def test_user_set_password_ends_the_sessions(run_admin, stack, call_token, passw
     assert code == 0 and printed == {"sub": user.sub, "password": "changed"}
     assert_session_ended(call_token, live_refresh_token)
     stored = users.find_by_sub(stack.target.users_table, user.sub)
-    assert passwords.verify_password("a brand new password", stored.password_hash)
+    assert hashing.verify_password("a brand new password", stored.password_hash)
     assert call_token(password_form()).json()["error"] == "invalid_grant"  # the old password
     login = call_token(password_form(password="a brand new password", scope="openid offline_access"))
     assert login.status == 200, login

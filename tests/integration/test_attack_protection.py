@@ -12,7 +12,11 @@ import boto3
 import pytest
 
 from helpers import CLIENT_ID, CLIENT_SECRET, PASSWORD, Reply, basic_auth, configure, token_event
-from oidc_core import aws, config, lockout, login, passwords, users
+from oidc_core import aws, config
+from oidc_core.login import credentials
+from oidc_core.login import lockout
+from oidc_core.passwords import hashing
+from oidc_core.store import users
 from oidc_core.config import Argon2Parameters
 from oidc_tools import template
 from oidc_tools.lambda_events import LambdaContext
@@ -34,14 +38,14 @@ def hash_checks(monkeypatch, client):
     """The Argon2id parameters of every password verification, against a user's hash or the dummy (a spy: the real
     function still runs). The client secret's verifications are left out: they are not what lockout limits."""
     checked = []
-    real = passwords.verify_password
+    real = hashing.verify_password
 
     def spy(password, phc_hash):
         if phc_hash != client.secret_hash:
-            checked.append(passwords.parameters_of(phc_hash))
+            checked.append(hashing.parameters_of(phc_hash))
         return real(password, phc_hash)
 
-    monkeypatch.setattr(passwords, "verify_password", spy)
+    monkeypatch.setattr(hashing, "verify_password", spy)
     return checked
 
 
@@ -259,7 +263,7 @@ def test_every_failure_does_the_same_work_and_gets_the_same_answer(stack, login_
 def test_the_dummy_hash_costs_what_a_stored_hash_costs(stack, login_from, monkeypatch, hash_checks):
     """After an operator raises the Argon2id parameters, stored hashes keep the old ones until their users log in:
     a missing user must cost what such a stored hash costs, not what the configuration says."""
-    monkeypatch.setattr(passwords, "_stored_parameters", [])
+    monkeypatch.setattr(hashing, "_stored_parameters", [])
     configure(monkeypatch, ARGON2_MEMORY_KIB=32768)
     assert login_from("wrong").json() == INVALID  # a real user's stored hash: m=19456
     assert login_from("wrong", username="nobody").json() == INVALID
@@ -271,14 +275,14 @@ def test_a_password_grant_makes_two_round_trips_before_the_hash(stack, login_fro
                                                                 parallel_stages):
     calls = _dynamodb_calls(monkeypatch)
     seen_before_hash = []
-    real = passwords.verify_password
+    real = hashing.verify_password
 
     def mark(password, phc_hash):
         if phc_hash == user.password_hash:
             seen_before_hash.extend(calls)
         return real(password, phc_hash)
 
-    monkeypatch.setattr(passwords, "verify_password", mark)
+    monkeypatch.setattr(hashing, "verify_password", mark)
     assert login_from(PASSWORD).status == 200
     assert Counter(seen_before_hash) == Counter({"BatchGetItem": 2, "UpdateItem": 1})
     assert parallel_stages[0] == 2  # the user and the account's lock (one BatchGetItem), the reservation: one trip
@@ -338,22 +342,23 @@ def test_a_blocked_user_is_not_unlocked_by_guessing(stack, login_from, user):
 
 
 def test_login_module_is_the_one_path_for_passwords():
-    """Every grant that checks a password goes through login.check_password (the lockout lives there)."""
+    """Every grant that checks a password goes through credentials.check_password (the lockout lives there)."""
     from pathlib import Path
 
     import oidc_core
 
     package = Path(oidc_core.__file__).parent
     callers = [path.relative_to(package).as_posix() for path in package.rglob("*.py")
-               if "verify_password(" in path.read_text() and path.name not in ("passwords.py", "client_auth.py")]
-    assert callers == ["login.py"]
-    assert login.check_password
+               if "verify_password(" in path.read_text()
+               and path.relative_to(package).as_posix() not in ("passwords/hashing.py", "login/client_auth.py")]
+    assert callers == ["login/credentials.py"]
+    assert credentials.check_password
 
 
 def test_the_address_window_is_one_item_and_only_its_window_counts(stack, login_from, monkeypatch):
     """The per-IP window is one item read with the client (not a read per bucket); failures in buckets that have left
     the window do not count, and the next failure removes them."""
-    from oidc_core import ip_throttle
+    from oidc_core.login import ip_throttle
 
     # Buckets of 10^7 s: no test run crosses from one to the next between reading the clock and logging in.
     configure(monkeypatch, IP_FAILURE_THRESHOLD=3, IP_FAILURE_WINDOW_SECONDS=24 * 10**7)

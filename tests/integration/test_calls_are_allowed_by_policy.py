@@ -15,7 +15,8 @@ import uuid
 import pytest
 
 from helpers import CLIENT_ID, CLIENT_SECRET, basic_auth, configure
-from oidc_core import aws, keys
+from oidc_core import aws
+from oidc_core.keys import keyring
 from oidc_tools import template
 from oidc_tools.lambda_events import LambdaContext
 
@@ -37,7 +38,7 @@ class Recorder:
     def run(self, function: str, handler, event):
         """One request, its keys read afresh: in one process the functions share the key caches, and a key one of
         them cached would hide another's read of it."""
-        keys.clear_cache()
+        keyring.clear_cache()
         self.function = function
         try:
             return handler(event, LambdaContext(function))

@@ -6,7 +6,7 @@ import boto3
 import jwt
 
 from helpers import ISSUER
-from oidc_core import keys
+from oidc_core.keys import keyring
 from oidc_tools import template
 from oidc_tools.operations import rotate_signing_key
 
@@ -42,13 +42,13 @@ def test_jwks_publishes_the_current_key_and_keeps_the_previous_after_rotation(ca
     jwt.PyJWK(key)  # a valid RSA JWK
 
     new_kid = rotate_signing_key(stack.target)
-    keys.clear_cache()
+    keyring.clear_cache()
     second = call_discovery("/oidc/.well-known/jwks.json").json()["keys"]
     assert [k["kid"] for k in second] == [new_kid, key["kid"]]
 
 
 def test_kid_is_the_rfc7638_thumbprint_and_stable(call_discovery, stack, call_token, password_form, client, user):
-    from oidc_core.jwk import thumbprint
+    from oidc_core.keys.jwk import thumbprint
 
     (key,) = call_discovery("/oidc/.well-known/jwks.json").json()["keys"]
     assert key["kid"] == thumbprint(key)

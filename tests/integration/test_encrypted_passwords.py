@@ -13,9 +13,11 @@ import boto3
 import pytest
 
 from helpers import PASSWORD
-from oidc_core import config, keys, passwords
-from oidc_core.password_decryption import rsa as rsa_passwords
-from oidc_core.password_decryption import sm2 as sm2_passwords
+from oidc_core import config
+from oidc_core.keys import keyring
+from oidc_core.passwords import hashing
+from oidc_core.passwords.decryption import rsa as rsa_passwords
+from oidc_core.passwords.decryption import sm2 as sm2_passwords
 from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
 from oidc_tools.operations import replace_password_keys
 
@@ -80,7 +82,7 @@ def test_operator_can_switch_rsa_to_oaep_and_it_is_published(call_token, call_di
     # a rotation long enough ago that the new keys are published (they are once every container can decrypt them)
     replace_password_keys(stack.target, rsa_padding="oaep-sha256",
                           now=int(time.time()) - stack.target.signing_activation_seconds - 1)
-    keys.clear_cache()
+    keyring.clear_cache()
     published = call_discovery("/api/v3/system").json()
     assert published["rsa"]["padding"] == "oaep-sha256"
     public_key = rsa_public_key(published)
@@ -105,8 +107,8 @@ def test_decryption_failures_take_the_wrong_password_path(call_token, password_f
                                                           monkeypatch, caplog):
     """Not just the same answer: the same work (user lookup, then Argon2id against the user's real hash)."""
     checked_hashes = []
-    real_verify = passwords.verify_password
-    monkeypatch.setattr(passwords, "verify_password", lambda pw, h: checked_hashes.append(h) or real_verify(pw, h))
+    real_verify = hashing.verify_password
+    monkeypatch.setattr(hashing, "verify_password", lambda pw, h: checked_hashes.append(h) or real_verify(pw, h))
     good = sm2_encrypt(PASSWORD.encode(), published["sm2"]["publicKey"])
     tampered_c3 = good[:130] + format(int(good[130], 16) ^ 1, "x") + good[131:]
     failures = {
@@ -130,7 +132,7 @@ def test_decryption_failures_take_the_wrong_password_path(call_token, password_f
 def test_missing_password_keys_are_503_for_encrypted_passwords_only(call_token, password_form, published, stack,
                                                                     client, user):
     boto3.client("secretsmanager").put_secret_value(SecretId=stack.target.password_keys_secret_id, SecretString="{}")
-    keys.clear_cache()
+    keyring.clear_cache()
     ciphertext = rsa_encrypt(PASSWORD, rsa_public_key(published))
     reply = call_token(password_form(password=ciphertext, password_encrypt_type="rsa"))
     assert reply.status == 503 and reply.headers["retry-after"]
@@ -140,7 +142,7 @@ def test_missing_password_keys_are_503_for_encrypted_passwords_only(call_token, 
 def test_system_info_before_any_key_is_503(call_discovery, stack):
     boto3.client("secretsmanager").put_secret_value(SecretId=stack.target.public_keys_secret_id,
                                                     SecretString='{"jwks": {"keys": []}}')
-    keys.clear_cache()
+    keyring.clear_cache()
     reply = call_discovery("/api/v3/system")
     assert reply.status == 503 and reply.json()["error"] == "temporarily_unavailable"
 

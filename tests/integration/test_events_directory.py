@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from helpers import Reply
-from oidc_core import keys
-from oidc_core.scopes import KNOWN_SCOPES
+from oidc_core.keys import keyring
+from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_tools import template
 from oidc_tools.lambda_events import LambdaContext
 from oidc_tools.local_stack import (DEMO_API_SCOPE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_LOGOUT_REDIRECT,
@@ -113,7 +113,7 @@ def test_event(handlers, stack, routes, name):
     create_user(stack.target, DEMO_PASSWORD, **DEMO_USER)
     # the encrypted-password events carry ciphertexts made with JSEncrypt and sm-crypto for the demo keys
     replace_password_keys(stack.target, private_document=demo_password_keys())
-    keys.clear_cache()
+    keyring.clear_cache()
     function, status, error, check = EXPECTED[name]
     event = json.loads((EVENTS / name).read_text())
     http = event["requestContext"]["http"]

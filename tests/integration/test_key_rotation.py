@@ -14,7 +14,9 @@ import jwt
 import pytest
 
 from helpers import CLIENT_ID, CLIENT_SECRET, PASSWORD
-from oidc_core import config, keys, rotation
+from oidc_core import config
+from oidc_core.keys import keyring
+from oidc_core.keys import rotation
 from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
 
 SCOPE = "openid profile offline_access"
@@ -93,7 +95,7 @@ def _travel(stack, seconds: int) -> None:
     public = _secret(stack.target.public_keys_secret_id)
     public["password_encryption"]["publish_at"] -= seconds
     _put(stack.target.public_keys_secret_id, public)
-    keys.clear_cache()
+    keyring.clear_cache()
 
 
 @pytest.mark.parametrize("warm", [True, False], ids=["containers-keep-their-cache", "fresh-containers"])
@@ -110,10 +112,10 @@ def test_the_four_rotation_steps_under_traffic(stack, call_discovery, traffic, w
         for step in rotation.STEPS:
             rotation.run_step(secretsmanager, store, step, secret_id, token)
             if not warm:
-                keys.clear_cache()
+                keyring.clear_cache()
             # a client that fetched before the rotation and one that fetches now both keep working
             assert set(traffic(before, Clients(call_discovery))) == first_kids  # nothing signs with the new key yet
-    keys.clear_cache()
+    keyring.clear_cache()
     after = Clients(call_discovery)
     assert len(after.jwks["keys"]) == 2  # the new key is published, the signing one still is
     assert after.system == before.system  # the new password keys are not published before every container has them
@@ -157,7 +159,7 @@ def test_a_retired_signing_key_is_dropped_once_its_tokens_have_expired(stack):
     kids = [key["kid"] for key in _secret(stack.target.signing_key_secret_id)["keys"]]
     assert first["kid"] in kids and len(kids) == 3  # its tokens may still be live
 
-    _travel(stack, settings.token_retention_seconds + keys.CLOCK_SLACK_SECONDS)
+    _travel(stack, settings.token_retention_seconds + keyring.CLOCK_SLACK_SECONDS)
     rotation.rotate(secretsmanager, store, stack.target.signing_key_secret_id)
     kids = [key["kid"] for key in _secret(stack.target.signing_key_secret_id)["keys"]]
     assert first["kid"] not in kids and len(kids) == 3
@@ -169,8 +171,8 @@ def test_in_the_overlap_window_every_encrypted_login_does_the_same_work(stack, c
                                                                         password_form, client, user, monkeypatch):
     """Encrypted to the previous key, to the new key, or garbage: two decryptions and two checks against the user's
     real hash each time, so neither the answer nor its cost says which key fitted or whether the padding was good."""
-    from oidc_core import passwords
-    from oidc_core.password_decryption import rsa as rsa_passwords
+    from oidc_core.passwords import hashing
+    from oidc_core.passwords.decryption import rsa as rsa_passwords
 
     settings = config.settings()
     before = Clients(call_discovery)
@@ -179,8 +181,8 @@ def test_in_the_overlap_window_every_encrypted_login_does_the_same_work(stack, c
     _travel(stack, settings.signing_activation_seconds + 1)
     now = Clients(call_discovery)
     checked, decrypted = [], []
-    real_verify, real_decrypt = passwords.verify_password, rsa_passwords.decrypt_password
-    monkeypatch.setattr(passwords, "verify_password", lambda pw, h: checked.append(h) or real_verify(pw, h))
+    real_verify, real_decrypt = hashing.verify_password, rsa_passwords.decrypt_password
+    monkeypatch.setattr(hashing, "verify_password", lambda pw, h: checked.append(h) or real_verify(pw, h))
     monkeypatch.setattr(rsa_passwords, "decrypt_password", lambda *a: decrypted.append(1) or real_decrypt(*a))
     cases = {"previous key": (before.encrypted_passwords()["rsa"], 200),
              "current key": (now.encrypted_passwords()["rsa"], 200),
@@ -208,7 +210,7 @@ def test_a_second_password_rotation_before_the_first_is_published_keeps_what_cli
     before = Clients(call_discovery)
     for _ in range(2):
         rotation.rotate(boto3.client("secretsmanager"), store, stack.target.password_keys_secret_id)
-        keys.clear_cache()
+        keyring.clear_cache()
     assert Clients(call_discovery).system["rsa"] == before.system["rsa"]  # still what clients hold
     for encrypt_type, ciphertext in before.encrypted_passwords().items():
         reply = call_token(password_form(password=ciphertext, password_encrypt_type=encrypt_type))

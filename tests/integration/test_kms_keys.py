@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from helpers import CLIENT_ID, PASSWORD
 from oidc_core import aws
-from oidc_core.jwk import public_signing_jwk
+from oidc_core.keys.jwk import public_signing_jwk
 from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
 
 ALL_KEYS_IN_KMS = {"SigningKeySource": "KMS", "RsaPasswordKeySource": "KMS", "Sm2PasswordKeySource": "KMS"}

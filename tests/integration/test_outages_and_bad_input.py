@@ -10,7 +10,8 @@ import boto3
 import pytest
 
 from helpers import token_event
-from oidc_core import aws, keys
+from oidc_core import aws
+from oidc_core.keys import keyring
 
 
 def assert_temporarily_unavailable(reply):
@@ -63,7 +64,7 @@ def test_signing_key_is_fetched_once_per_cache_period(call_token, password_form,
     for _ in range(3):
         assert call_token(password_form()).status == 200
     assert len(fetches) == 1
-    keys.clear_cache()
+    keyring.clear_cache()
     assert call_token(password_form()).status == 200
     assert len(fetches) == 2
 

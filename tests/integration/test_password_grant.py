@@ -11,7 +11,8 @@ import pytest
 
 from helpers import basic_auth
 from helpers import CLIENT_ID, CLIENT_SECRET, ISSUER, PASSWORD
-from oidc_core import passwords, users
+from oidc_core.passwords import hashing
+from oidc_core.store import users
 from oidc_core.config import Argon2Parameters
 from oidc_tools.operations import create_client, create_user
 
@@ -231,12 +232,12 @@ def test_every_credential_failure_gets_the_same_answer(call_token, password_form
 def test_a_missing_user_still_costs_a_hash_verification(call_token, password_form, client, user, monkeypatch):
     """The timing defence: no user means a dummy Argon2id verification, so the answer takes as long."""
     verified = []
-    real_verify = passwords.verify_password
-    monkeypatch.setattr(passwords, "verify_password", lambda *a: verified.append(a[1]) or real_verify(*a))
+    real_verify = hashing.verify_password
+    monkeypatch.setattr(hashing, "verify_password", lambda *a: verified.append(a[1]) or real_verify(*a))
     call_token(password_form(username="nobody"))
     # one for the client secret, one for the (dummy) user hash
     assert len(verified) == 2
-    assert passwords.parameters_of(verified[1]) == passwords.parameters_of(user.password_hash)
+    assert hashing.parameters_of(verified[1]) == hashing.parameters_of(user.password_hash)
 
 
 def test_blocking_takes_effect_on_the_next_request(call_token, password_form, stack, client, user):
@@ -249,22 +250,22 @@ def test_blocking_takes_effect_on_the_next_request(call_token, password_form, st
 
 def test_weaker_hash_is_upgraded_at_login(call_token, password_form, stack, client):
     weak = Argon2Parameters(memory_kib=4096, iterations=1, lanes=1)
-    weak_user = users.create(stack.target.users_table, password_hash=passwords.hash_password(PASSWORD, weak),
+    weak_user = users.create(stack.target.users_table, password_hash=hashing.hash_password(PASSWORD, weak),
                              default_country_code="+86", username="old-timer")
     assert call_token(password_form(username="old-timer")).status == 200
     upgraded = users.find_by_sub(stack.target.users_table, weak_user.sub).password_hash
-    assert passwords.parameters_of(upgraded) == Argon2Parameters(19456, 2, 1)
-    assert passwords.verify_password(PASSWORD, upgraded)
+    assert hashing.parameters_of(upgraded) == Argon2Parameters(19456, 2, 1)
+    assert hashing.verify_password(PASSWORD, upgraded)
     assert call_token(password_form(username="old-timer")).status == 200
 
 
 def test_hash_upgrade_never_overwrites_a_concurrent_password_change(stack):
     weak = Argon2Parameters(memory_kib=4096, iterations=1, lanes=1)
-    user = users.create(stack.target.users_table, password_hash=passwords.hash_password("old", weak),
+    user = users.create(stack.target.users_table, password_hash=hashing.hash_password("old", weak),
                         default_country_code="+86", username="racer")
-    changed = passwords.hash_password("new", Argon2Parameters(19456, 2, 1))
+    changed = hashing.hash_password("new", Argon2Parameters(19456, 2, 1))
     users.set_password_hash(stack.target.users_table, user.sub, changed)
-    stale_upgrade = passwords.hash_password("old", Argon2Parameters(19456, 2, 1))
+    stale_upgrade = hashing.hash_password("old", Argon2Parameters(19456, 2, 1))
     assert users.upgrade_password_hash(stack.target.users_table, user.sub, user.password_hash, stale_upgrade) is False
     assert users.find_by_sub(stack.target.users_table, user.sub).password_hash == changed
 
@@ -277,7 +278,7 @@ def test_configured_stronger_parameters_apply_to_rehash(call_token, password_for
     config.settings.cache_clear()
     assert call_token(password_form()).status == 200
     upgraded = users.find_by_sub(stack.target.users_table, user.sub).password_hash
-    assert passwords.parameters_of(upgraded) == Argon2Parameters(32768, 3, 1)
+    assert hashing.parameters_of(upgraded) == Argon2Parameters(32768, 3, 1)
 
 
 def test_access_token_lifetime_follows_configuration(call_token, call_discovery, password_form, client, user, monkeypatch):
@@ -304,8 +305,8 @@ def test_a_client_secret_that_verified_is_not_hashed_again_but_a_wrong_one_alway
     call_token, password_form, stack, client, user, monkeypatch
 ):
     checked = []
-    real_verify = passwords.verify_password
-    monkeypatch.setattr(passwords, "verify_password", lambda pw, h: checked.append(h) or real_verify(pw, h))
+    real_verify = hashing.verify_password
+    monkeypatch.setattr(hashing, "verify_password", lambda pw, h: checked.append(h) or real_verify(pw, h))
 
     def client_checks(**overrides) -> int:
         checked.clear()
@@ -319,7 +320,7 @@ def test_a_client_secret_that_verified_is_not_hashed_again_but_a_wrong_one_alway
     assert call_token(password_form(client_secret="wrong")).status == 401
 
     # a new secret is a new stored hash: the old one is no longer accepted, remembered or not
-    replacement = passwords.hash_password("rotated-secret", Argon2Parameters(19456, 2, 1))
+    replacement = hashing.hash_password("rotated-secret", Argon2Parameters(19456, 2, 1))
     boto3.client("dynamodb").update_item(
         TableName=stack.target.clients_table, Key={"client_id": {"S": CLIENT_ID}},
         UpdateExpression="SET secret_hash = :h", ExpressionAttributeValues={":h": {"S": replacement}})

@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from helpers import CLIENT_ID, CLIENT_SECRET, Reply, basic_auth, configure, token_event
-from oidc_core import users
+from oidc_core.store import users
 from oidc_tools import template
 from oidc_tools.lambda_events import LambdaContext
 from oidc_tools.local_stack import load_handler

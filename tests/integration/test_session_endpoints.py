@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from helpers import CLIENT_ID, CLIENT_SECRET, ISSUER, basic_auth
-from oidc_core import users
+from oidc_core.store import users
 from oidc_tools.operations import create_client, update_client
 
 AUTH = {"authorization": basic_auth(CLIENT_ID, CLIENT_SECRET)}

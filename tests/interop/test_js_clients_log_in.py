@@ -86,8 +86,8 @@ def _flip_hex(text: str, index: int) -> str:
 
 
 def test_tampered_and_foreign_ciphertexts_are_invalid_grant(running_stack, system, node):
-    from oidc_core.jwk import generate_rsa_private_key_pem
-    from oidc_core.password_decryption import rsa, sm2
+    from oidc_core.keys.jwk import generate_rsa_private_key_pem
+    from oidc_core.passwords.decryption import rsa, sm2
 
     foreign_rsa = rsa.public_key_pem(rsa.load_private_key(generate_rsa_private_key_pem()))
     foreign_sm2 = sm2.generate_private_key().public_key_hex

@@ -11,8 +11,8 @@ import random
 import pytest
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from oidc_core.jwk import generate_rsa_private_key_pem
-from oidc_core.password_decryption import DecryptionFailed, rsa, sm2
+from oidc_core.keys.jwk import generate_rsa_private_key_pem
+from oidc_core.passwords.decryption import DecryptionFailed, rsa, sm2
 
 
 PASSWORDS = [

@@ -1,7 +1,7 @@
 import pytest
 
 from oidc_core.config import ConfigurationError, load_settings
-from oidc_core.identifiers import normalise, normalise_phone
+from oidc_core.store.identifiers import normalise, normalise_phone
 
 
 @pytest.mark.parametrize(

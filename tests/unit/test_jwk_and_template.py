@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from oidc_core.jwk import thumbprint
+from oidc_core.keys.jwk import thumbprint
 from oidc_tools import template
 
 

@@ -24,18 +24,21 @@ from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from oidc_core import client_auth, keys, refresh_tokens, scopes
-from oidc_core.access_tokens import InvalidToken, verified_claims
-from oidc_core.client_auth import PresentedCredentials, presented_credentials
+from oidc_core.keys import keyring
+from oidc_core.login import client_auth
+from oidc_core.store import refresh_tokens
+from oidc_core.tokens import scopes
+from oidc_core.tokens.access_tokens import InvalidToken, verified_claims
+from oidc_core.login.client_auth import PresentedCredentials, presented_credentials
 from oidc_core.config import load_settings
 from oidc_core.errors import OAuthError
-from oidc_core.identifiers import LOGIN_IDENTIFIER_KINDS, MAX_IDENTIFIER_LENGTH, normalise
-from oidc_core.jwk import generate_rsa_private_key_pem, public_signing_jwk
-from oidc_core.password_decryption import DecryptionFailed
-from oidc_core.password_decryption import rsa as rsa_passwords
-from oidc_core.password_decryption import sm2 as sm2_passwords
+from oidc_core.store.identifiers import LOGIN_IDENTIFIER_KINDS, MAX_IDENTIFIER_LENGTH, normalise
+from oidc_core.keys.jwk import generate_rsa_private_key_pem, public_signing_jwk
+from oidc_core.passwords.decryption import DecryptionFailed
+from oidc_core.passwords.decryption import rsa as rsa_passwords
+from oidc_core.passwords.decryption import sm2 as sm2_passwords
 from oidc_core.token_request import TokenRequest, parse_token_request
-from oidc_core.userinfo import bearer_token
+from oidc_core.endpoints.userinfo import bearer_token
 from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
 
 # Deterministic and bounded; no example database, so a run leaves nothing behind and never replays another machine's.
@@ -528,12 +531,12 @@ ISSUER = "https://issuer.test/oidc"
 
 @pytest.fixture(scope="module")
 def signing():
-    """A test RSA key published as the service's JWKS (keys.published_jwks patched for this module), and another key."""
+    """A test RSA key published as the service's JWKS (keyring.published_jwks patched for this module), and another key."""
     private = rsa_passwords.load_private_key(generate_rsa_private_key_pem(2048))
     other = rsa_passwords.load_private_key(generate_rsa_private_key_pem(2048))
     jwk = public_signing_jwk(private)
     patch = pytest.MonkeyPatch()
-    patch.setattr(keys, "published_jwks", lambda settings: {"keys": [jwk]})
+    patch.setattr(keyring, "published_jwks", lambda settings: {"keys": [jwk]})
     yield {"key": private, "other": other, "kid": jwk["kid"],
            "settings": load_settings({"ISSUER": ISSUER, "PUBLIC_KEYS_SECRET_ID": "unused"})}
     patch.undo()

@@ -1,7 +1,7 @@
 import pytest
 
-from oidc_core.password_decryption import DecryptionFailed
-from oidc_core.password_decryption.plaintext import decode_password_bytes
+from oidc_core.passwords.decryption import DecryptionFailed
+from oidc_core.passwords.decryption.plaintext import decode_password_bytes
 
 
 def cesu8(text: str) -> bytes:

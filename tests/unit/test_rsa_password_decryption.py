@@ -6,9 +6,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from helpers import decryption_failure
-from oidc_core.jwk import generate_rsa_private_key_pem
-from oidc_core.password_decryption import DecryptionFailed
-from oidc_core.password_decryption.rsa import (
+from oidc_core.keys.jwk import generate_rsa_private_key_pem
+from oidc_core.passwords.decryption import DecryptionFailed
+from oidc_core.passwords.decryption.rsa import (
     OAEP_SHA256,
     PKCS1_V15,
     decrypt_password,

@@ -1,9 +1,9 @@
 import pytest
 
-from oidc_core.claims import user_claims
+from oidc_core.tokens.claims import user_claims
 from oidc_core.errors import OAuthError
-from oidc_core.scopes import KNOWN_SCOPES, requested_scopes
-from oidc_core.users import User
+from oidc_core.tokens.scopes import KNOWN_SCOPES, requested_scopes
+from oidc_core.store.users import User
 
 EVERYTHING = frozenset(KNOWN_SCOPES)
 

@@ -4,8 +4,8 @@ import pytest
 from gmssl.sm2 import CryptSM2, default_ecc_table
 
 from helpers import decryption_failure
-from oidc_core.password_decryption import DecryptionFailed, sm2
-from oidc_core.password_decryption.sm2 import C1C2C3, C1C3C2, Sm2PrivateKey, decrypt_password, load_private_key
+from oidc_core.passwords.decryption import DecryptionFailed, sm2
+from oidc_core.passwords.decryption.sm2 import C1C2C3, C1C3C2, Sm2PrivateKey, decrypt_password, load_private_key
 from oidc_tools.client_encryption import sm2_encrypt
 
 P = int(default_ecc_table["p"], 16)
@@ -290,7 +290,7 @@ def test_kms_ciphertext_is_gm_t_0009_der_that_a_der_parser_reads_back():
     STRING }; asn1crypto (strict DER) must read back exactly the parts of the sm-crypto ciphertext."""
     from asn1crypto import core
 
-    from oidc_core.password_decryption.sm2 import kms_ciphertext
+    from oidc_core.passwords.decryption.sm2 import kms_ciphertext
 
     class Sm2Cipher(core.Sequence):
         _fields = [("x", core.Integer), ("y", core.Integer), ("hash", core.OctetString),
@@ -310,7 +310,7 @@ def test_kms_ciphertext_is_gm_t_0009_der_that_a_der_parser_reads_back():
 
 
 def test_kms_ciphertext_checks_what_decryption_checks():
-    from oidc_core.password_decryption.sm2 import kms_ciphertext
+    from oidc_core.passwords.decryption.sm2 import kms_ciphertext
 
     key = load_private_key("1" * 64)
     assert decryption_failure(kms_ciphertext, "zz") == "bad_hex"

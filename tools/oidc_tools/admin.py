@@ -17,11 +17,11 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from oidc_core.clients import AUTH_METHODS, PUBLIC_AUTH_METHOD, ClientExists, NoSuchClient
+from oidc_core.store.clients import AUTH_METHODS, PUBLIC_AUTH_METHOD, ClientExists, NoSuchClient
 from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
 from oidc_core.errors import OAuthError
-from oidc_core.scopes import KNOWN_SCOPES
-from oidc_core.users import PROFILE_FIELDS, IdentifierTaken
+from oidc_core.tokens.scopes import KNOWN_SCOPES
+from oidc_core.store.users import PROFILE_FIELDS, IdentifierTaken
 from oidc_tools import operations
 from oidc_tools.operations import DEFAULT_GRANT_TYPES, KMS_KEYS, PUBLIC_CLIENT_GRANT_TYPES, RESOURCES, Target
 from oidc_tools.template import ROOT

@@ -449,7 +449,7 @@ class WarmContainer:
         """Lock an account from the bench's address (127.0.0.1) for a day, as its pair counter would after failures."""
         import boto3
 
-        from oidc_core import lockout
+        from oidc_core.login import lockout
 
         pair_key, _ = lockout.keys(account, "127.0.0.1")
         boto3.client("dynamodb").put_item(TableName=self.target.tokens_table, Item={
@@ -460,13 +460,14 @@ class WarmContainer:
         """The call log on the function's clients, and timers around the two primitives, for the phase breakdown."""
         import jwt
 
-        from oidc_core import aws, passwords
+        from oidc_core import aws
+        from oidc_core.passwords import hashing
 
         for service in ("dynamodb", "secretsmanager", "kms"):
             self.calls.attach(aws.client(service))
         aws.in_parallel = self.calls.wrap_in_parallel(aws.in_parallel)
-        from oidc_core.password_decryption import rsa as rsa_passwords
-        from oidc_core.password_decryption import sm2 as sm2_passwords
+        from oidc_core.passwords.decryption import rsa as rsa_passwords
+        from oidc_core.passwords.decryption import sm2 as sm2_passwords
 
         self.phase_cpu = {"Argon2id": 0.0, "RS256": 0.0, "password decryption": 0.0}
         inside: list[str] = []  # a timed primitive calling another (a dummy verify is a verify) counts once
@@ -486,32 +487,32 @@ class WarmContainer:
                     inside.pop()
             return wrapper
 
-        passwords.verify_password = timed("Argon2id", passwords.verify_password, note_hash=True)
-        passwords.verify_against_dummy = timed("Argon2id", passwords.verify_against_dummy, note_hash=True)
+        hashing.verify_password = timed("Argon2id", hashing.verify_password, note_hash=True)
+        hashing.verify_against_dummy = timed("Argon2id", hashing.verify_against_dummy, note_hash=True)
         rsa_passwords.decrypt_password = timed("password decryption", rsa_passwords.decrypt_password)
         sm2_passwords.decrypt_password = timed("password decryption", sm2_passwords.decrypt_password)
-        from oidc_core import keys
+        from oidc_core.keys import keyring
 
         self.sign = jwt.encode  # the floor's signature, untimed
-        keys.SigningKey.sign = timed("RS256", keys.SigningKey.sign)
+        keyring.SigningKey.sign = timed("RS256", keyring.SigningKey.sign)
 
     def _floor_material(self) -> None:
         """What the floor computes with: the stored hash of a user, the signing key, the password keys."""
         import boto3
         from cryptography.hazmat.primitives import serialization
 
-        from oidc_core import keys
+        from oidc_core.keys import keyring
         from oidc_core.config import settings
 
         self.settings = settings()
-        self.signing_key = keys.current_signing_key(self.settings)
-        self.password_keys = {kind: keys.password_decryption_keys(self.settings, kind)[0] for kind in ("rsa", "sm2")}
+        self.signing_key = keyring.current_signing_key(self.settings)
+        self.password_keys = {kind: keyring.password_decryption_keys(self.settings, kind)[0] for kind in ("rsa", "sm2")}
         item = boto3.client("dynamodb").scan(TableName=self.target.users_table)["Items"]
         self.stored_hash = next(value["password_hash"]["S"] for value in item if "password_hash" in value)
         from oidc_core.config import load_settings
 
         # what /api/v3/system publishes, read as DiscoveryFunction reads it
-        published = keys.published_password_keys(load_settings({**os.environ, **self.environments["DiscoveryFunction"]}))
+        published = keyring.published_password_keys(load_settings({**os.environ, **self.environments["DiscoveryFunction"]}))
         self.rsa_public = serialization.load_pem_public_key(published["rsa"]["public_key_pem"].encode())
         self.rsa_oaep = published["rsa"]["padding"] == "oaep-sha256"
         self.sm2_public_hex = published["sm2"]["public_key_hex"]
@@ -519,7 +520,7 @@ class WarmContainer:
     # the unavoidable work of a request, done here directly
 
     def floor(self, *, hashes: int = 1, signatures: int = 0, decrypt: str = "none", ciphertext: str = "") -> None:
-        from oidc_core.password_decryption import DecryptionFailed
+        from oidc_core.passwords.decryption import DecryptionFailed
 
         if decrypt != "none":
             with contextlib.suppress(DecryptionFailed):
@@ -634,11 +635,11 @@ def primitives(run: Run) -> Table:
     import jwt
     from cryptography.hazmat.primitives import serialization
 
-    from oidc_core import passwords
+    from oidc_core.passwords import hashing
     from oidc_core.config import OWASP_MINIMUM_ARGON2
-    from oidc_core.jwk import generate_rsa_private_key_pem
-    from oidc_core.password_decryption import rsa as rsa_passwords
-    from oidc_core.password_decryption import sm2 as sm2_passwords
+    from oidc_core.keys.jwk import generate_rsa_private_key_pem
+    from oidc_core.passwords.decryption import rsa as rsa_passwords
+    from oidc_core.passwords.decryption import sm2 as sm2_passwords
     from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
 
     def timed(function, repeat) -> Samples:
@@ -650,14 +651,14 @@ def primitives(run: Run) -> Table:
             samples.append((time.perf_counter() - started) * 1000)
         return Samples(samples)
 
-    stored = passwords.hash_password(PASSWORD, OWASP_MINIMUM_ARGON2)
+    stored = hashing.hash_password(PASSWORD, OWASP_MINIMUM_ARGON2)
     signing_key = serialization.load_pem_private_key(generate_rsa_private_key_pem().encode(), password=None)
     claims = {"sub": "s", "iss": "https://auth.example.com/oidc", "aud": "app", "iat": 0, "exp": 3600}
     rsa_key = rsa_passwords.load_private_key(generate_rsa_private_key_pem(2048))
     pkcs1 = rsa_encrypt(PASSWORD, rsa_key.public_key())
     sm2_key = sm2_passwords.generate_private_key()
     sm2_text = sm2_encrypt(PASSWORD.encode(), sm2_key.public_key_hex)
-    argon2 = timed(lambda: passwords.verify_password(PASSWORD, stored), 15)
+    argon2 = timed(lambda: hashing.verify_password(PASSWORD, stored), 15)
     run.argon2_full_core = argon2.median
     figures = (argon2,
                timed(lambda: jwt.encode(claims, signing_key, algorithm="RS256", headers={"kid": "k"}), 50),
@@ -995,10 +996,10 @@ def argon2_wall_at_share(share: float, stored: str, repeat: int) -> float:
 
 
 def memory_curve(run: Run) -> Table:
-    from oidc_core import passwords
+    from oidc_core.passwords import hashing
     from oidc_core.config import OWASP_MINIMUM_ARGON2
 
-    stored = passwords.hash_password("p", OWASP_MINIMUM_ARGON2)
+    stored = hashing.hash_password("p", OWASP_MINIMUM_ARGON2)
     full = argon2_wall_at_share(1.0, stored, run.repeat(7))
     template = run.warm_container().template
     chosen = memory_size(template)
@@ -1151,7 +1152,8 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.plot:
         from oidc_tools.bench_plot import plot
 
-        plot(run, arguments.plot)
+        plot(run, arguments.plot, warm_order=list(WARM), chosen_memory_mb=memory_size(run.container.template),
+             full_vcpu_mb=LAMBDA_FULL_VCPU_MB)
         print(f"plot: {arguments.plot}")
 
 

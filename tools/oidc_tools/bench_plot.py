@@ -6,18 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def plot(run, path: Path) -> None:
+def plot(run, path: Path, *, warm_order: list[str], chosen_memory_mb: int, full_vcpu_mb: int) -> None:
+    """`warm_order` names the warm requests top to bottom; `chosen_memory_mb` is the template's TokenFunction memory
+    and `full_vcpu_mb` the size at which Lambda gives a whole vCPU. They come from the bench, which imports this
+    module, so this one imports nothing of the bench's."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display: a file
     import matplotlib.pyplot as plt
 
-    from oidc_tools import bench
-
     figure, (phases_axis, memory_axis) = plt.subplots(1, 2, figsize=(13, 5.6), gridspec_kw={"width_ratios": [3, 2]})
 
     # Left: each warm request as a stacked bar of its median phases (CPU first, then waiting).
-    shown = [name for name in bench.WARM if name in run.warm]
+    shown = [name for name in warm_order if name in run.warm]
     phase_names = list(run.warm[shown[0]].phases) if shown else []
     colours = ["#1f77b4", "#2ca02c", "#9467bd", "#d62728", "#c7c7c7"]
     lefts = [0.0] * len(shown)
@@ -39,10 +40,9 @@ def plot(run, path: Path) -> None:
         full = run.memory_curve[max(memories)]
         memory_axis.plot(memories, [run.memory_curve[memory] for memory in memories], "o-",
                          label="measured (duty-cycled process)")
-        memory_axis.plot(memories, [full * bench.LAMBDA_FULL_VCPU_MB / min(memory, bench.LAMBDA_FULL_VCPU_MB)
+        memory_axis.plot(memories, [full * full_vcpu_mb / min(memory, full_vcpu_mb)
                                     for memory in memories], "--", label="model: full-core time / CPU share")
-        chosen = bench.memory_size(run.container.template)
-        memory_axis.axvline(chosen, color="grey", linestyle=":", label=f"template: {chosen} MB")
+        memory_axis.axvline(chosen_memory_mb, color="grey", linestyle=":", label=f"template: {chosen_memory_mb} MB")
         memory_axis.set_yscale("log")
         memory_axis.set_xlabel("Lambda memory (MB); one vCPU at 1,769 MB")
         memory_axis.set_ylabel("Argon2id verify, wall ms (log)")

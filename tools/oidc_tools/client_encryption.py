@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from gmssl import sm3
 from gmssl.sm2 import CryptSM2, default_ecc_table
 
-from oidc_core.password_decryption.sm2 import C1C3C2
+from oidc_core.passwords.decryption.sm2 import C1C3C2
 
 _SM2_ARITHMETIC = CryptSM2("", "")
 _SM2_N = int(default_ecc_table["n"], 16)

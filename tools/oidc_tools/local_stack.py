@@ -28,9 +28,9 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Response
 
-from oidc_core.clients import ClientExists
-from oidc_core.scopes import KNOWN_SCOPES
-from oidc_core.users import IdentifierTaken
+from oidc_core.store.clients import ClientExists
+from oidc_core.tokens.scopes import KNOWN_SCOPES
+from oidc_core.store.users import IdentifierTaken
 from oidc_tools import snapshot
 from oidc_tools import template as cfn
 from oidc_tools.emulator import fix_moto

@@ -9,10 +9,16 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from oidc_core import aws, clients, keys, kms_keys, passwords, rotation, users
+from oidc_core import aws
+from oidc_core.keys import keyring
+from oidc_core.keys import kms
+from oidc_core.keys import rotation
+from oidc_core.passwords import hashing
+from oidc_core.store import clients
+from oidc_core.store import users
 from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
-from oidc_core.identifiers import LoginIdentifier, normalise
-from oidc_core.scopes import KNOWN_SCOPES, is_api_scope
+from oidc_core.store.identifiers import LoginIdentifier, normalise
+from oidc_core.tokens.scopes import KNOWN_SCOPES, is_api_scope
 
 DEFAULT_GRANT_TYPES = ("password", "refresh_token", "client_credentials")
 PUBLIC_CLIENT_GRANT_TYPES = ("password", "refresh_token")  # a public client has no secret for client_credentials
@@ -96,7 +102,7 @@ def create_client(target: Target, client_id: str, secret: str | None = None, *, 
     client = clients.create(
         target.clients_table,
         client_id=client_id,
-        secret_hash=passwords.hash_password(secret, target.argon2) if secret else "",
+        secret_hash=hashing.hash_password(secret, target.argon2) if secret else "",
         allowed_scopes=scopes,
         grant_types=grant_types,
         name=name,
@@ -138,7 +144,7 @@ def check_password_policy(password: str, identifiers, minimum_length: int = 8) -
 def create_user(target: Target, password: str, **fields) -> users.User:
     return users.create(
         target.users_table,
-        password_hash=passwords.hash_password(password, target.argon2),
+        password_hash=hashing.hash_password(password, target.argon2),
         default_country_code=target.default_phone_country_code,
         **fields,
     )
@@ -153,7 +159,7 @@ def find_user(target: Target, kind: str, value: str) -> users.User | None:
 
 def set_password(target: Target, sub: str, password: str) -> bool:
     """Also ends the user's sessions: refresh tokens from before the change stop working."""
-    return users.set_password_hash(target.users_table, sub, passwords.hash_password(password, target.argon2))
+    return users.set_password_hash(target.users_table, sub, hashing.hash_password(password, target.argon2))
 
 
 def migrate_identifiers(target: Target) -> dict:
@@ -163,7 +169,7 @@ def migrate_identifiers(target: Target) -> dict:
     left as it is."""
     from botocore.exceptions import ClientError
 
-    from oidc_core.identifiers import LOGIN_IDENTIFIER_KINDS
+    from oidc_core.store.identifiers import LOGIN_IDENTIFIER_KINDS
 
     dynamodb = aws.client("dynamodb")
     report = {"checked": 0, "migrated": 0, "conflicts": [], "unusable": []}
@@ -222,10 +228,10 @@ def key_sources(target: Target, now: int | None = None) -> dict:
     password_encryption = public.get("password_encryption") or {}
     if target.signing_kms_key_id:
         signing = {"held_in": "kms", "key": target.signing_kms_key_id,
-                   "kid": kms_keys.signing_jwk(target.signing_kms_key_id)["kid"], "rotation": KMS_KEY_ROTATION}
+                   "kid": kms.signing_jwk(target.signing_kms_key_id)["kid"], "rotation": KMS_KEY_ROTATION}
     else:
         document = _read_json_secret(target.signing_key_secret_id)
-        signs = keys.signing_entry(document, now, target.signing_activation_seconds) or {}
+        signs = keyring.signing_entry(document, now, target.signing_activation_seconds) or {}
         signing = {"held_in": "secrets-manager", "signing_kid": signs.get("kid"),
                    "published_kids": [jwk["kid"] for jwk in public.get("jwks", {}).get("keys", [])]}
     if target.rsa_password_kms_key_id:
@@ -235,7 +241,7 @@ def key_sources(target: Target, now: int | None = None) -> dict:
         rsa = {"held_in": "secrets-manager", "padding": password_encryption.get("rsa", {}).get("padding")}
     if target.sm2_password_kms_key_id:
         sm2 = {"held_in": "kms", "key": target.sm2_password_kms_key_id,
-               "public_key": kms_keys.sm2_public_key_hex(target.sm2_password_kms_key_id), "rotation": KMS_KEY_ROTATION}
+               "public_key": kms.sm2_public_key_hex(target.sm2_password_kms_key_id), "rotation": KMS_KEY_ROTATION}
     else:
         sm2 = {"held_in": "secrets-manager", "public_key": password_encryption.get("sm2", {}).get("public_key_hex")}
     return {"signing_key": signing, "rsa_password_key": rsa, "sm2_password_key": sm2}
@@ -263,7 +269,7 @@ def replace_password_keys(target: Target, rsa_bits: int = 2048, rsa_padding: str
     publish. The replaced keys still decrypt for PASSWORD_KEY_OVERLAP_SECONDS, for clients that fetched the old
     public key. Given keys (`private_document`, the local stack's fixed demo keys) replace the current ones outright."""
     if private_document is not None:
-        private_document, public_update = keys.password_key_documents(private_document)
+        private_document, public_update = keyring.password_key_documents(private_document)
         _write_json_secret(target.password_keys_secret_id, private_document)
         _write_json_secret(target.public_keys_secret_id,
                            {**_read_json_secret(target.public_keys_secret_id), **public_update})

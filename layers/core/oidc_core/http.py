@@ -7,12 +7,22 @@ import json
 
 from oidc_core.config import Settings
 from oidc_core.errors import DependencyUnavailable, OAuthError
-from oidc_core.ip_throttle import source_ip
 from oidc_core.observability import logger
 from oidc_core.routing import Response, Router
 from oidc_core.token_request import TokenRequest, parse_token_request
 
 NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def source_ip(event_source_ip: str, forwarded_for: str | None, trusted_hops: int) -> str:
+    """The caller's address. API Gateway's sourceIp is the peer it saw; with `trusted_hops` proxies of our own in
+    front (a CDN, a load balancer), the caller is the entry that many places from the right of X-Forwarded-For:
+    each proxy appends the address it saw, so everything left of that is whatever the client chose to send."""
+    if trusted_hops and forwarded_for:
+        entries = [entry.strip() for entry in forwarded_for.split(",") if entry.strip()]
+        if len(entries) >= trusted_hops:
+            return entries[-trusted_hops]
+    return event_source_ip or "unknown"
 
 
 def json_response(status_code: int, body: dict, headers: dict | None = None) -> Response:

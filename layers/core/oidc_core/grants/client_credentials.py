@@ -8,11 +8,12 @@ invalid_scope. Scopes that describe a user (openid, profile, …) are never gran
 
 from __future__ import annotations
 
-from oidc_core import keys, tokens
-from oidc_core.clients import Client
+from oidc_core.keys import keyring
+from oidc_core.tokens import issuing
+from oidc_core.store.clients import Client
 from oidc_core.config import Settings
 from oidc_core.errors import OAuthError, invalid_scope
-from oidc_core.scopes import KNOWN_SCOPES, parse_scope
+from oidc_core.tokens.scopes import KNOWN_SCOPES, parse_scope
 from oidc_core.token_request import TokenRequest
 
 
@@ -30,8 +31,8 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
     if not granted:
         raise invalid_scope("none of the requested scopes is granted to this client" if asked
                             else "this client is registered for no API scope")
-    decided = tokens.Grant(client=client, scopes=granted)
-    response = tokens.issue(settings, keys.current_signing_key(settings), decided)
+    decided = issuing.Grant(client=client, scopes=granted)
+    response = issuing.issue(settings, keyring.current_signing_key(settings), decided)
     if rejected:
         response["rejected_scope"] = " ".join(rejected)
     return response

@@ -3,7 +3,7 @@
 The client sends one login identifier (username, email or phone), the password (plain, or encrypted with
 password_encrypt_type: rsa or sm2, to the keys published at /api/v3/system), and optionally a scope.
 
-The password is checked by oidc_core.login, the one path for credentials: lockout, throttling and the same answer
+The password is checked by oidc_core.login.credentials, the one path for credentials: lockout, throttling and the same answer
 and work for every failure (a password that cannot be decrypted is checked as a random one, so there is no padding
 oracle either).
 """
@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import time
 
-from oidc_core import aws, keys, login, passwords, refresh_tokens, tokens, users
-from oidc_core.clients import Client
+from oidc_core import aws
+from oidc_core.keys import keyring
+from oidc_core.login import credentials
+from oidc_core.passwords import hashing
+from oidc_core.store import refresh_tokens
+from oidc_core.store import users
+from oidc_core.tokens import issuing
+from oidc_core.store.clients import Client
 from oidc_core.config import Settings
 from oidc_core.errors import OAuthError, invalid_request
-from oidc_core.identifiers import ACCOUNT, LOGIN_IDENTIFIER_KINDS, LoginIdentifier, account_candidates, normalise
+from oidc_core.store.identifiers import ACCOUNT, LOGIN_IDENTIFIER_KINDS, LoginIdentifier, account_candidates, normalise
 from oidc_core.observability import logger
-from oidc_core.password_decryption import DecryptionFailed
-from oidc_core.scopes import requested_scopes
+from oidc_core.passwords.decryption import DecryptionFailed
+from oidc_core.tokens.scopes import requested_scopes
 from oidc_core.token_request import TokenRequest
 
 PASSWORD_ENCRYPT_TYPES = ("none", "rsa", "sm2")
@@ -55,7 +61,7 @@ def _found_identifier(identifiers: list[LoginIdentifier], found: dict) -> tuple[
     return identifiers[0], None
 
 
-def _decrypt(encrypt_type: str, password: str, key: keys.PasswordKey, settings: Settings) -> str | None:
+def _decrypt(encrypt_type: str, password: str, key: keyring.PasswordKey, settings: Settings) -> str | None:
     try:
         return key.decrypt_password(password, settings.sm2_cipher_mode)
     except DecryptionFailed as failure:
@@ -79,13 +85,13 @@ def submitted_password(request: TokenRequest, settings: Settings) -> str | None 
     if encrypt_type == "none":
         return password
     candidates = tuple(_decrypt(encrypt_type, password, key, settings)
-                       for key in keys.password_decryption_keys(settings, encrypt_type))
+                       for key in keyring.password_decryption_keys(settings, encrypt_type))
     return candidates[0] if len(candidates) == 1 else candidates
 
 
 def _upgrade_weaker_hash(settings: Settings, user: users.User, password: str) -> None:
-    if passwords.needs_rehash(user.password_hash, settings.argon2):
-        stronger = passwords.hash_password(password, settings.argon2)
+    if hashing.needs_rehash(user.password_hash, settings.argon2):
+        stronger = hashing.hash_password(password, settings.argon2)
         users.upgrade_password_hash(settings.users_table, user.sub, user.password_hash, stronger)
 
 
@@ -101,8 +107,8 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
     scopes = requested_scopes(request.get("scope"), client.allowed_scopes)
     identifier, pointer = _found_identifier(login_identifiers(request, settings), found)
     password = submitted_password(request, settings)
-    signing_key = keys.current_signing_key(settings)  # before the hashing work, so an outage fails fast
-    checked = login.check_password(request, client, settings, identifier, pointer, password)
+    signing_key = keyring.current_signing_key(settings)  # before the hashing work, so an outage fails fast
+    checked = credentials.check_password(request, client, settings, identifier, pointer, password)
     user, now = checked.user, int(time.time())
 
     # The login's writes, in one round trip: a refresh token, a weaker hash upgraded, the lockout counts reset.
@@ -114,5 +120,5 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
         )
     if refresh_token is None and "offline_access" in scopes:
         scopes = [scope for scope in scopes if scope != "offline_access"]  # granted less, so the answer says so
-    decided = tokens.Grant(client=client, scopes=scopes, user=user, auth_time=now)
-    return tokens.issue(settings, signing_key, decided, refresh_token=refresh_token, now=now)
+    decided = issuing.Grant(client=client, scopes=scopes, user=user, auth_time=now)
+    return issuing.issue(settings, signing_key, decided, refresh_token=refresh_token, now=now)

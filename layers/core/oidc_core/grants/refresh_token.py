@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import time
 
-from oidc_core import keys, refresh_tokens, tokens
-from oidc_core.clients import Client
+from oidc_core.keys import keyring
+from oidc_core.store import refresh_tokens
+from oidc_core.tokens import issuing
+from oidc_core.store.clients import Client
 from oidc_core.config import Settings
 from oidc_core.errors import OAuthError, invalid_scope
 from oidc_core.observability import count, logger
-from oidc_core.refresh_tokens import Family, PresentedToken
-from oidc_core.scopes import requested_scopes
+from oidc_core.store.refresh_tokens import Family, PresentedToken
+from oidc_core.tokens.scopes import requested_scopes
 from oidc_core.token_request import TokenRequest
-from oidc_core.users import User, user_key
+from oidc_core.store.users import User, user_key
 
 
 def reads(request: TokenRequest, settings: Settings) -> dict:
@@ -90,14 +92,14 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
         refresh_tokens.revoke(settings, family.family_id, "session_ended", now)
         raise _invalid("session_ended", client)
 
-    signing_key = keys.current_signing_key(settings)
+    signing_key = keyring.current_signing_key(settings)
     if settings.refresh_token_rotation:
         refresh_token = _rotated_token(settings, client, family, presented, now)
     elif presented.matches(family.live_digest) and refresh_tokens.keep(settings, family, presented, now):
         refresh_token = request.require("refresh_token")
     else:
         raise _invalid("revoked", client)
-    decided = tokens.Grant(client=client, scopes=scopes, user=user, auth_time=family.auth_time)
-    response = tokens.issue(settings, signing_key, decided, refresh_token=refresh_token, now=now)
+    decided = issuing.Grant(client=client, scopes=scopes, user=user, auth_time=family.auth_time)
+    response = issuing.issue(settings, signing_key, decided, refresh_token=refresh_token, now=now)
     count("RefreshSucceeded")
     return response

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oidc_core.users import User
+from oidc_core.store.users import User
 
 PROFILE_CLAIMS = (
     "name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile",

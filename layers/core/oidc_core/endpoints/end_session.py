@@ -13,12 +13,13 @@ import html
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from oidc_core import access_tokens, users
-from oidc_core.access_tokens import InvalidToken
-from oidc_core.client_auth import MAX_CLIENT_ID_LENGTH
-from oidc_core.clients import Client, client_key
+from oidc_core.store import users
+from oidc_core.tokens import access_tokens
+from oidc_core.tokens.access_tokens import InvalidToken
+from oidc_core.login.client_auth import MAX_CLIENT_ID_LENGTH
+from oidc_core.store.clients import Client, client_key
 from oidc_core.config import Settings
-from oidc_core.dynamo import get_items
+from oidc_core.store.dynamo import get_items
 from oidc_core.observability import logger
 
 

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from oidc_core import aws
-from oidc_core.jwk import public_signing_jwk
-from oidc_core.password_decryption import sm2 as sm2_passwords
+from oidc_core.keys.jwk import public_signing_jwk
+from oidc_core.passwords.decryption import sm2 as sm2_passwords
 
 SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256"
 RSA_PASSWORD_ALGORITHM = "RSAES_OAEP_SHA_256"

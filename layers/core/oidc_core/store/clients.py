@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from oidc_core import aws
-from oidc_core.dynamo import from_item, to_item
+from oidc_core.store.dynamo import from_item, to_item
 
 CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 PUBLIC_AUTH_METHOD = "none"

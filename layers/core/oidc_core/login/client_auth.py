@@ -12,10 +12,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from oidc_core import audit, aws, ip_throttle, passwords
-from oidc_core.clients import Client, client_key
+from oidc_core import aws
+from oidc_core.login import audit
+from oidc_core.login import ip_throttle
+from oidc_core.passwords import hashing
+from oidc_core.store.clients import Client, client_key
 from oidc_core.config import Settings
-from oidc_core.dynamo import get_items
+from oidc_core.store.dynamo import get_items
 from oidc_core.errors import OAuthError, invalid_client, invalid_request
 from oidc_core.token_request import TokenRequest
 
@@ -38,7 +41,7 @@ def _secret_matches(client: Client, secret: str) -> bool:
         _VERIFIED_SECRETS.move_to_end(key)
         return True
     # Anything else pays the full price, so guessing a client secret stays as slow as guessing a password.
-    if not passwords.verify_password(secret, client.secret_hash):
+    if not hashing.verify_password(secret, client.secret_hash):
         return False
     _VERIFIED_SECRETS[key] = digest
     if len(_VERIFIED_SECRETS) > _VERIFIED_SECRETS_MAX:
@@ -114,7 +117,7 @@ def verify_client(credentials: PresentedCredentials, client: Client | None, sett
         raise failed
     if client is None:
         if credentials.secret:  # guessing a secret costs the same whether or not the client exists
-            passwords.verify_against_dummy(credentials.secret, settings.argon2)
+            hashing.verify_against_dummy(credentials.secret, settings.argon2)
         raise failed
     if client.is_public:
         # A public client has no secret; one that sends any is misconfigured or not who it claims to be.

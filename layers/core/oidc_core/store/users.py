@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from botocore.exceptions import ClientError
 
 from oidc_core import aws
-from oidc_core.dynamo import from_item, to_item
-from oidc_core.identifiers import LoginIdentifier, identifier_for_new_user
+from oidc_core.store.dynamo import from_item, to_item
+from oidc_core.store.identifiers import LoginIdentifier, identifier_for_new_user
 
 # Standard claims (OIDC Core §5.1) a user record may carry besides the identifiers.
 PROFILE_FIELDS = (

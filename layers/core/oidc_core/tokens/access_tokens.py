@@ -13,9 +13,10 @@ import json
 
 import jwt
 
-from oidc_core import aws, keys
+from oidc_core import aws
+from oidc_core.keys import keyring
 from oidc_core.config import Settings
-from oidc_core.dynamo import to_item
+from oidc_core.store.dynamo import to_item
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 ID_TOKEN_TYPE = "JWT"
@@ -36,7 +37,7 @@ def _public_key(jwk_json: str):
 
 
 def _key_for(settings: Settings, kid) -> object:
-    for jwk in keys.published_jwks(settings)["keys"]:
+    for jwk in keyring.published_jwks(settings)["keys"]:
         if isinstance(kid, str) and jwk.get("kid") == kid:
             return _public_key(json.dumps(jwk, sort_keys=True))
     raise InvalidToken("unknown_kid")

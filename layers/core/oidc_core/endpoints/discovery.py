@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from oidc_core.claims import ALL_CLAIMS
-from oidc_core.clients import AUTH_METHODS
+from oidc_core.tokens.claims import ALL_CLAIMS
+from oidc_core.store.clients import AUTH_METHODS
 from oidc_core.config import Settings
 from oidc_core.grants import GRANTS
-from oidc_core.scopes import KNOWN_SCOPES
+from oidc_core.tokens.scopes import KNOWN_SCOPES
 
 
 def provider_metadata(settings: Settings) -> dict:

@@ -20,10 +20,10 @@ The public-keys secret (all that DiscoveryFunction may read) holds the public ha
      "password_encryption": {"rsa": {"public_key_pem": "...", "padding": "..."}, "sm2": {"public_key_hex": "04..."},
                              "publish_at": <unix time>},
      "previous_password_encryption": {"rsa": {...}, "sm2": {...}}}
-The rotation function (oidc_core.rotation) writes them: the public one in setSecret, before the private version
+The rotation function (oidc_core.keys.rotation) writes them: the public one in setSecret, before the private version
 becomes AWSCURRENT in finishSecret.
 
-A key can instead be held in KMS (oidc_core.kms_keys), chosen per key by the template: then it signs or decrypts
+A key can instead be held in KMS (oidc_core.keys.kms), chosen per key by the template: then it signs or decrypts
 there, its public half is published from kms:GetPublicKey, and its part of the secrets is not used (the signing
 secret's keys stay in the JWKS, so tokens signed before a switch to KMS still verify).
 """
@@ -40,13 +40,14 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from oidc_core import aws, kms_keys
+from oidc_core import aws
+from oidc_core.keys import kms
 from oidc_core.config import Settings
 from oidc_core.errors import DependencyUnavailable
-from oidc_core.jwk import generate_rsa_private_key_pem, public_signing_jwk
-from oidc_core.password_decryption import rsa as rsa_passwords
-from oidc_core.password_decryption import sm2 as sm2_passwords
-from oidc_core.password_decryption.plaintext import password_of
+from oidc_core.keys.jwk import generate_rsa_private_key_pem, public_signing_jwk
+from oidc_core.passwords.decryption import rsa as rsa_passwords
+from oidc_core.passwords.decryption import sm2 as sm2_passwords
+from oidc_core.passwords.decryption.plaintext import password_of
 
 
 # Clocks of Lambda containers and the rotation function may differ by this much.
@@ -74,7 +75,7 @@ def _secrets() -> SecretsProvider:
 def clear_cache() -> None:
     """Forget fetched secrets and public keys, as a new container would (the tests use it after changing a secret)."""
     _secrets().clear_cache()
-    kms_keys.clear_cache()
+    kms.clear_cache()
 
 
 def _from_kms(name: str, fetch):
@@ -126,9 +127,9 @@ def signing_entry(private_document: dict, now: int, activation: int) -> dict | N
     return active[-1] if active else usable[0]
 
 
-def current_signing_key(settings: Settings, now: int | None = None) -> SigningKey | kms_keys.KmsSigningKey:
+def current_signing_key(settings: Settings, now: int | None = None) -> SigningKey | kms.KmsSigningKey:
     if settings.signing_kms_key_id:
-        return _from_kms("signing key", lambda: kms_keys.signing_key(settings.signing_kms_key_id))
+        return _from_kms("signing key", lambda: kms.signing_key(settings.signing_kms_key_id))
     document = _secret_document(settings.signing_key_secret_id, settings.key_cache_seconds, "signing key")
     now = int(time.time()) if now is None else now
     entry = signing_entry(document, now, settings.signing_activation_seconds)
@@ -144,7 +145,7 @@ def published_jwks(settings: Settings) -> dict:
     document = _secret_document(settings.public_keys_secret_id, settings.key_cache_seconds, "public keys")
     keys = [key for key in document.get("jwks", {}).get("keys", []) if isinstance(key, dict)]
     if settings.signing_kms_key_id:
-        keys.insert(0, _from_kms("signing key", lambda: kms_keys.signing_jwk(settings.signing_kms_key_id)))
+        keys.insert(0, _from_kms("signing key", lambda: kms.signing_jwk(settings.signing_kms_key_id)))
     return {"keys": keys}
 
 
@@ -207,8 +208,8 @@ class KmsRsaPasswordKey:
     key_id: str
 
     def decrypt_password(self, ciphertext: str, sm2_mode: str) -> str:
-        block = rsa_passwords.ciphertext_block(ciphertext, kms_keys.rsa_key_bytes(self.key_id))
-        return password_of(kms_keys.decrypt(self.key_id, block, kms_keys.RSA_PASSWORD_ALGORITHM))
+        block = rsa_passwords.ciphertext_block(ciphertext, kms.rsa_key_bytes(self.key_id))
+        return password_of(kms.decrypt(self.key_id, block, kms.RSA_PASSWORD_ALGORITHM))
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ class KmsSm2PasswordKey:
 
     def decrypt_password(self, ciphertext: str, sm2_mode: str) -> str:
         blob = sm2_passwords.kms_ciphertext(ciphertext, sm2_mode)
-        return password_of(kms_keys.decrypt(self.key_id, blob, kms_keys.SM2_PASSWORD_ALGORITHM))
+        return password_of(kms.decrypt(self.key_id, blob, kms.SM2_PASSWORD_ALGORITHM))
 
 
 @functools.lru_cache(maxsize=8)
@@ -264,10 +265,10 @@ def published_password_keys(settings: Settings, now: int | None = None) -> dict:
     if not (settings.rsa_password_kms_key_id and settings.sm2_password_kms_key_id):
         published = _published_password_keys_in_secret(settings, now)
     if settings.rsa_password_kms_key_id:
-        pem = _from_kms("password keys", lambda: kms_keys.rsa_public_key_pem(settings.rsa_password_kms_key_id))
+        pem = _from_kms("password keys", lambda: kms.rsa_public_key_pem(settings.rsa_password_kms_key_id))
         published = {**published, "rsa": {"public_key_pem": pem, "padding": rsa_passwords.OAEP_SHA256}}
     if settings.sm2_password_kms_key_id:
-        point = _from_kms("password keys", lambda: kms_keys.sm2_public_key_hex(settings.sm2_password_kms_key_id))
+        point = _from_kms("password keys", lambda: kms.sm2_public_key_hex(settings.sm2_password_kms_key_id))
         published = {**published, "sm2": {"public_key_hex": point}}
     return published
 

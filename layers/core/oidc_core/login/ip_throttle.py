@@ -14,7 +14,7 @@ import hashlib
 
 from oidc_core import aws
 from oidc_core.config import Settings
-from oidc_core.dynamo import to_item
+from oidc_core.store.dynamo import to_item
 from oidc_core.errors import OAuthError
 
 BUCKETS = 24
@@ -62,14 +62,3 @@ def record_failure(settings: Settings, source_ip: str, now: float) -> None:
         ExpressionAttributeValues=to_item({
             ":one": 1, ":expires": (current + 1) * _bucket_seconds(settings) + settings.lockout.ip_window_seconds}),
     )
-
-
-def source_ip(event_source_ip: str, forwarded_for: str | None, trusted_hops: int) -> str:
-    """The caller's address. API Gateway's sourceIp is the peer it saw; with `trusted_hops` proxies of our own in
-    front (a CDN, a load balancer), the caller is the entry that many places from the right of X-Forwarded-For:
-    each proxy appends the address it saw, so everything left of that is whatever the client chose to send."""
-    if trusted_hops and forwarded_for:
-        entries = [entry.strip() for entry in forwarded_for.split(",") if entry.strip()]
-        if len(entries) >= trusted_hops:
-            return entries[-trusted_hops]
-    return event_source_ip or "unknown"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oidc_core.client_auth import authenticate
+from oidc_core.login.client_auth import authenticate
 from oidc_core.config import Settings
 from oidc_core.errors import OAuthError, invalid_request
 from oidc_core.grants import GRANTS

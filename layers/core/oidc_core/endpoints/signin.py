@@ -20,8 +20,8 @@ import json
 
 from oidc_core.config import Settings
 from oidc_core.errors import OAuthError, invalid_request
-from oidc_core.identifiers import ACCOUNT, LOGIN_IDENTIFIER_KINDS
-from oidc_core.token_endpoint import token_response
+from oidc_core.store.identifiers import ACCOUNT, LOGIN_IDENTIFIER_KINDS
+from oidc_core.endpoints.token import token_response
 from oidc_core.token_request import TokenRequest
 
 IDENTIFIER_FIELDS = (*LOGIN_IDENTIFIER_KINDS, ACCOUNT)

@@ -23,7 +23,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from oidc_core import keys
+from oidc_core.keys import keyring
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 SIGNING, PASSWORD = "signing", "password"
@@ -71,17 +71,17 @@ def _pending(client, secret_id: str, token: str) -> dict:
 
 def _public_part(kind: str, private_document: dict) -> dict:
     if kind == SIGNING:
-        return keys.public_signing_document(private_document)
-    return keys.password_key_documents(private_document)[1]
+        return keyring.public_signing_document(private_document)
+    return keyring.password_key_documents(private_document)[1]
 
 
 def _new_private_document(store: KeyStore, kind: str, current: dict, now: int) -> dict:
     if kind == SIGNING:
-        return keys.rotated_signing_documents(current, store.signing_bits, now=now,
+        return keyring.rotated_signing_documents(current, store.signing_bits, now=now,
                                               activation=store.signing_activation_seconds,
                                               retention=store.token_retention_seconds)[0]
     padding = store.rsa_padding or (current.get("rsa") or {}).get("padding") or "pkcs1v15"
-    return keys.new_password_key_documents(store.rsa_bits, padding, replacing=current, now=now,
+    return keyring.new_password_key_documents(store.rsa_bits, padding, replacing=current, now=now,
                                            activation=store.signing_activation_seconds)[0]
 
 

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from oidc_core import aws
 from oidc_core.config import Settings
-from oidc_core.dynamo import to_item
+from oidc_core.store.dynamo import to_item
 
 # Long enough for one Argon2id verification and the writes around it on a slow container.
 PROVISIONAL_LOCK_SECONDS = 10

@@ -26,8 +26,8 @@ from botocore.exceptions import ClientError
 
 from oidc_core import aws
 from oidc_core.config import Settings
-from oidc_core.dynamo import from_item, to_item
-from oidc_core.users import User
+from oidc_core.store.dynamo import from_item, to_item
+from oidc_core.store.users import User
 
 _VERSION = 1
 _FAMILY_ID_BYTES = 16

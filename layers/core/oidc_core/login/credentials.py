@@ -17,12 +17,17 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from oidc_core import audit, aws, ip_throttle, lockout, passwords, users
-from oidc_core.clients import Client
+from oidc_core import aws
+from oidc_core.login import audit
+from oidc_core.login import ip_throttle
+from oidc_core.login import lockout
+from oidc_core.passwords import hashing
+from oidc_core.store import users
+from oidc_core.store.clients import Client
 from oidc_core.config import Settings
-from oidc_core.dynamo import get_items
+from oidc_core.store.dynamo import get_items
 from oidc_core.errors import OAuthError, invalid_credentials
-from oidc_core.identifiers import LoginIdentifier
+from oidc_core.store.identifiers import LoginIdentifier
 from oidc_core.token_request import TokenRequest
 
 _NOBODY = "-"  # the sub read when an identifier names nobody: no user has it (subs are UUIDs)
@@ -76,12 +81,12 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
         candidates = [candidate if candidate is not None else secrets.token_urlsafe(32) for candidate in given]
         if user is None:
             for candidate in candidates:
-                passwords.verify_against_dummy(candidate, passwords.dummy_parameters(settings.argon2))
+                hashing.verify_against_dummy(candidate, hashing.dummy_parameters(settings.argon2))
             reason = "unknown_user"
         else:
             # every candidate, without stopping at a match: the work must not say which key fitted
-            matching = [candidate for candidate in candidates if passwords.verify_password(candidate, user.password_hash)]
-            passwords.note_stored_hash(user.password_hash)
+            matching = [candidate for candidate in candidates if hashing.verify_password(candidate, user.password_hash)]
+            hashing.note_stored_hash(user.password_hash)
             if matching and not user.blocked:
                 audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="password",
                                     sub=user.sub, identifier_key=identifier.key)

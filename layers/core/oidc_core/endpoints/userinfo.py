@@ -9,14 +9,14 @@ must still exist and not be blocked. Anything else is 401 with a `WWW-Authentica
 
 from __future__ import annotations
 
-from oidc_core import access_tokens
-from oidc_core.access_tokens import InvalidToken
-from oidc_core.claims import user_claims
+from oidc_core.tokens import access_tokens
+from oidc_core.tokens.access_tokens import InvalidToken
+from oidc_core.tokens.claims import user_claims
 from oidc_core.config import Settings
-from oidc_core.dynamo import get_items
+from oidc_core.store.dynamo import get_items
 from oidc_core.errors import bearer_error
 from oidc_core.observability import logger
-from oidc_core.users import User, user_key
+from oidc_core.store.users import User, user_key
 
 INVALID_TOKEN = "the access token is invalid, expired or revoked"
 

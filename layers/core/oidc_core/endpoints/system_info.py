@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from oidc_core import __version__
 from oidc_core.config import Settings
-from oidc_core.keys import published_password_keys
+from oidc_core.keys.keyring import published_password_keys
 
 # sm-crypto's doEncrypt(message, publicKey, cipherMode) numbers for the two orders of the ciphertext parts.
 SM_CRYPTO_CIPHER_MODES = {"c1c3c2": 1, "c1c2c3": 0}

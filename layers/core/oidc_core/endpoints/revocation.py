@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import time
 
-from oidc_core import access_tokens, refresh_tokens
-from oidc_core.access_tokens import InvalidToken
-from oidc_core.client_auth import authenticate
+from oidc_core.store import refresh_tokens
+from oidc_core.tokens import access_tokens
+from oidc_core.tokens.access_tokens import InvalidToken
+from oidc_core.login.client_auth import authenticate
 from oidc_core.config import Settings
 from oidc_core.errors import invalid_request
 from oidc_core.observability import logger
-from oidc_core.refresh_tokens import Family
+from oidc_core.store.refresh_tokens import Family
 from oidc_core.token_request import TokenRequest
 
 

@@ -13,10 +13,10 @@ from typing import Protocol
 import jwt
 from jwt.algorithms import RSAAlgorithm
 
-from oidc_core.claims import user_claims
-from oidc_core.clients import Client
+from oidc_core.tokens.claims import user_claims
+from oidc_core.store.clients import Client
 from oidc_core.config import Settings
-from oidc_core.users import User
+from oidc_core.store.users import User
 
 
 class Signer(Protocol):
