@@ -204,6 +204,6 @@ def check_admin_result(arguments: list[str], result: dict, target) -> None:
         username = arguments[arguments.index("--username") + 1]
         user = operations.find_user(target, "username", username)
         assert user is not None and user.sub == result["sub"]
-        assert operations.passwords.verify_password(PASSWORD, user.password_hash)
+        assert operations.hashing.verify_password(PASSWORD, user.password_hash)
     else:
         pytest.fail(f"no check for oidc-admin {' '.join(arguments)}")
