@@ -88,8 +88,10 @@ interop-deps: $(INTEROP)/node_modules/.package-lock.json
 $(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package.json $(INTEROP)/package-lock.json
 	cd $(INTEROP) && npm ci --no-audit --no-fund
 
+# Two workers, a test file each (a file's stacks and fixtures stay in one process); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: venv validate build build-host interop-deps
-	HOST_BUILD=$(HOST_BUILD) $(PY) -m pytest
+	HOST_BUILD=$(HOST_BUILD) $(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 
 unit: venv
 	$(PY) -m pytest tests/unit

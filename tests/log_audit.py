@@ -4,6 +4,11 @@ Collected while the suite runs: the records of our loggers in this process (ever
 JSON log line is made of), and everything each `make dev` process printed. The secrets are taken from what went
 over the wire: passwords, client secrets and tokens in request bodies and Authorization headers, and the tokens in
 the answers. test_no_secret_in_any_log_line runs last and fails if one of them appears in any line.
+
+Under pytest-xdist (make test) each worker is a process of its own with its own logs and secrets, and the last test
+runs in one of them only: so each worker also audits itself when its session ends, and a leak there is an error at
+teardown that fails the run. A secret is only ever logged by the process that handled it, so the per-worker audits
+together cover every line.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import base64
 import binascii
 import json
 import logging
+import os
 from urllib.parse import parse_qsl, unquote_plus
 
 import pytest
@@ -112,6 +118,11 @@ def collect_logs_and_secrets():
         setattr(owner, name, original)
     for logger, collector in watched:
         logger.removeHandler(collector)
+    if os.environ.get("PYTEST_XDIST_WORKER") and _secrets and _logged_lines():
+        leaked = leaked_secrets()
+        if leaked:
+            pytest.fail(f"{len(leaked)} secrets appear in this worker's logs, e.g. one ending …{leaked[0][-6:]} in: "
+                        f"{where_leaked(leaked[0])}")
 
 
 def _logged_lines() -> list[str]:

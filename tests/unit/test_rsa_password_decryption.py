@@ -96,6 +96,7 @@ def test_public_key_pem_is_subject_public_key_info(key2048):
         .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         .decode(),
     ],
+    ids=["empty", "not a pem", "not DER", "an EC key"],  # stable ids: the EC key is new in every process
 )
 def test_load_rejects(pem):
     with pytest.raises(ValueError):
