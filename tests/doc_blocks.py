@@ -15,12 +15,25 @@ def page(name: str) -> str:
     return (ROOT / name if name == "README.md" else DOCS / name).read_text()
 
 
+def headings(text: str) -> list[tuple[int, str, int]]:
+    """(level, title, line number) of every Markdown heading, leaving out `# comments` inside code blocks."""
+    found, fenced = [], False
+    for number, line in enumerate(text.splitlines()):
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (match := re.match(r"(#{1,6}) (.*)", line)):
+            found.append((len(match.group(1)), match.group(2).strip(), number))
+    return found
+
+
 def section(text: str, heading: str) -> str:
     """What follows the heading line (`## Deploying`) up to the next heading of the same level or above."""
-    level = len(heading) - len(heading.lstrip("#"))
-    match = re.search(rf"^{re.escape(heading)}\n(.*?)(?=^#{{1,{level}}} |\Z)", text, re.S | re.M)
-    assert match, f"no {heading!r} section"
-    return match.group(1)
+    lines, level, title = text.splitlines(), len(heading) - len(heading.lstrip("#")), heading.lstrip("#").strip()
+    found = headings(text)
+    starts = [number for found_level, found_title, number in found if (found_level, found_title) == (level, title)]
+    assert len(starts) == 1, f"{len(starts)} {heading!r} sections"
+    ends = [number for found_level, _, number in found if number > starts[0] and found_level <= level]
+    return "\n".join(lines[starts[0] + 1:ends[0] if ends else len(lines)]) + "\n"
 
 
 def blocks(text: str, language: str) -> list[str]:
