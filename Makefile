@@ -35,7 +35,7 @@ help:
 	@echo "make unit          the unit tests alone"
 	@echo "make validate      sam validate --lint of template.yaml"
 	@echo "make invoke FUNCTION=TokenFunction EVENT=events/token-password.json   docker-free sam local invoke"
-	@echo "make bench         timing figures on this machine (README's 'Working on it'), and docs/performance.png"
+	@echo "make bench         timing figures on this machine, the tables of docs/performance.md, and docs/performance.png"
 	@echo "make build         sam build for deployment (arm64, .aws-sam/build)"
 	@echo "make build-host    sam build for this machine's architecture (.aws-sam/build-<arch>, imported by tests/built)"
 	@echo "make deploy        build, deploy with samconfig.toml, install oidc-admin; the first time GUIDED=1; PARAMS=\"Name=Value …\""
@@ -75,7 +75,7 @@ build: $(SAM_VENV)/.installed
 	$(SAM) build
 
 # Build, deploy the stack samconfig.toml names (sam deploy --guided the first time writes it), and make .venv, which
-# installs .venv/bin/oidc-admin. The stack makes its own keys when it is created (README: Keys).
+# installs .venv/bin/oidc-admin. The stack makes its own keys when it is created (docs/keys.md).
 deploy: venv build
 	$(SAM) deploy$(if $(filter 1 yes true,$(GUIDED)), --guided)$(if $(PARAMS), --parameter-overrides $(PARAMS))
 	@echo "deployed. The first keys are made by the stack's key rotation (oidc-admin keys rotate starts another)"

@@ -65,7 +65,7 @@ def test_users_clients_keys_and_sessions_outlive_a_restart(tmp_path):
         _, _, second_jwks = second.json("GET", "/oidc/.well-known/jwks.json")
         assert second_jwks == first_jwks
         # the rotated password keys stay (the demo keys are seeded only into a stack with no saved data); compared
-        # as stored, since what /api/v3/system shows of a fresh rotation changes with time (see README, Keys)
+        # as stored, since what /api/v3/system shows of a fresh rotation changes with time (docs/keys.md)
         assert private_password_keys(second) == password_keys
         # the refresh token family of the first run goes on
         status, _, body = second.json("POST", "/oidc/token", urlencode({

@@ -1,4 +1,4 @@
-"""The Makefile as a newcomer meets it: `make help` names every target, the variables README mentions reach the
+"""The Makefile as a newcomer meets it: `make help` names every target, the variables the docs mention reach the
 commands, and `make invoke`'s mistakes are one line with nothing on stdout."""
 
 from __future__ import annotations

@@ -186,7 +186,7 @@ def test_build_logout_url_followed(sdk):
 
 def test_a_wrong_password_rejects_with_the_envelope(sdk):
     """axios rejects every non-2xx answer, and ours carries the envelope's status: the SDK's promise rejects with an
-    AxiosError whose response is the envelope (not a resolved `{statusCode: 400}`; see README)."""
+    AxiosError whose response is the envelope (not a resolved `{statusCode: 400}`; see docs/authing-sdks.md)."""
     wrong = sdk["wrong_password"]
     assert (wrong["failed"], wrong["name"], wrong["status"], wrong["data"]) == (True, "AxiosError", 400, INVALID)
 

@@ -1,4 +1,4 @@
-"""README's `make bench` tables are the bench's own output: the same tables in the same order, the same columns, and
+"""docs/performance.md's `make bench` tables are the bench's own output: the same tables in the same order, the same columns, and
 the rows the bench names before measuring. The bench is not run here (timing belongs in figures, not tests; the
 quick run that proves it still runs is tests/built/test_bench_smoke.py). And the bench's own arithmetic: how it
 counts sequential AWS round trips and request units, which the targets are judged by."""
@@ -10,16 +10,16 @@ from pathlib import Path
 
 from oidc_tools import bench
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "performance.md"
 
 
 def cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
-def readme_tables() -> dict[str, tuple[list[str], list[list[str]]]]:
+def page_tables() -> dict[str, tuple[list[str], list[list[str]]]]:
     """Title -> (columns, rows) of every table between the `make bench` markers, in order."""
-    text = README.read_text()
+    text = PAGE.read_text()
     block = text.split("<!-- make bench -->", 1)[1].split("<!-- /make bench -->", 1)[0]
     tables: dict[str, tuple[list[str], list[list[str]]]] = {}
     title = None
@@ -37,13 +37,13 @@ def readme_tables() -> dict[str, tuple[list[str], list[list[str]]]]:
     return tables
 
 
-def test_the_readme_has_the_tables_the_bench_prints_in_order():
-    assert list(readme_tables()) == bench.titles()
+def test_the_page_has_the_tables_the_bench_prints_in_order():
+    assert list(page_tables()) == bench.titles()
 
 
-def test_each_readme_table_has_the_columns_and_rows_the_bench_prints():
+def test_each_table_of_the_page_has_the_columns_and_rows_the_bench_prints():
     labels = bench.labels()
-    for title, (columns, rows) in readme_tables().items():
+    for title, (columns, rows) in page_tables().items():
         assert columns == list(bench.COLUMNS[title]), title
         assert all(len(row) == len(columns) for row in rows), title
         if title in labels:

@@ -1,8 +1,8 @@
 """`make bench`: what a token request costs on this machine, against the work it cannot avoid (issue 10).
 
 Each section is a function that measures one thing and returns a `Table`; `main` runs them in order and prints them
-as Markdown (README's "Working on it" shows one run, pasted as printed; a test checks the README has the tables and
-rows printed here). A new section is a function added to SECTIONS. Nothing here asserts a time: timing belongs in
+as Markdown (docs/performance.md shows one run, pasted as printed; a test checks the page has the tables and rows
+printed here). A new section is a function added to SECTIONS. Nothing here asserts a time: timing belongs in
 figures, not tests; `--quick` runs every section with the fewest repetitions, which is what `make test` does to
 prove the bench still runs.
 

@@ -65,7 +65,7 @@ KMS_KEYS = {
     "rsa_password_kms_key_id": ("RsaPasswordKmsKey", "RsaPasswordKmsKeyArn"),
     "sm2_password_kms_key_id": ("Sm2PasswordKmsKey", "Sm2PasswordKmsKeyArn"),
 }
-KMS_KEY_ROTATION = "asymmetric KMS keys do not rotate (README: Keys held in KMS)"
+KMS_KEY_ROTATION = "asymmetric KMS keys do not rotate (docs/keys.md: Keys held in KMS)"
 
 
 def _check_client_settings(scopes, grant_types, post_logout_redirect_uris) -> None:

@@ -1,4 +1,4 @@
-"""README's Deploying section, run as far as this machine can: every command in its blocks is run as written.
+"""docs/deploying.md's Deploying section (with its custom domain), run as far as this machine can: every command in its blocks is run as written.
 
 - `make …` lines run for real with `SAM=` a stand-in that runs the real `sam build` and records what `sam deploy`
   would have been asked (no AWS account here): so the build, the `.venv` with oidc-admin, and the deploy's arguments
@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import pty
-import re
 import select
 import shlex
 import subprocess
@@ -29,9 +28,11 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from oidc_core import aws
+from oidc_core.passwords import hashing
 from oidc_tools import operations, template
 from oidc_tools.operations import RESOURCES
 from oidc_tools.provision import provision
+from doc_blocks import blocks, page, section
 from stack_process import ROOT
 
 # moto creates no resource for the placeholder a stack needs; it only warns, and outputs are all the admin reads
@@ -43,11 +44,9 @@ BUILD_SECONDS = 900  # a deadline for a cold `sam build` on a slow machine, not 
 
 
 def deploying_commands() -> list[str]:
-    """The commands of the sh blocks between '## Deploying' and the next heading, continuation lines joined."""
-    readme = (ROOT / "README.md").read_text()
-    section = re.search(r"^## Deploying\n(.*?)^##+ ", readme, re.S | re.M).group(1)
+    """The commands of the sh blocks of '## Deploying' (its subsections included), continuation lines joined."""
     commands = []
-    for block in re.findall(r"```sh\n(.*?)```", section, re.S):
+    for block in blocks(section(page("deploying.md"), "## Deploying"), "sh"):
         for line in block.replace("\\\n", " ").splitlines():
             if line.strip() and not line.lstrip().startswith("#"):
                 commands.append(line.strip())
@@ -184,7 +183,7 @@ def test_the_deploying_section_runs_as_written(tmp_path, sam_stand_in, deployed)
             assert code == 0, f"{command}\n{stderr}"
             check_admin_result(words[1:], json.loads(stdout), target)
         else:
-            pytest.fail(f"README's Deploying has a command this test does not check: {command}")
+            pytest.fail(f"docs/deploying.md's Deploying has a command this test does not check: {command}")
         checked.append(words[0] if words[0] == "make" else " ".join(words[1:3]))
     # what the section must keep showing: the deploy, a client and a user (the first keys need no step: the
     # stack's rotation schedules make them)
@@ -204,6 +203,6 @@ def check_admin_result(arguments: list[str], result: dict, target) -> None:
         username = arguments[arguments.index("--username") + 1]
         user = operations.find_user(target, "username", username)
         assert user is not None and user.sub == result["sub"]
-        assert operations.hashing.verify_password(PASSWORD, user.password_hash)
+        assert hashing.verify_password(PASSWORD, user.password_hash)
     else:
         pytest.fail(f"no check for oidc-admin {' '.join(arguments)}")

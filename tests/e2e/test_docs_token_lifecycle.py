@@ -1,39 +1,20 @@
-"""The README's token-lifecycle block runs as written (bash, curl, jq) against a stack of its own."""
+"""docs/token-endpoint.md's token-lifecycle block runs as written (bash, curl, jq) against a stack of its own."""
 
 from __future__ import annotations
 
-import json
-import re
 import shutil
 import subprocess
 
-from stack_process import ROOT, RunningStack
-
-
-def answers(output: str) -> list:
-    """What the block printed, one item per command: curl prints JSON bodies with no newline between them."""
-    decoder, found, position = json.JSONDecoder(), [], 0
-    while position < len(output):
-        if output[position].isspace():
-            position += 1
-        elif output[position] in "{[":
-            value, position = decoder.raw_decode(output, position)
-            found.append(value)
-        else:
-            line, _, rest = output[position:].partition("\n")
-            found.append(line)
-            position = len(output) - len(rest)
-    return found
+from doc_blocks import answers, block_with, page, section
+from stack_process import RunningStack
 
 
 def lifecycle_block() -> str:
-    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
-    (block,) = [block for block in blocks if "grant_type=refresh_token" in block]
-    return block
+    return block_with(section(page("token-endpoint.md"), "## The token lifecycle"), "bash", "grant_type=refresh_token")
 
 
-def test_the_readme_lifecycle_block():
-    assert shutil.which("curl") and shutil.which("jq"), "the README's block needs curl and jq (see README: Two commands)"
+def test_the_token_lifecycle_block():
+    assert shutil.which("curl") and shutil.which("jq"), "the block needs curl and jq (docs/getting-started.md)"
     stack = RunningStack()  # its own: the block signs demo out of demo-client, which other tests log in with
     try:
         result = subprocess.run(["bash", "-euo", "pipefail", "-c", lifecycle_block()], capture_output=True, text=True,

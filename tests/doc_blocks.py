@@ -1,0 +1,63 @@
+"""The documentation's code blocks, as the tests that run them read them: README.md and the pages in docs/."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from stack_process import ROOT
+
+DOCS = ROOT / "docs"
+
+
+def page(name: str) -> str:
+    """README.md, or a page of docs/ by its file name (`token-endpoint.md`)."""
+    return (ROOT / name if name == "README.md" else DOCS / name).read_text()
+
+
+def headings(text: str) -> list[tuple[int, str, int]]:
+    """(level, title, line number) of every Markdown heading, leaving out `# comments` inside code blocks."""
+    found, fenced = [], False
+    for number, line in enumerate(text.splitlines()):
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (match := re.match(r"(#{1,6}) (.*)", line)):
+            found.append((len(match.group(1)), match.group(2).strip(), number))
+    return found
+
+
+def section(text: str, heading: str) -> str:
+    """What follows the heading line (`## Deploying`) up to the next heading of the same level or above."""
+    lines, level, title = text.splitlines(), len(heading) - len(heading.lstrip("#")), heading.lstrip("#").strip()
+    found = headings(text)
+    starts = [number for found_level, found_title, number in found if (found_level, found_title) == (level, title)]
+    assert len(starts) == 1, f"{len(starts)} {heading!r} sections"
+    ends = [number for found_level, _, number in found if number > starts[0] and found_level <= level]
+    return "\n".join(lines[starts[0] + 1:ends[0] if ends else len(lines)]) + "\n"
+
+
+def blocks(text: str, language: str) -> list[str]:
+    """The fenced code blocks of a language (```bash, ```python…), in order."""
+    return re.findall(rf"^```{language}\n(.*?)^```", text, re.S | re.M)
+
+
+def block_with(text: str, language: str, marker: str) -> str:
+    """The one block of that language holding `marker`."""
+    (block,) = [block for block in blocks(text, language) if marker in block]
+    return block
+
+
+def answers(output: str) -> list:
+    """What a block printed, one item per command: curl prints JSON bodies with no newline between them."""
+    decoder, found, position = json.JSONDecoder(), [], 0
+    while position < len(output):
+        if output[position].isspace():
+            position += 1
+        elif output[position] in "{[":
+            value, position = decoder.raw_decode(output, position)
+            found.append(value)
+        else:
+            line, _, rest = output[position:].partition("\n")
+            found.append(line)
+            position = len(output) - len(rest)
+    return found
