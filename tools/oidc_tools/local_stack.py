@@ -28,6 +28,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Response
 
+from oidc_core.config import ConfigurationError
 from oidc_core.store.clients import ClientExists
 from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_core.store.users import IdentifierTaken
@@ -419,6 +420,9 @@ def serve(port: int, data_file: Path | None = None, parameters: dict | None = No
     except snapshot.SnapshotError as error:
         print(f"local stack: {error}", file=sys.stderr)
         return 1
+    except ConfigurationError as error:  # a function refused its configuration at init, as it would on Lambda
+        print(f"local stack: the functions refuse their configuration: {error}", file=sys.stderr)
+        return 1
     server = ThreadedWSGIServer("127.0.0.1", port, Gateway(stack), handler=_RequestHandler, fd=listener.fileno())
     listener.close()  # the server holds its own descriptor of the same socket
     server_thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="http")
@@ -474,13 +478,19 @@ def main(argv: list[str] | None = None) -> None:
                         help="a template parameter, as `sam deploy --parameter-overrides` takes it (repeatable), "
                              "e.g. RefreshTokenRotation=false; make dev PARAMETERS='A=1 B=2'")
     arguments = parser.parse_args(argv)
-    template_parameters = cfn.load().get("Parameters", {})
+    template = cfn.load()
     parameters = {}
     for assignment in arguments.parameter:
         name, equals, value = assignment.partition("=")
-        if not equals or name not in template_parameters:
+        if not equals or name not in template.get("Parameters", {}):
             parser.error(f"--parameter {assignment!r}: not NAME=VALUE with a parameter of template.yaml")
         parameters[name] = value
+    # What a deploy would refuse is refused here, before anything listens: not a stack that answers 500 to everything.
+    problems = cfn.parameter_problems(template, parameters)
+    for problem in problems:
+        print(f"local stack: parameter {problem}", file=sys.stderr)
+    if problems:
+        sys.exit(2)
     sys.exit(serve(arguments.port, arguments.data, parameters))
 
 
