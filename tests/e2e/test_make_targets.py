@@ -34,17 +34,17 @@ def test_make_dev_persist_passes_a_data_file_per_port():
     assert "--data" not in make("-n", "dev", "PORT=3999").stdout
 
 
-def test_make_deploy_builds_deploys_and_installs_the_admin_command():
+def test_make_deploy_installs_the_admin_command_and_passes_the_first_answers_on():
     # -W: as if pyproject.toml had changed, so the dry run shows .venv being made (and oidc-admin installed with it)
-    first = make("-n", "-W", "pyproject.toml", "deploy", "GUIDED=1",
+    first = make("-n", "-W", "pyproject.toml", "deploy", "GUIDED=1", "STACK=oidc", "REGION=eu-west-3",
                  "PARAMS=DomainName=auth.example.com DisableExecuteApiEndpoint=true").stdout.splitlines()
     install = next(i for i, line in enumerate(first) if "pip install" in line and "-e ." in line)
-    build = first.index(".venv-sam/bin/sam build")
-    deploy = first.index(".venv-sam/bin/sam deploy --guided --parameter-overrides DomainName=auth.example.com "
-                         "DisableExecuteApiEndpoint=true")
-    assert install < build < deploy
+    # oidc_tools.deploy checks the parameters, asks (GUIDED), builds and deploys: tests/e2e/test_first_deploy.py
+    deploy = first.index(".venv/bin/python -m oidc_tools.deploy --sam .venv-sam/bin/sam --guided --stack-name oidc "
+                         "--region eu-west-3 DomainName=auth.example.com DisableExecuteApiEndpoint=true")
+    assert install < deploy
     later = make("-n", "deploy").stdout.splitlines()
-    assert ".venv-sam/bin/sam deploy" in later  # samconfig.toml's answers, no questions
+    assert ".venv/bin/python -m oidc_tools.deploy --sam .venv-sam/bin/sam" in later  # samconfig.toml's answers
 
 
 @pytest.mark.parametrize("function, event, message", [
