@@ -434,12 +434,14 @@ def serve(port: int, data_file: Path | None = None, parameters: dict | None = No
         state_file(port).write_text(json.dumps(state))
         server_thread.start()
         base = f"http://127.0.0.1:{port}"
+        # curl -w '\n': the JSON answers end without a newline, as API Gateway passes a function's body on byte for
+        # byte, so the shell's prompt would start on the answer's line
         print(
             f"""serverless-oidc local stack (emulated DynamoDB, Secrets Manager and KMS at {stack.endpoint_url})
   data:      {stack.data_line()}
   keys:      {stack.keys_line()}
-  discovery: curl {base}/oidc/.well-known/openid-configuration
-  token:     curl -X POST {base}/oidc/token -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} \\
+  discovery: curl {base}/oidc/.well-known/openid-configuration -w '\\n'
+  token:     curl -X POST {base}/oidc/token -w '\\n' -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} \\
                -d grant_type=password -d username=demo -d password={DEMO_PASSWORD} -d 'scope=openid profile email'
   admin:     .venv/bin/oidc-admin --local --port {port} user create --username alice
   Ctrl-C (or SIGTERM) stops it.""",
