@@ -49,11 +49,13 @@ help:
 	@echo "make help          this list"
 
 # Quiet, and on stderr: `make invoke … > response.json` must get the response alone even when .venv is (re)made.
+# setuptools' editable install warns in a box of asterisks about package-named folders in the working directory,
+# which our layout (packages under layers/core and tools) has none of: that one warning is filtered.
 $(VENV)/.installed: requirements-dev.txt layers/dependencies/requirements.txt pyproject.toml
 	@echo "making $(VENV) (Python dependencies, oidc-admin)" >&2
 	@test -x $(PY) || $(BOOTSTRAP_PYTHON) -m venv $(VENV) >&2
 	@$(PY) -m pip install -q --upgrade pip >&2
-	@$(PY) -m pip install -q -r requirements-dev.txt -e . >&2
+	@PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install -q -r requirements-dev.txt -e . >&2
 	@touch $@
 
 venv: $(VENV)/.installed

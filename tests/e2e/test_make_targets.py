@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from oidc_tools import template
 from stack_process import ROOT
 
 
@@ -65,3 +66,26 @@ def test_make_dev_keys_takes_kms_or_nothing():
     assert "KeySource" not in make("-n", "dev").stdout
     wrong = make("dev", "KEYS=hsm")
     assert wrong.returncode != 0 and "KEYS=hsm: use KEYS=kms" in wrong.stderr
+
+
+def test_make_invoke_reports_the_template_memory_size_and_no_empty_metrics_warning():
+    functions = template.functions(template.load())
+    for function, event in (("TokenFunction", "events/token-password.json"),
+                            ("SessionFunction", "events/introspection.json")):
+        result = make("--silent", "invoke", f"FUNCTION={function}", f"EVENT={event}")
+        assert result.returncode == 0, result.stderr
+        memory = functions[function].memory_size
+        assert re.search(rf"^REPORT RequestId: \S+\tDuration: [0-9.]+ ms\tMemory Size: {memory} MB$", result.stderr,
+                         re.M), result.stderr
+        # Powertools logs the context's memory size with every line: the template's, as on Lambda
+        sizes = set(re.findall(r'"function_memory_size":\s*(\d+)', result.stderr))
+        assert sizes <= {str(memory)}, sizes
+        assert "No application metrics to publish" not in result.stderr  # introspection publishes none
+    assert functions["TokenFunction"].memory_size != 1024  # the context's old fixed size would not pass the above
+
+
+def test_making_the_venv_prints_no_setuptools_warning_box():
+    # -W: as if pyproject.toml had changed, so the install runs again (into this checkout's own .venv)
+    result = make("--silent", "-W", "pyproject.toml", "venv", timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert "Editable installation" not in result.stderr and "*****" not in result.stderr, result.stderr

@@ -101,6 +101,7 @@ class LocalStack:
         self.parameters = {"IssuerUrl": f"http://127.0.0.1:{port}/oidc", "KeyCacheSeconds": "5", **(parameters or {})}
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.handlers: dict[str, tuple] = {}
+        self.functions: dict[str, cfn.Function] = {}
         self.routes: list[tuple[str, re.Pattern, str, str]] = []
 
     # -- AWS resources, as the template declares them -------------------------------------------------------------
@@ -163,6 +164,7 @@ class LocalStack:
     def _load_functions(self) -> None:
         for function in cfn.functions(self.template).values():
             self.handlers[function.logical_id] = (load_handler(function), threading.Lock())
+            self.functions[function.logical_id] = function
             for method, path in function.routes:
                 pattern = re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
                 self.routes.append((method, pattern, path, function.logical_id))
@@ -179,7 +181,9 @@ class LocalStack:
     def invoke(self, logical_id: str, event: dict) -> dict:
         handler, lock = self.handlers[logical_id]
         with lock:  # one request at a time per function, like one Lambda execution environment
-            return handler(event, LambdaContext(function_name=logical_id))
+            function = self.functions[logical_id]
+            return handler(event, LambdaContext(function_name=logical_id, memory_limit_in_mb=function.memory_size,
+                                                timeout_seconds=function.timeout))
 
     def stop(self) -> None:
         """Let requests in flight finish (the HTTP server has stopped, so none can start), save the data when asked

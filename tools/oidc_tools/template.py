@@ -45,6 +45,8 @@ class Function:
     handler: str
     environment: dict
     routes: list[tuple[str, str]] = field(default_factory=list)  # (METHOD, /path)
+    memory_size: int = 128  # MB; Lambda's defaults when the template gives none
+    timeout: int = 3  # seconds
 
 
 def functions(template: dict) -> dict[str, Function]:
@@ -63,7 +65,9 @@ def functions(template: dict) -> dict[str, Function]:
             for event in resource["Properties"].get("Events", {}).values()
             if event["Type"] == "HttpApi"
         ]
-        found[logical_id] = Function(logical_id, ROOT / properties["CodeUri"], properties["Handler"], environment, routes)
+        found[logical_id] = Function(logical_id, ROOT / properties["CodeUri"], properties["Handler"], environment, routes,
+                                     memory_size=int(properties.get("MemorySize", 128)),
+                                     timeout=int(properties.get("Timeout", 3)))
     return found
 
 
