@@ -8,8 +8,11 @@ PERSIST ?=
 # make dev KEYS=kms holds the signing, RSA and SM2 password keys in (emulated) KMS instead of Secrets Manager
 KEYS ?=
 KMS_KEY_PARAMETERS := SigningKeySource=KMS RsaPasswordKeySource=KMS Sm2PasswordKeySource=KMS
-# make deploy GUIDED=1 runs `sam deploy --guided` (the first time); PARAMS="Name=Value …" overrides template parameters
+# The first deploy: make deploy GUIDED=1 asks the stack name, region and domain, or STACK=… REGION=… gives them;
+# PARAMS="Name=Value …" overrides template parameters
 GUIDED ?=
+STACK ?=
+REGION ?=
 PARAMS ?=
 # The Lambda runtime we target; pyenv provides it where present, and sam build needs python3.13 on PATH.
 export PYENV_VERSION ?= 3.13.0
@@ -38,18 +41,21 @@ help:
 	@echo "make bench         timing figures on this machine, the tables of docs/performance.md, and docs/performance.png"
 	@echo "make build         sam build for deployment (arm64, .aws-sam/build)"
 	@echo "make build-host    sam build for this machine's architecture (.aws-sam/build-<arch>, imported by tests/built)"
-	@echo "make deploy        build, deploy with samconfig.toml, install oidc-admin; the first time GUIDED=1; PARAMS=\"Name=Value …\""
+	@echo "make deploy        build, deploy with samconfig.toml, install oidc-admin; the first time GUIDED=1 (asks stack,"
+	@echo "                   region, domain) or STACK=<name> REGION=<region>; PARAMS=\"Name=Value …\" sets parameters"
 	@echo "make venv          .venv: Python dependencies and oidc-admin (made by the other targets when needed)"
 	@echo "make interop-deps  npm ci of the JavaScript clients the interop tests run (tests/interop)"
 	@echo "make clean         remove .venv, .venv-sam, .aws-sam, .local-stack (saved PERSIST data too), node_modules"
 	@echo "make help          this list"
 
 # Quiet, and on stderr: `make invoke … > response.json` must get the response alone even when .venv is (re)made.
+# setuptools' editable install warns in a box of asterisks about package-named folders in the working directory,
+# which our layout (packages under layers/core and tools) has none of: that one warning is filtered.
 $(VENV)/.installed: requirements-dev.txt layers/dependencies/requirements.txt pyproject.toml
 	@echo "making $(VENV) (Python dependencies, oidc-admin)" >&2
 	@test -x $(PY) || $(BOOTSTRAP_PYTHON) -m venv $(VENV) >&2
 	@$(PY) -m pip install -q --upgrade pip >&2
-	@$(PY) -m pip install -q -r requirements-dev.txt -e . >&2
+	@PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install -q -r requirements-dev.txt -e . >&2
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -74,10 +80,11 @@ validate: $(SAM_VENV)/.installed
 build: $(SAM_VENV)/.installed
 	$(SAM) build
 
-# Build, deploy the stack samconfig.toml names (sam deploy --guided the first time writes it), and make .venv, which
-# installs .venv/bin/oidc-admin. The stack makes its own keys when it is created (docs/keys.md).
-deploy: venv build
-	$(SAM) deploy$(if $(filter 1 yes true,$(GUIDED)), --guided)$(if $(PARAMS), --parameter-overrides $(PARAMS))
+# Check the parameters, ask or take the first deploy's answers, build, and deploy the stack samconfig.toml names
+# (oidc_tools/deploy.py); .venv installs .venv/bin/oidc-admin. The stack makes its own keys when it is created
+# (docs/keys.md).
+deploy: venv $(SAM_VENV)/.installed
+	$(PY) -m oidc_tools.deploy --sam $(SAM)$(if $(filter 1 yes true,$(GUIDED)), --guided)$(if $(STACK), --stack-name $(STACK))$(if $(REGION), --region $(REGION))$(if $(PARAMS), $(PARAMS))
 	@echo "deployed. The first keys are made by the stack's key rotation (oidc-admin keys rotate starts another)"
 
 build-host: $(SAM_VENV)/.installed

@@ -30,7 +30,13 @@ def _forget_container_state():
 
 @pytest.fixture(scope="session")
 def handlers():
-    return {name: load_handler(function) for name, function in template.functions(template.load()).items()}
+    # Each handler checks its configuration when imported, as Lambda's init would: the stack fixture's environment
+    # comes later (per test), so the import sees a valid one of its own, forgotten right after.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ISSUER", ISSUER)
+        loaded = {name: load_handler(function) for name, function in template.functions(template.load()).items()}
+    config.settings.cache_clear()
+    return loaded
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from oidc_core.observability import logger, tracer
 from oidc_core.endpoints.system_info import system_info
 
 app = resolver()
+settings()  # a bad configuration fails the init (one ConfigurationError), never each request with a 500
 
 # Public documents: let clients and CDNs keep them a few minutes. A new signing key is published longer than that
 # before it signs (Settings.signing_activation_seconds), so a cached JWKS always knows the kid of a fresh token.

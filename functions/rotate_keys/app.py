@@ -12,6 +12,8 @@ from oidc_core.keys import rotation
 from oidc_core.config import load_settings
 from oidc_core.observability import logger
 
+load_settings()  # a bad configuration fails the init (one ConfigurationError), not each rotation step
+
 
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> None:

@@ -12,6 +12,7 @@ from oidc_core.endpoints.revocation import revoke
 from oidc_core.endpoints.userinfo import bearer_token, userinfo
 
 app = resolver()
+settings()  # a bad configuration fails the init (one ConfigurationError), never each request with a 500
 
 
 @app.post("/oidc/token/introspection")

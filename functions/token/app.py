@@ -11,6 +11,7 @@ from oidc_core.endpoints.signin import error_envelope, sign_in, signin_request
 from oidc_core.endpoints.token import token_response
 
 app = resolver()
+settings()  # a bad configuration fails the init (one ConfigurationError), never each request with a 500
 
 
 @app.post("/oidc/token")

@@ -34,6 +34,7 @@ from oidc_tools.operations import RESOURCES
 from oidc_tools.provision import provision
 from doc_blocks import blocks, page, section
 from stack_process import ROOT
+from terminal import answer_prompts
 
 # moto creates no resource for the placeholder a stack needs; it only warns, and outputs are all the admin reads
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS.*WaitConditionHandle")
@@ -156,17 +157,27 @@ def test_the_deploying_section_runs_as_written(tmp_path, sam_stand_in, deployed)
     for command in deploying_commands():
         words = shlex.split(command, comments=True)
         if words[0] == "make":
-            result = subprocess.run([*words, "--no-print-directory", f"SAM={sam}"], cwd=ROOT, capture_output=True,
-                                    text=True, timeout=BUILD_SECONDS)
-            assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
-            assert "Build Succeeded" in result.stdout + result.stderr, command  # the real sam build ran
+            variables = dict(word.split("=", 1) for word in words[1:] if "=" in word)
+            if variables.get("GUIDED") == "1":  # the questions at a terminal: Enter but for the region
+                code, _, output = answer_prompts([*words, "--no-print-directory", f"SAM={sam}"], cwd=ROOT, env=None,
+                                                 answers={"AWS region": REGION}, seconds=BUILD_SECONDS)
+            else:
+                result = subprocess.run([*words, "--no-print-directory", f"SAM={sam}"], cwd=ROOT, capture_output=True,
+                                        text=True, timeout=BUILD_SECONDS)
+                code, output = result.returncode, result.stdout + result.stderr
+            assert code == 0, f"{command}\n{output}"
+            assert "Build Succeeded" in output, command  # the real sam build ran
             deploy = json.loads(record.read_text().splitlines()[-1])
             expected = ["deploy"]
-            variables = dict(word.split("=", 1) for word in words[1:] if "=" in word)
+            first_deploy = variables.get("GUIDED") == "1" or "STACK" in variables
             if variables.get("GUIDED") == "1":
-                expected.append("--guided")
+                expected += ["--stack-name", "serverless-oidc", "--region", REGION]
+            elif first_deploy:
+                expected += ["--stack-name", variables["STACK"], "--region", variables["REGION"]]
             if variables.get("PARAMS"):
                 expected += ["--parameter-overrides", *variables["PARAMS"].split()]
+            if first_deploy:
+                expected.append("--save-params")  # the answers go to samconfig.toml for the next deploys
             assert deploy == expected, command
             # in a fresh clone, .venv (and .venv/bin/oidc-admin with it) is made on the way: as if it were stale
             dry_run = subprocess.run([*words, "--no-print-directory", "-n", "-W", "pyproject.toml", f"SAM={sam}"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 from urllib.parse import urlencode
@@ -27,6 +28,28 @@ def test_ready_line_and_curl_example(running_stack):
     printed = "".join(running_stack.output)
     assert f"ready: http://127.0.0.1:{running_stack.port}" in printed
     assert "curl -X POST" in printed and "/oidc/token" in printed
+
+
+def test_the_printed_curl_examples_answer_on_lines_of_their_own(running_stack):
+    printed = "".join(running_stack.output).replace("\\\n", " ")
+    examples = {name: command for name, command in re.findall(r"^  (discovery|token):\s+(curl .*)$", printed, re.M)}
+    assert set(examples) == {"discovery", "token"}
+    for name, command in examples.items():
+        shown = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60).stdout
+        assert shown.endswith("}\n"), f"{name}: {shown!r}"  # the shell's prompt starts on a line of its own
+        assert json.loads(shown)["issuer" if name == "discovery" else "access_token"]
+
+
+def test_the_json_answers_are_the_functions_bodies_byte_for_byte(running_stack):
+    # API Gateway passes a function's body on as it is: no newline of our own after the JSON
+    body = running_stack.request("GET", "/oidc/.well-known/openid-configuration")[2]
+    assert body.endswith(b"}")
+
+
+def test_the_logout_page_ends_with_a_newline(running_stack):
+    # an HTML page of our own, which curl users read at the terminal too
+    status, headers, body = running_stack.request("GET", "/oidc/session/end")
+    assert headers["content-type"].startswith("text/html") and body.endswith(b"</p>\n"), (status, body)
 
 
 def test_demo_login_and_verification_with_a_standard_jwks_client(running_stack):

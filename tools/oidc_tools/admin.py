@@ -11,14 +11,16 @@ import getpass
 import json
 import os
 import sys
+import time
 import tomllib
+from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from oidc_core.store.clients import AUTH_METHODS, PUBLIC_AUTH_METHOD, ClientExists, NoSuchClient
-from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
+from oidc_core.config import JWKS_MAX_AGE_SECONDS, OWASP_MINIMUM_ARGON2, Argon2Parameters
 from oidc_core.errors import OAuthError
 from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_core.store.users import PROFILE_FIELDS, IdentifierTaken
@@ -132,6 +134,8 @@ def deployed_target(stack_name: str) -> Target:
     return Target(
         **{field: outputs[output] for field, (_, output) in RESOURCES.items()},
         default_phone_country_code=parameters.get("DefaultPhoneCountryCode") or "+86",
+        # as the stack's functions count it (Settings.signing_activation_seconds)
+        signing_activation_seconds=int(parameters.get("KeyCacheSeconds") or 300) + JWKS_MAX_AGE_SECONDS + 60,
         argon2=Argon2Parameters(
             memory_kib=int(parameters.get("Argon2MemoryKib") or OWASP_MINIMUM_ARGON2.memory_kib),
             iterations=int(parameters.get("Argon2Iterations") or OWASP_MINIMUM_ARGON2.iterations),
@@ -154,17 +158,21 @@ def _deployed_target_from_settings(args) -> Target:
     return deployed_target(args.stack_name or settings.get("stack_name") or DEFAULT_STACK_NAME)
 
 
-def read_secret(label: str, from_stdin: bool) -> str:
+def read_secret(label: str, from_stdin: bool, check=None) -> str:
+    """A secret from stdin or, at a terminal, typed twice; `check` (raising ValueError) refuses it after the first
+    time, before it is asked again."""
     if from_stdin:
         value = sys.stdin.readline().rstrip("\r\n")
     elif sys.stdin.isatty():
         value = getpass.getpass(f"{label}: ")
-        if getpass.getpass(f"{label} again: ") != value:
-            raise AdminError(f"the two {label.lower()}s differ")
     else:
         raise AdminError(f"no terminal to ask for the {label.lower()}: pipe it in with --{label.split()[-1].lower()}-stdin")
     if not value:
         raise AdminError(f"an empty {label.lower()} is not allowed")
+    if check is not None:
+        check(value)
+    if not from_stdin and getpass.getpass(f"{label} again: ") != value:
+        raise AdminError(f"the two {label.lower()}s differ")
     return value
 
 
@@ -209,8 +217,8 @@ def _client_update(target: Target, args) -> dict:
 
 
 def _user_create(target: Target, args) -> dict:
-    password = read_secret("Password", args.password_stdin)
-    operations.check_password_policy(password, [args.username, args.email, args.phone], args.min_password_length)
+    password = read_secret("Password", args.password_stdin, lambda password: operations.check_password_policy(
+        password, [args.username, args.email, args.phone], args.min_password_length))
     profile = {field: getattr(args, field) for field in PROFILE_FIELDS if getattr(args, field, None)}
     user = operations.create_user(
         target, password, username=args.username, email=args.email, phone=args.phone, blocked=args.blocked,
@@ -222,9 +230,8 @@ def _user_create(target: Target, args) -> dict:
 
 def _user_set_password(target: Target, args) -> dict:
     user = _user_by_identifier(target, args)
-    password = read_secret("Password", args.password_stdin)
-    operations.check_password_policy(password, [user.username, user.email, user.phone_number],
-                                     args.min_password_length)
+    password = read_secret("Password", args.password_stdin, lambda password: operations.check_password_policy(
+        password, [user.username, user.email, user.phone_number], args.min_password_length))
     operations.set_password(target, user.sub, password)
     return {"sub": user.sub, "password": "changed"}
 
@@ -246,32 +253,53 @@ def _user_migrate_identifiers(target: Target, args) -> dict:
     return operations.migrate_identifiers(target)
 
 
+def _utc(unix_time: int) -> str:
+    return datetime.fromtimestamp(unix_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _keys_rotate(target: Target, args) -> dict:
     """On a stack whose secrets have a rotation schedule (a deployed one), Secrets Manager runs RotateKeysFunction
-    now; elsewhere (the local stack, a stack from before the rotation function) the same four steps run here. Keys
-    held in KMS are not rotated (asymmetric KMS keys cannot be): the answer says so."""
-    result = {}
+    now; elsewhere (the local stack, a stack from before the rotation function) the same four steps run here. The
+    answer says when the new keys are published and when the signing key starts signing (UTC). Keys held in KMS
+    are not rotated (asymmetric KMS keys cannot be): with nothing else to rotate, that is an error."""
+    result, held_in_kms = {}, []
     in_kms = {"signing": target.signing_kms_key_id,
               "password": target.rsa_password_kms_key_id and target.sm2_password_kms_key_id}
     for kind, secret_id in (("signing", target.signing_key_secret_id), ("password", target.password_keys_secret_id)):
         if args.only not in (None, kind):
             continue
+        name = "signing_key" if kind == "signing" else "password_keys"
         if in_kms[kind]:
-            result[f"{kind}_key" if kind == "signing" else "password_keys"] = {
-                "held_in": "kms", "rotation": operations.KMS_KEY_ROTATION}
+            held_in_kms.append(kind)
+            result[name] = {"held_in": "kms", "rotation": operations.KMS_KEY_ROTATION}
         elif operations._rotation_is_scheduled(secret_id):
             if any(option is not None for option in (args.bits, args.rsa_bits, args.rsa_padding)):
                 raise AdminError("on a deployed stack RotateKeysFunction makes the keys: 2048 bits, and the RSA "
                                  "padding of the RsaPasswordPadding parameter (make deploy "
                                  "PARAMS=RsaPasswordPadding=oaep-sha256, then keys rotate); drop --bits, "
                                  "--rsa-bits and --rsa-padding")
-            result[f"{kind}_key" if kind == "signing" else "password_keys"] = operations.start_rotation(target, kind)
+            started = int(time.time())
+            result[name] = operations.start_rotation(target, kind)
+            # RotateKeysFunction publishes the new keys within seconds of the start
+            if kind == "signing":
+                result[name].update(published_at=_utc(started),
+                                    signs_from=_utc(started + target.signing_activation_seconds))
+            else:
+                result[name].update(published_at=_utc(started + target.signing_activation_seconds))
         elif kind == "signing":
-            result["signing_key"] = {"kid": operations.rotate_signing_key(target, args.bits or 2048), "alg": "RS256"}
+            kid = operations.rotate_signing_key(target, args.bits or 2048)
+            published, signs = operations.signing_key_schedule(target, kid)
+            result[name] = {"kid": kid, "alg": "RS256", "published_at": _utc(published), "signs_from": _utc(signs)}
         else:
             published = operations.replace_password_keys(target, args.rsa_bits or 2048, args.rsa_padding)
-            result["password_keys"] = {"rsa_padding": published["rsa"]["padding"],
-                                       "sm2_public_key": published["sm2"]["public_key_hex"]}
+            result[name] = {"rsa_padding": published["rsa"]["padding"],
+                            "sm2_public_key": published["sm2"]["public_key_hex"],
+                            "published_at": _utc(published["publish_at"])}
+    if len(held_in_kms) == len(result):
+        what = " and ".join({"signing": "the signing key", "password": "the password keys"}[kind]
+                            for kind in held_in_kms)
+        raise AdminError(f"nothing to rotate: {what} {'is' if held_in_kms == ['signing'] else 'are'} held in KMS, "
+                         f"where {operations.KMS_KEY_ROTATION.split(' (')[0]}")
     return result
 
 
@@ -299,8 +327,15 @@ def _post_logout_redirect_uri_argument(parser: argparse.ArgumentParser, how: str
                                             f"(https, or http on localhost); {how}")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A usage mistake in one line, as every other error (argparse's own is the usage, then the message)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} ({self.prog} --help says more)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="oidc-admin", description=__doc__.splitlines()[0])
+    parser = _OneLineParser(prog="oidc-admin", description=__doc__.splitlines()[0])
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--local", action="store_true", help="target the `make dev` stack on --port")
     where.add_argument("--stack-name", default=None, help="deployed stack (default: stack_name in samconfig.toml)")
@@ -387,9 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("--only", choices=("signing", "password"), help="rotate just one kind of key")
     rotate.add_argument("--bits", type=int, choices=(2048, 3072, 4096),
                         help="signing key size (default 2048; local stack only)")
-    rotate.add_argument("--rsa-bits", type=int, choices=(1024, 2048, 3072, 4096),
-                        help="password-encryption RSA key size (default 2048; 1024 only for old clients that need "
-                             "it; local stack only)")
+    rotate.add_argument("--rsa-bits", type=int, choices=(2048, 3072, 4096),
+                        help="password-encryption RSA key size (default 2048; local stack only)")
     rotate.add_argument("--rsa-padding", choices=("pkcs1v15", "oaep-sha256"),
                         help="pkcs1v15 is what JSEncrypt sends; oaep-sha256 for clients that encrypt with OAEP "
                              "(default: the current key's; local stack only: a deployed stack's is its "
@@ -400,7 +434,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+# OIDC_ADMIN_DEBUG=1: an unexpected error shows its stack trace instead of one line
+DEBUG_VARIABLE = "OIDC_ADMIN_DEBUG"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.local and (args.region or args.profile or args.config_file or args.config_env != "default"):
@@ -409,13 +451,32 @@ def main(argv: list[str] | None = None) -> int:
         target = local_target(args.port) if args.local else _deployed_target_from_settings(args)
         result = args.run(target, args)
     except (AdminError, ValueError, IdentifierTaken, ClientExists, NoSuchClient) as error:
-        print(f"oidc-admin: {error}", file=sys.stderr)
+        print(f"oidc-admin: {_one_line(error)}", file=sys.stderr)
         return 1
     except (OAuthError, BotoCoreError, ClientError) as error:  # AWS could not be reached or refused
-        print(f"oidc-admin: AWS call failed: {getattr(error, '__cause__', None) or error}", file=sys.stderr)
+        print(f"oidc-admin: AWS call failed: {_one_line(getattr(error, '__cause__', None) or error)}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Every way of stopping is one line on stderr and a non-zero status, never a stack trace: Ctrl-C (130, as a
+    shell reports SIGINT), Ctrl-D at a prompt, and what nobody expected (OIDC_ADMIN_DEBUG=1 shows its trace)."""
+    try:
+        return run(argv)
+    except KeyboardInterrupt:
+        print("\noidc-admin: interrupted", file=sys.stderr)
+        return 130
+    except EOFError:
+        print("\noidc-admin: no answer (end of input)", file=sys.stderr)
+        return 1
+    except Exception as error:
+        if os.environ.get(DEBUG_VARIABLE) == "1":
+            raise
+        print(f"oidc-admin: unexpected {type(error).__name__}: {_one_line(error)} ({DEBUG_VARIABLE}=1 shows where)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import json
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -31,10 +32,11 @@ def read_event(path: Path) -> dict:
     return event
 
 
-def check_function(name: str) -> None:
+def check_function(name: str) -> cfn.Function:
     functions = cfn.functions(cfn.load())
     if name not in functions:
         raise InvokeError(f"unknown function {name}; template.yaml has {', '.join(functions)}")
+    return functions[name]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("event", type=Path, help="an HTTP API v2 event, e.g. events/token-password.json")
     args = parser.parse_args(argv)
     try:
-        check_function(args.function)
+        function = check_function(args.function)
         event = read_event(args.event)
     except InvokeError as error:
         print(f"invoke: {error}", file=sys.stderr)
@@ -53,7 +55,13 @@ def main(argv: list[str] | None = None) -> int:
         stack = LocalStack(port=3000).start()
         try:
             handler, _ = stack.handlers[args.function]
-            response = handler(event, LambdaContext(function_name=args.function))
+            # the template's memory size and timeout, as Lambda's context reports them (Powertools logs the size)
+            context = LambdaContext(function_name=args.function, memory_limit_in_mb=function.memory_size,
+                                    timeout_seconds=function.timeout)
+            started = time.perf_counter()
+            response = handler(event, context)
+            print(f"REPORT RequestId: {context.aws_request_id}\tDuration: {(time.perf_counter() - started) * 1000:.2f} "
+                  f"ms\tMemory Size: {function.memory_size} MB")
         except Exception as error:  # what the Lambda runtime reports for an unhandled error; the trace on stderr
             traceback.print_exc()
             response = {"errorMessage": str(error), "errorType": type(error).__name__}

@@ -28,6 +28,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Response
 
+from oidc_core.config import ConfigurationError
 from oidc_core.store.clients import ClientExists
 from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_core.store.users import IdentifierTaken
@@ -100,6 +101,7 @@ class LocalStack:
         self.parameters = {"IssuerUrl": f"http://127.0.0.1:{port}/oidc", "KeyCacheSeconds": "5", **(parameters or {})}
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.handlers: dict[str, tuple] = {}
+        self.functions: dict[str, cfn.Function] = {}
         self.routes: list[tuple[str, re.Pattern, str, str]] = []
 
     # -- AWS resources, as the template declares them -------------------------------------------------------------
@@ -162,6 +164,7 @@ class LocalStack:
     def _load_functions(self) -> None:
         for function in cfn.functions(self.template).values():
             self.handlers[function.logical_id] = (load_handler(function), threading.Lock())
+            self.functions[function.logical_id] = function
             for method, path in function.routes:
                 pattern = re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
                 self.routes.append((method, pattern, path, function.logical_id))
@@ -178,7 +181,9 @@ class LocalStack:
     def invoke(self, logical_id: str, event: dict) -> dict:
         handler, lock = self.handlers[logical_id]
         with lock:  # one request at a time per function, like one Lambda execution environment
-            return handler(event, LambdaContext(function_name=logical_id))
+            function = self.functions[logical_id]
+            return handler(event, LambdaContext(function_name=logical_id, memory_limit_in_mb=function.memory_size,
+                                                timeout_seconds=function.timeout))
 
     def stop(self) -> None:
         """Let requests in flight finish (the HTTP server has stopped, so none can start), save the data when asked
@@ -419,6 +424,9 @@ def serve(port: int, data_file: Path | None = None, parameters: dict | None = No
     except snapshot.SnapshotError as error:
         print(f"local stack: {error}", file=sys.stderr)
         return 1
+    except ConfigurationError as error:  # a function refused its configuration at init, as it would on Lambda
+        print(f"local stack: the functions refuse their configuration: {error}", file=sys.stderr)
+        return 1
     server = ThreadedWSGIServer("127.0.0.1", port, Gateway(stack), handler=_RequestHandler, fd=listener.fileno())
     listener.close()  # the server holds its own descriptor of the same socket
     server_thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="http")
@@ -430,12 +438,14 @@ def serve(port: int, data_file: Path | None = None, parameters: dict | None = No
         state_file(port).write_text(json.dumps(state))
         server_thread.start()
         base = f"http://127.0.0.1:{port}"
+        # curl -w '\n': the JSON answers end without a newline, as API Gateway passes a function's body on byte for
+        # byte, so the shell's prompt would start on the answer's line
         print(
             f"""serverless-oidc local stack (emulated DynamoDB, Secrets Manager and KMS at {stack.endpoint_url})
   data:      {stack.data_line()}
   keys:      {stack.keys_line()}
-  discovery: curl {base}/oidc/.well-known/openid-configuration
-  token:     curl -X POST {base}/oidc/token -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} \\
+  discovery: curl {base}/oidc/.well-known/openid-configuration -w '\\n'
+  token:     curl -X POST {base}/oidc/token -w '\\n' -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} \\
                -d grant_type=password -d username=demo -d password={DEMO_PASSWORD} -d 'scope=openid profile email'
   admin:     .venv/bin/oidc-admin --local --port {port} user create --username alice
   Ctrl-C (or SIGTERM) stops it.""",
@@ -474,13 +484,19 @@ def main(argv: list[str] | None = None) -> None:
                         help="a template parameter, as `sam deploy --parameter-overrides` takes it (repeatable), "
                              "e.g. RefreshTokenRotation=false; make dev PARAMETERS='A=1 B=2'")
     arguments = parser.parse_args(argv)
-    template_parameters = cfn.load().get("Parameters", {})
+    template = cfn.load()
     parameters = {}
     for assignment in arguments.parameter:
         name, equals, value = assignment.partition("=")
-        if not equals or name not in template_parameters:
+        if not equals or name not in template.get("Parameters", {}):
             parser.error(f"--parameter {assignment!r}: not NAME=VALUE with a parameter of template.yaml")
         parameters[name] = value
+    # What a deploy would refuse is refused here, before anything listens: not a stack that answers 500 to everything.
+    problems = cfn.parameter_problems(template, parameters)
+    for problem in problems:
+        print(f"local stack: parameter {problem}", file=sys.stderr)
+    if problems:
+        sys.exit(2)
     sys.exit(serve(arguments.port, arguments.data, parameters))
 
 

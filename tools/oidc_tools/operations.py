@@ -255,12 +255,32 @@ def start_rotation(target: Target, kind: str) -> dict:
     return {"rotation": "started", "version": version}
 
 
+# NIST SP 800-131A: RSA keys under 2048 bits are disallowed for signing and for key transport
+MINIMUM_RSA_BITS = 2048
+
+
+def _refuse_weak_rsa(bits: int) -> None:
+    if bits < MINIMUM_RSA_BITS:
+        raise ValueError(f"RSA keys under {MINIMUM_RSA_BITS} bits are refused (NIST SP 800-131A): got {bits}")
+
+
 def rotate_signing_key(target: Target, bits: int = 2048, now: int | None = None) -> str:
     """A new signing key through the rotation's four steps run here; returns its kid. It is published at once and
     signs once the JWKS caches have had time to learn it; the key it replaces stays published while its tokens live."""
+    _refuse_weak_rsa(bits)
     rotation.rotate(aws.client("secretsmanager"), target.key_store(signing_bits=bits), target.signing_key_secret_id,
                     now)
     return _read_json_secret(target.signing_key_secret_id)["keys"][-1]["kid"]  # the new key is the last one
+
+
+def signing_key_schedule(target: Target, kid: str) -> tuple[int, int]:
+    """When the signing key `kid` was published in the JWKS and when it starts signing (unix times): the oldest key
+    of a stack signs at once, as no JWKS can have been cached without it."""
+    document = _read_json_secret(target.signing_key_secret_id)
+    entries = keyring._stamped(document, 0, 0)
+    entry = next(key for key in entries if key.get("kid") == kid)
+    published = entry["published_at"]
+    return published, published if entry is entries[0] else published + target.signing_activation_seconds
 
 
 def replace_password_keys(target: Target, rsa_bits: int = 2048, rsa_padding: str | None = None,
@@ -274,6 +294,7 @@ def replace_password_keys(target: Target, rsa_bits: int = 2048, rsa_padding: str
         _write_json_secret(target.public_keys_secret_id,
                            {**_read_json_secret(target.public_keys_secret_id), **public_update})
         return public_update["password_encryption"]
+    _refuse_weak_rsa(rsa_bits)
     store = target.key_store(rsa_bits=rsa_bits, rsa_padding=rsa_padding)
     rotation.rotate(aws.client("secretsmanager"), store, target.password_keys_secret_id, now)
     return _read_json_secret(target.public_keys_secret_id)["password_encryption"]

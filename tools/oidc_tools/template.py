@@ -45,6 +45,8 @@ class Function:
     handler: str
     environment: dict
     routes: list[tuple[str, str]] = field(default_factory=list)  # (METHOD, /path)
+    memory_size: int = 128  # MB; Lambda's defaults when the template gives none
+    timeout: int = 3  # seconds
 
 
 def functions(template: dict) -> dict[str, Function]:
@@ -63,7 +65,9 @@ def functions(template: dict) -> dict[str, Function]:
             for event in resource["Properties"].get("Events", {}).values()
             if event["Type"] == "HttpApi"
         ]
-        found[logical_id] = Function(logical_id, ROOT / properties["CodeUri"], properties["Handler"], environment, routes)
+        found[logical_id] = Function(logical_id, ROOT / properties["CodeUri"], properties["Handler"], environment, routes,
+                                     memory_size=int(properties.get("MemorySize", 128)),
+                                     timeout=int(properties.get("Timeout", 3)))
     return found
 
 
@@ -158,3 +162,57 @@ def policy_statements(template: dict, function: str, parameters: dict | None = N
                 and {"Ref": f"{function}Role"} in resource["Properties"]["Roles"]:
             documents.append(resource["Properties"]["PolicyDocument"])
     return [statement for document in documents for statement in _chosen(document["Statement"], resolver)]
+
+
+def _number(text: str) -> float | None:
+    """A decimal number as CloudFormation's Number takes it (not Python's wider float syntax: 1_000, inf, nan)."""
+    return float(text) if re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", text) else None
+
+
+def _shown(number: float) -> str:
+    return str(int(number)) if number == int(number) else str(number)
+
+
+def parameter_problem(name: str, spec: dict, value: str) -> str | None:
+    """What CloudFormation would refuse in this value of a template parameter, in one line naming the parameter and
+    the constraint; None when it would take it. As CloudFormation: a Number is any decimal number, AllowedPattern must
+    match the whole value (each item of a CommaDelimitedList), MinValue/MaxValue bound a Number, MinLength/MaxLength a
+    String."""
+    items = value.split(",") if spec.get("Type") == "CommaDelimitedList" else [value]
+    allowed = spec.get("AllowedValues")
+    pattern = spec.get("AllowedPattern")
+    because = f" ({spec['ConstraintDescription']})" if spec.get("ConstraintDescription") else ""
+    for item in items:
+        if spec.get("Type") == "Number":
+            number = _number(item)
+            if number is None:
+                return f"{name}={item!r}: not a number"
+            if allowed is not None and number not in [float(choice) for choice in allowed]:
+                return f"{name}={item}: not one of its AllowedValues {', '.join(map(str, allowed))}"
+            if "MinValue" in spec and number < float(spec["MinValue"]):
+                return f"{name}={item}: below its MinValue {_shown(float(spec['MinValue']))}"
+            if "MaxValue" in spec and number > float(spec["MaxValue"]):
+                return f"{name}={item}: above its MaxValue {_shown(float(spec['MaxValue']))}"
+            continue
+        if allowed is not None and item not in [str(choice) for choice in allowed]:
+            return f"{name}={item!r}: not one of its AllowedValues {', '.join(map(str, allowed))}"
+        if pattern is not None and re.fullmatch(pattern, item) is None:
+            return f"{name}={item!r}: does not match its AllowedPattern {pattern}{because}"
+        if "MinLength" in spec and len(item) < int(spec["MinLength"]):
+            return f"{name}={item!r}: shorter than its MinLength {spec['MinLength']}"
+        if "MaxLength" in spec and len(item) > int(spec["MaxLength"]):
+            return f"{name}={item!r}: longer than its MaxLength {spec['MaxLength']}"
+    return None
+
+
+def parameter_problems(template: dict, values: dict[str, str]) -> list[str]:
+    """One line per value CloudFormation would refuse (a parameter the template lacks included), so a local run
+    refuses what a deploy would, before anything starts."""
+    declared = template.get("Parameters", {})
+    problems = []
+    for name, value in values.items():
+        if name not in declared:
+            problems.append(f"{name}: not a parameter of template.yaml")
+        elif (problem := parameter_problem(name, declared[name], str(value))) is not None:
+            problems.append(problem)
+    return problems

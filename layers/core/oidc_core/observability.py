@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
 metrics = Metrics()
+# A request may publish no metric (a refused or plain request counts nothing), and log_metrics warns at each such
+# invocation; Powertools' documentation silences that warning this way (Metrics: "Raising SchemaValidationError on
+# empty metrics").
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 def sdk_tracing_enabled() -> bool:

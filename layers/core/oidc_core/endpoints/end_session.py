@@ -31,7 +31,7 @@ class Outcome:
 
     def page(self) -> str:
         return ("<!doctype html><meta charset=utf-8><title>Sign out</title>"
-                f"<p>{html.escape(self.message)}</p>")
+                f"<p>{html.escape(self.message)}</p>\n")
 
 
 SIGNED_OUT = Outcome(200, message="You are signed out.")
