@@ -94,7 +94,7 @@ def test_the_ceiling_is_the_configured_cost_times_the_template_factor(monkeypatc
 
 def test_a_user_hash_above_the_ceiling_is_refused_without_computing_it(stack, client, user, call_token,
                                                                       password_form, fresh_container,
-                                                                      argon2_computed):
+                                                                      argon2_computed, caplog):
     create_user(stack.target, "bob's password", username="bob")
     wrong = call_token(password_form(username="bob", password="not bob's password"))
     _set_user_hash(stack, user.sub, _phc(TWO_GIB))
@@ -104,6 +104,9 @@ def test_a_user_hash_above_the_ceiling_is_refused_without_computing_it(stack, cl
     assert reply.json() == INVALID_GRANT
     # in the hash's place, a dummy verification at the configured cost (the client's secret is cached by now)
     assert argon2_computed == [_configured()]
+    # the operator's log says why
+    events = [record.__dict__ for record in caplog.records if record.getMessage() == "login attempt"]
+    assert (events[-1]["outcome"], events[-1]["reason"]) == ("failed", "unusable_password_hash")
 
 
 @pytest.mark.parametrize("cost", [dict(memory_kib=TWO_GIB), dict(memory_kib=19456, iterations=9),

@@ -97,7 +97,9 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
         undecryptable = all(candidate is None for candidate in given)
         reason = ("blocked_user" if matching else
                   "undecryptable_password" if undecryptable else
-                  "hash_over_cost_ceiling" if not hashing.usable(user.password_hash, settings) else "wrong_password")
+                  # above the cost ceiling, or no Argon2id hash at all: the user cannot log in until it is set again
+                  "unusable_password_hash" if not hashing.usable(user.password_hash, settings) else
+                  "wrong_password")
 
     with aws.dependency("dynamodb"):
         aws.in_parallel(lambda: ip_throttle.record_failure(settings, request.source_ip, now),
