@@ -29,8 +29,10 @@ INVALID = {"error": "invalid_grant", "error_description": "invalid credentials p
 
 @pytest.fixture
 def locks_last(monkeypatch):
-    """Locks that outlast any test, so no assertion depends on how fast the machine is."""
+    """Locks that outlast any test, so no assertion depends on how fast the machine is: the provisional lock too,
+    which in production needs to outlast one verification, not dozens of threads contending for two cores."""
     configure(monkeypatch, LOCKOUT_BASE_SECONDS=3600, LOCKOUT_MAX_SECONDS=7200)
+    monkeypatch.setattr(lockout, "PROVISIONAL_LOCK_SECONDS", 3600)
 
 
 @pytest.fixture
@@ -50,6 +52,27 @@ def hash_checks(monkeypatch, client):
 
 
 @pytest.fixture
+def guesses_checked(monkeypatch, user):
+    """The passwords verified against the user's own stored hash: the guesses that were checked (a spy: the real
+    function still runs). Dummy verifications, which check nothing, are left out."""
+    checked = []
+    real = hashing.verify_password
+
+    def spy(password, phc_hash):
+        if phc_hash == user.password_hash:
+            checked.append(password)
+        return real(password, phc_hash)
+
+    monkeypatch.setattr(hashing, "verify_password", spy)
+    return checked
+
+
+def _lock_items(stack) -> dict[str, dict]:
+    return {item["pk"]["S"]: item for item in boto3.client("dynamodb").scan(TableName=stack.target.tokens_table)["Items"]
+            if item["pk"]["S"].startswith("lock#")}
+
+
+@pytest.fixture
 def login_from(handlers, client, user):
     def send(password: str = PASSWORD, ip: str = "198.51.100.7", encrypt_type: str = "none", **identifier) -> Reply:
         form = {"grant_type": "password", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
@@ -61,38 +84,67 @@ def login_from(handlers, client, user):
     return send
 
 
-def test_50_parallel_wrong_passwords_reach_the_hash_at_most_threshold_times(stack, user, client, locks_last,
-                                                                            hash_checks):
+def _guess_in_parallel(guesses: list[tuple[str, str]]) -> list[Reply]:
+    """Each (password, source address) as its own Lambda container's request, all released at once."""
     function = template.functions(template.load())["TokenFunction"]
-    containers = [load_handler(function) for _ in range(50)]  # as 50 Lambda containers would
+    containers = [load_handler(function) for _ in guesses]
     start = threading.Barrier(len(containers))
     replies = []
 
-    def guess(handler, n):
+    def guess(handler, password, ip):
         event = token_event({"grant_type": "password", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-                             "username": "alice", "password": f"guess-{n}"})
+                             "username": "alice", "password": password})
+        event["requestContext"]["http"]["sourceIp"] = ip
         start.wait(timeout=60)
         replies.append(Reply(handler(event, LambdaContext("TokenFunction"))))
 
-    threads = [threading.Thread(target=guess, args=(handler, n)) for n, handler in enumerate(containers)]
+    threads = [threading.Thread(target=guess, args=(handler, password, ip))
+               for handler, (password, ip) in zip(containers, guesses)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=300)
-    assert len(replies) == 50
+    assert len(replies) == len(guesses)
+    return replies
+
+
+def _counts(stack) -> dict[str, int]:
+    """The count each lock counter holds, by kind (pair or user), summed."""
+    counts = Counter()
+    for key, item in _lock_items(stack).items():
+        counts[key.split("#")[1]] += int(item.get("attempts", {"N": "0"})["N"])
+    return dict(counts)
+
+
+def test_50_parallel_wrong_passwords_reach_the_hash_at_most_threshold_times(stack, user, client, locks_last,
+                                                                            guesses_checked):
+    replies = _guess_in_parallel([(f"guess-{n}", "198.51.100.7") for n in range(50)])  # as 50 Lambda containers
     assert all((reply.status, reply.json()) == (400, INVALID) for reply in replies)
-    assert len(hash_checks) <= 5  # the pair threshold, however the 50 interleaved
-    assert len(hash_checks) == 5  # and exactly that many: each reservation that passed was checked
+    assert 1 <= len(guesses_checked) <= 5  # the pair threshold, however the 50 interleaved
+    # and every reservation that passed was either checked or given back: the counts are the checks
+    assert _counts(stack) == {"pair": len(guesses_checked), "user": len(guesses_checked)}
 
 
-def test_a_locked_pair_refuses_the_right_password_by_every_identifier(login_from, locks_last, hash_checks):
+def test_parallel_guesses_from_many_addresses_reach_the_hash_at_most_the_account_threshold_times(
+        stack, user, client, monkeypatch, locks_last, guesses_checked):
+    """20 addresses, each under its pair's threshold, guessing together: the account's count is reserved before the
+    hash like the pair's, so no more guesses are checked than the account threshold allows, however they interleave."""
+    configure(monkeypatch, LOCKOUT_PAIR_THRESHOLD=5, LOCKOUT_USER_THRESHOLD=20)
+    replies = _guess_in_parallel([(f"guess-{ip}-{n}", f"203.0.113.{ip}") for ip in range(20) for n in range(3)])
+    assert all((reply.status, reply.json()) == (400, INVALID) for reply in replies)
+    assert len(guesses_checked) <= 20  # the account threshold, however the 60 interleaved
+    # and exactly that many: no pair refused (3 guesses each), so each account reservation was checked
+    assert len(guesses_checked) == 20 and _counts(stack)["user"] == 20
+
+
+def test_a_locked_pair_refuses_the_right_password_by_every_identifier(login_from, locks_last, guesses_checked):
     for n in range(5):
         assert login_from(f"wrong-{n}").json() == INVALID
-    before = len(hash_checks)
+    before = len(guesses_checked)
     for identifier in ({"username": "alice"}, {"email": "alice@example.com"}, {"phone": "13800138000"}):
         reply = login_from(PASSWORD, **identifier)
         assert (reply.status, reply.json()) == (400, INVALID), identifier
-    assert len(hash_checks) == before  # decided before any hashing
+    assert len(guesses_checked) == before  # decided before any hashing: the password was never checked
     assert login_from(PASSWORD, ip="203.0.113.9").status == 200  # from elsewhere the user still logs in
 
 
@@ -110,22 +162,16 @@ def test_a_success_resets_the_counts(login_from, locks_last):
     assert login_from(PASSWORD).status == 200
 
 
-def test_a_success_deletes_only_the_counters_there_are(stack, login_from, monkeypatch):
-    """The pair counter always exists after its reservation; the account's only after a failure. A success deletes
-    what there is: nothing is left behind, and no write is spent on a counter that was never made."""
-    def counters():
-        return sorted(item["pk"]["S"].split("#")[1] for item in
-                      boto3.client("dynamodb").scan(TableName=stack.target.tokens_table)["Items"]
-                      if item["pk"]["S"].startswith("lock#"))
-
+def test_a_success_deletes_both_counters(stack, login_from, monkeypatch):
+    """Both counters exist after the attempt's reservations; a success deletes them, and nothing is left behind."""
     calls = _dynamodb_calls(monkeypatch)
     assert login_from(PASSWORD).status == 200
-    assert calls.count("DeleteItem") == 1 and counters() == []
+    assert calls.count("DeleteItem") == 2 and _lock_items(stack) == {}
     assert login_from("wrong").json() == INVALID
-    assert counters() == ["pair", "user"]
+    assert sorted(key.split("#")[1] for key in _lock_items(stack)) == ["pair", "user"]
     calls.clear()
     assert login_from(PASSWORD).status == 200
-    assert calls.count("DeleteItem") == 2 and counters() == []
+    assert calls.count("DeleteItem") == 2 and _lock_items(stack) == {}
 
 
 def test_each_further_failure_doubles_the_wait(stack, login_from, monkeypatch):
@@ -153,12 +199,14 @@ def test_a_lock_opens_when_its_wait_is_over(stack, login_from, monkeypatch, lock
     assert login_from(PASSWORD).status == 200
 
 
-def test_identifiers_that_name_nobody_lock_too(login_from, locks_last, hash_checks):
+def test_identifiers_that_name_nobody_lock_too(login_from, monkeypatch, locks_last, hash_checks):
     for n in range(5):
         assert login_from(f"wrong-{n}", username="nobody").json() == INVALID
     assert len(hash_checks) == 5  # the dummy verifications
     assert login_from("again", username="nobody").json() == INVALID
-    assert len(hash_checks) == 5  # locked: no hashing, and the answer is the same
+    assert hash_checks[5:] == hash_checks[:1]  # locked, and the same hash work and answer as the others
+    configure(monkeypatch, LOCKOUT_VISIBLE="true")  # what the answer would say if told
+    assert "too many failed attempts" in login_from("again", username="nobody").json()["error_description"]
 
 
 def test_the_visible_lock_answer_is_opt_in(login_from, monkeypatch, locks_last):
@@ -227,12 +275,16 @@ def test_every_failure_does_the_same_work_and_gets_the_same_answer(stack, login_
     create_user(stack.target, "locked password", username="locked-user")
     for n in range(5):
         login_from(f"wrong-{n}", username="locked-user")
+    create_user(stack.target, "account password", username="locked-account")
+    for n in range(20):  # from 5 addresses, 4 each: no pair locks, the account does
+        login_from(f"wrong-{n}", username="locked-account", ip=f"192.0.2.{n // 4}")
 
     outcomes = {
         "unknown user": dict(password="whatever", username="nobody-here"),
         "wrong password": dict(password="wrong", username="alice"),
         "blocked user": dict(password="blocked password", username="blocked"),
         "locked user": dict(password="locked password", username="locked-user"),
+        "locked account": dict(password="account password", username="locked-account"),
         "undecryptable password": dict(password="not a ciphertext", username="alice", encrypt_type="rsa"),
     }
     seen = {}
@@ -242,28 +294,43 @@ def test_every_failure_does_the_same_work_and_gets_the_same_answer(stack, login_
         checks = len(hash_checks)
         reply = login_from(**attempt)
         seen[outcome] = (reply.status, reply.json(), reply.headers, Counter(calls), list(parallel_stages),
-                         len(hash_checks) - checks)
+                         hash_checks[checks:])
         aws.client("dynamodb").meta.events.unregister("before-call.dynamodb.*")
 
     answers = {outcome: (status, body, headers) for outcome, (status, body, headers, *_) in seen.items()}
     assert len({repr(answer) for answer in answers.values()}) == 1, answers
     work = {outcome: (calls, stages) for outcome, (_, _, _, calls, stages, _) in seen.items()}
     assert len({repr(each) for each in work.values()}) == 1, work
-    # BatchGetItem (client, identifier, IP window); one stage reading the user and the account's lock (one
-    # BatchGetItem) and reserving the attempt; one stage recording the failure (address, pair, account): three round
+    # BatchGetItem (client, identifier, IP window); one stage reading the user (one BatchGetItem) and reserving the
+    # attempt on its pair and its account; one stage recording the failure (address, pair, account): three round
     # trips whatever went wrong.
     (calls, stages) = work["wrong password"]
-    assert calls == Counter({"BatchGetItem": 2, "UpdateItem": 4})
-    assert stages == [2, 3]
+    assert calls == Counter({"BatchGetItem": 2, "UpdateItem": 5})
+    assert stages == [3, 3]
+    # one Argon2id verification each, at the parameters of the stored hashes (a locked attempt's answer must not come
+    # sooner: it would tell that the account is locked, and so that two identifiers are one user's)
     hashes = {outcome: checks for outcome, (*_, checks) in seen.items()}
-    assert hashes == {"unknown user": 1, "wrong password": 1, "blocked user": 1, "locked user": 0,
-                      "undecryptable password": 1}
+    assert hashes == dict.fromkeys(outcomes, [Argon2Parameters(memory_kib=19456, iterations=2, lanes=1)])
+
+
+def test_a_locked_attempt_costs_a_verification_at_the_users_own_parameters(stack, login_from, monkeypatch,
+                                                                           locks_last, hash_checks):
+    """Not at the configured parameters: after they are raised, a stored hash keeps the old ones until its user logs
+    in again, and a wrong password costs what that hash costs."""
+    monkeypatch.setattr(hashing, "_stored_parameters", {})
+    for n in range(5):
+        login_from(f"wrong-{n}")
+    configure(monkeypatch, ARGON2_MEMORY_KIB=32768)  # a new container, with raised parameters, that never verified
+    monkeypatch.setattr(hashing, "_stored_parameters", {})
+    checks = len(hash_checks)
+    assert login_from(PASSWORD).json() == INVALID
+    assert hash_checks[checks:] == [Argon2Parameters(memory_kib=19456, iterations=2, lanes=1)]
 
 
 def test_the_dummy_hash_costs_what_a_stored_hash_costs(stack, login_from, monkeypatch, hash_checks):
     """After an operator raises the Argon2id parameters, stored hashes keep the old ones until their users log in:
     a missing user must cost what such a stored hash costs, not what the configuration says."""
-    monkeypatch.setattr(hashing, "_stored_parameters", [])
+    monkeypatch.setattr(hashing, "_stored_parameters", {})
     configure(monkeypatch, ARGON2_MEMORY_KIB=32768)
     assert login_from("wrong").json() == INVALID  # a real user's stored hash: m=19456
     assert login_from("wrong", username="nobody").json() == INVALID
@@ -284,8 +351,10 @@ def test_a_password_grant_makes_two_round_trips_before_the_hash(stack, login_fro
 
     monkeypatch.setattr(hashing, "verify_password", mark)
     assert login_from(PASSWORD).status == 200
-    assert Counter(seen_before_hash) == Counter({"BatchGetItem": 2, "UpdateItem": 1})
-    assert parallel_stages[0] == 2  # the user and the account's lock (one BatchGetItem), the reservation: one trip
+    # the client's BatchGetItem, then one trip: the user (one BatchGetItem) beside the pair's and the account's
+    # reservations
+    assert Counter(seen_before_hash) == Counter({"BatchGetItem": 2, "UpdateItem": 2})
+    assert parallel_stages[0] == 3
 
 
 def test_login_events_carry_no_raw_identifier_and_say_what_happened(login_from, caplog):
@@ -349,7 +418,7 @@ def test_login_module_is_the_one_path_for_passwords():
 
     package = Path(oidc_core.__file__).parent
     callers = [path.relative_to(package).as_posix() for path in package.rglob("*.py")
-               if "verify_password(" in path.read_text()
+               if ("verify_stored(" in path.read_text() or "verify_password(" in path.read_text())
                and path.relative_to(package).as_posix() not in ("passwords/hashing.py", "login/client_auth.py")]
     assert callers == ["login/credentials.py"]
     assert credentials.check_password

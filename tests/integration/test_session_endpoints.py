@@ -101,11 +101,18 @@ def test_strict_introspection_checks_the_user(call_session, stack, tokens, user)
     assert introspect(call_session, tokens["refresh_token"]).json() == {"active": False}  # always checked
 
 
-def test_a_public_client_introspects_its_own_tokens_by_client_id(call_session, call_token, password_form, stack, user):
+def test_a_public_client_may_not_introspect(call_session, call_token, password_form, stack, user):
+    """RFC 7662 §2.1: introspection needs client authentication; a client_id alone is none (anyone who knows a SPA's
+    could test whether a stolen refresh token is still live without presenting it)."""
     create_client(stack.target, "spa", auth_method="none")
-    token = call_token(password_form(client_id="spa", client_secret=None)).json()["access_token"]
-    reply = call_session("POST", "/oidc/token/introspection", {"token": token, "client_id": "spa"})
-    assert reply.json()["active"] is True
+    tokens = call_token(password_form(client_id="spa", client_secret=None, scope="openid offline_access")).json()
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        reply = call_session("POST", "/oidc/token/introspection", {"token": token, "client_id": "spa"})
+        assert reply.status == 401 and reply.json()["error"] == "invalid_client", reply
+        assert "active" not in reply.json()
+    # it still revokes its own tokens (RFC 7009 §2.1 lets a public client identify itself by client_id)
+    reply = call_session("POST", "/oidc/token/revocation", {"token": tokens["refresh_token"], "client_id": "spa"})
+    assert reply.status == 200
 
 
 # -- revocation ------------------------------------------------------------------------------------------------------

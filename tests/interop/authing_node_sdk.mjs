@@ -133,9 +133,10 @@ result.refresh = {
   token_type: refreshed.token_type,
   scope: refreshed.scope,
 };
+// A public client may not introspect (RFC 7662 §2.1): its calls reject, with the answer kept to check.
 result.introspection = {
-  access: await client.introspectToken(refreshed.access_token),
-  refresh: await client.introspectToken(refreshed.refresh_token),
+  access: await failure(client.introspectToken(refreshed.access_token)),
+  refresh: await failure(client.introspectToken(refreshed.refresh_token)),
 };
 
 const userinfoWays = {
@@ -152,10 +153,10 @@ for (const [way, options] of Object.entries(userinfoWays)) {
 }
 
 result.revocation = { access: await client.revokeToken(refreshed.access_token) };
-result.revocation.access_introspection = await client.introspectToken(refreshed.access_token);
+result.revocation.access_introspection = await failure(client.introspectToken(refreshed.access_token));
 result.revocation.userinfo = await failure(client.getUserInfoByAccessToken(refreshed.access_token));
 result.revocation.refresh = await client.revokeToken(refreshed.refresh_token);
-result.revocation.refresh_introspection = await client.introspectToken(refreshed.refresh_token);
+result.revocation.refresh_introspection = await failure(client.introspectToken(refreshed.refresh_token));
 result.revocation.refresh_grant = await failure(client.getNewAccessTokenByRefreshToken(refreshed.refresh_token));
 
 if (!publicClient) {  // Authing's accessKey and accessSecret are a programmatic account's; here the client's own

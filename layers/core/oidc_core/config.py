@@ -21,6 +21,12 @@ class Argon2Parameters:
     def weaker_than(self, other: Argon2Parameters) -> bool:
         return self.memory_kib < other.memory_kib or self.iterations < other.iterations or self.lanes < other.lanes
 
+    def exceeds(self, ceiling: Argon2Parameters) -> bool:
+        return self.memory_kib > ceiling.memory_kib or self.iterations > ceiling.iterations or self.lanes > ceiling.lanes
+
+    def times(self, factor: int) -> Argon2Parameters:
+        return Argon2Parameters(self.memory_kib * factor, self.iterations * factor, self.lanes * factor)
+
 
 # OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1 is the minimum; we never go below it.
 OWASP_MINIMUM_ARGON2 = Argon2Parameters(memory_kib=19456, iterations=2, lanes=1)
@@ -71,6 +77,14 @@ class Settings:
     rsa_password_kms_key_id: str = ""
     sm2_password_kms_key_id: str = ""
     rsa_password_padding: str = ""  # of the RSA password keys the rotation makes; empty: the current key's
+    stored_hash_cost_factor: int = 4
+
+    @property
+    def argon2_ceiling(self) -> Argon2Parameters:
+        """The most a stored hash (a password, a client secret, an imported hash) may cost: above it in memory,
+        iterations or lanes it never matches and is never computed, so a planted or imported hash cannot exhaust a
+        container's memory (a 2 GiB hash kills TokenFunction) or slow the dummy verifications down."""
+        return self.argon2.times(self.stored_hash_cost_factor)
 
     @property
     def signing_activation_seconds(self) -> int:
@@ -185,6 +199,7 @@ def load_settings(env: dict | None = None) -> Settings:
         rsa_password_kms_key_id=env.get("RSA_PASSWORD_KMS_KEY_ID", ""),
         sm2_password_kms_key_id=env.get("SM2_PASSWORD_KMS_KEY_ID", ""),
         rsa_password_padding=_choice(env, "RSA_PASSWORD_PADDING", ("", "pkcs1v15", "oaep-sha256")),
+        stored_hash_cost_factor=_int(env, "STORED_HASH_COST_FACTOR", 4),
     )
 
 

@@ -1,9 +1,10 @@
 """POST /oidc/token/introspection (RFC 7662), in Authing's shape.
 
-The caller authenticates as a client and learns about its own tokens only: another client's token, like an expired,
-revoked, malformed or unknown one, is `{"active": false}`. Access tokens are checked by signature, `exp`, `iss` and
-the revocation list; refresh tokens by their family. With `strict=true` (Authing's Node SDK sends it) an access token
-of a user who was since deleted or blocked is inactive too; a refresh token is always checked against its user.
+The caller authenticates as a confidential client (a public one gets invalid_client) and learns about its own tokens
+only: another client's token, like an expired, revoked, malformed or unknown one, is `{"active": false}`. Access
+tokens are checked by signature, `exp`, `iss` and the revocation list; refresh tokens by their family. With
+`strict=true` (Authing's Node SDK sends it) an access token of a user who was since deleted or blocked is inactive
+too; a refresh token is always checked against its user.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def introspect(request: TokenRequest, settings: Settings) -> dict:
             wanted = {"revoked": (settings.tokens_table, access_tokens.revocation_key(claims["jti"]))}
             if strict and "azp" not in claims:  # a user's token (a client's own token has azp and no user)
                 wanted["user"] = (settings.users_table, user_key(claims["sub"]))
-    client, found = authenticate(request, settings, also_read=wanted)
+    # RFC 7662 §2.1: the caller must be authorised to introspect, so a public client (its client_id is no secret)
+    # may not: otherwise anyone who knows a SPA's client_id could test whether a stolen refresh token is still live.
+    client, found = authenticate(request, settings, also_read=wanted, confidential_only=True)
     if token is None:
         raise invalid_request("missing parameter: token")
     if presented:

@@ -33,7 +33,7 @@ _VERIFIED_SECRETS: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 _VERIFIED_SECRETS_MAX = 256
 
 
-def _secret_matches(client: Client, secret: str) -> bool:
+def _secret_matches(client: Client, secret: str, settings: Settings) -> bool:
     key = (client.client_id, client.secret_hash)
     digest = hashlib.sha256(secret.encode("utf-8")).digest()
     remembered = _VERIFIED_SECRETS.get(key)
@@ -41,7 +41,7 @@ def _secret_matches(client: Client, secret: str) -> bool:
         _VERIFIED_SECRETS.move_to_end(key)
         return True
     # Anything else pays the full price, so guessing a client secret stays as slow as guessing a password.
-    if not hashing.verify_password(secret, client.secret_hash):
+    if not hashing.verify_stored(secret, client.secret_hash, settings, hashing.CLIENT_SECRET):
         return False
     _VERIFIED_SECRETS[key] = digest
     if len(_VERIFIED_SECRETS) > _VERIFIED_SECRETS_MAX:
@@ -87,10 +87,12 @@ def presented_credentials(request: TokenRequest) -> PresentedCredentials:
     return PresentedCredentials(body_id, body_secret, False)
 
 
-def authenticate(request: TokenRequest, settings: Settings, also_read: dict | None = None) -> tuple[Client, dict]:
+def authenticate(request: TokenRequest, settings: Settings, also_read: dict | None = None, *,
+                 confidential_only: bool = False) -> tuple[Client, dict]:
     """The authenticated client, and the items named in `also_read` (name -> (table, key)), read in the same
     round trip as the client (one BatchGetItem) together with the caller's recent failures: a caller over the
-    per-IP limit is refused before any secret is hashed."""
+    per-IP limit is refused before any secret is hashed. `confidential_only`: a public client, which proves nothing
+    but its client_id, fails too."""
     credentials = presented_credentials(request)
     now = time.time()
     wanted = {**(also_read or {}), **ip_throttle.window_reads(settings, request.source_ip)}
@@ -102,7 +104,8 @@ def authenticate(request: TokenRequest, settings: Settings, also_read: dict | No
         raise ip_throttle.too_many_requests(settings)
     record = found.pop("client", None)
     try:
-        client = verify_client(credentials, Client.from_record(record) if record else None, settings)
+        client = verify_client(credentials, Client.from_record(record) if record else None, settings,
+                               confidential_only)
     except OAuthError:
         with aws.dependency("dynamodb"):
             ip_throttle.record_failure(settings, request.source_ip, now)
@@ -111,19 +114,21 @@ def authenticate(request: TokenRequest, settings: Settings, also_read: dict | No
     return client, found
 
 
-def verify_client(credentials: PresentedCredentials, client: Client | None, settings: Settings) -> Client:
+def verify_client(credentials: PresentedCredentials, client: Client | None, settings: Settings,
+                  confidential_only: bool = False) -> Client:
     failed = invalid_client(basic_auth_used=credentials.basic)
     if not credentials.client_id:
         raise failed
     if client is None:
         if credentials.secret:  # guessing a secret costs the same whether or not the client exists
-            hashing.verify_against_dummy(credentials.secret, settings.argon2)
+            hashing.spend_as_verifying(credentials.secret, None, settings, hashing.CLIENT_SECRET)
         raise failed
     if client.is_public:
-        # A public client has no secret; one that sends any is misconfigured or not who it claims to be.
-        if credentials.secret or credentials.basic:
+        # A public client has no secret; one that sends any is misconfigured or not who it claims to be. Its
+        # client_id alone is no authentication where one is required.
+        if credentials.secret or credentials.basic or confidential_only:
             raise failed
         return client
-    if not credentials.secret or not _secret_matches(client, credentials.secret):
+    if not credentials.secret or not _secret_matches(client, credentials.secret, settings):
         raise failed
     return client

@@ -3,11 +3,12 @@
 Every failure gets the same answer by the same work, so neither the answer nor its cost tells an unknown user from
 a wrong password, a blocked user, a locked account or a password that could not be decrypted:
 - the same round trips: with the identifier's item read already (with the client), one round trip reads the user (a
-  key that cannot exist when the identifier named nobody) and the account's lock, and reserves the attempt, and
-  one round trip after the check records the failure;
-- the same hash work: a missing user costs a dummy Argon2id verification at the parameters stored hashes have; an
-  undecryptable password is replaced by a random one and checked against the real hash. Only a locked attempt skips
-  the hash, which is why accounts that do not exist lock too.
+  key that cannot exist when the identifier named nobody) and reserves the attempt on the pair's and the account's
+  counters, and one round trip after the check records the failure (or gives a reservation back);
+- the same hash work: one Argon2id verification per candidate at the parameters stored hashes have. A missing user
+  costs a dummy verification at those parameters; a locked attempt, which is never checked, a dummy verification at
+  the parameters of the user's own hash; a stored hash above the cost ceiling is never computed and costs a dummy
+  verification too; an undecryptable password is replaced by a random one and checked against the real hash.
 The reason is logged as a code, with a keyed hash of the identifier, never the identifier or the password.
 """
 
@@ -61,39 +62,44 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
     account = f"sub:{sub}" if sub else f"identifier:{identifier.key}"
     now = time.time()
     pair_key, account_key = lockout.keys(account, request.source_ip)
-    # One round trip: the attempt reserved on its pair (a conditional write) while one BatchGetItem reads the user and
-    # the account's counter (two calls, not three: each AWS call costs the container about a millisecond of CPU).
+    # One round trip: the attempt reserved on its pair and on its account (two conditional writes) while one
+    # BatchGetItem reads the user.
     with aws.dependency("dynamodb"):
-        pair, found = aws.in_parallel(
-            lambda: lockout.reserve_pair(settings, pair_key, now),
-            lambda: get_items({"user": (settings.users_table, users.user_key(sub or _NOBODY)),
-                               "account": lockout.account_read(settings, account_key)}),
+        pair, on_account, found = aws.in_parallel(
+            lambda: lockout.reserve(settings, pair_key, settings.lockout.pair_threshold, now),
+            lambda: lockout.reserve(settings, account_key, settings.lockout.user_threshold, now),
+            lambda: get_items({"user": (settings.users_table, users.user_key(sub or _NOBODY))}),
         )
     user = users.User.from_record(found["user"]) if found["user"] else None
-    attempt = lockout.decide(account, request.source_ip, pair,
-                             lockout.account_locked_until(settings, found["account"], now),
-                             account_counted=found["account"] is not None)
+    attempt = lockout.Attempt(pair_key, account_key, pair, on_account)
 
+    given = password if isinstance(password, tuple) else (password,)
+    candidates = [candidate if candidate is not None else secrets.token_urlsafe(32) for candidate in given]
+    stored_hash = user.password_hash if user else None
     if attempt.locked:
+        # Never checked, but it costs what a check costs: a faster answer would say the account is locked, and so
+        # that two identifiers belong to one user.
+        for candidate in candidates:
+            hashing.spend_as_verifying(candidate, stored_hash, settings, hashing.PASSWORD)
         reason = "locked"
+    elif user is None:
+        for candidate in candidates:
+            hashing.spend_as_verifying(candidate, None, settings, hashing.PASSWORD)
+        reason = "unknown_user"
     else:
-        given = password if isinstance(password, tuple) else (password,)
-        candidates = [candidate if candidate is not None else secrets.token_urlsafe(32) for candidate in given]
-        if user is None:
-            for candidate in candidates:
-                hashing.verify_against_dummy(candidate, hashing.dummy_parameters(settings.argon2))
-            reason = "unknown_user"
-        else:
-            # every candidate, without stopping at a match: the work must not say which key fitted
-            matching = [candidate for candidate in candidates if hashing.verify_password(candidate, user.password_hash)]
-            hashing.note_stored_hash(user.password_hash)
-            if matching and not user.blocked:
-                audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="password",
-                                    sub=user.sub, identifier_key=identifier.key)
-                return Login(user, attempt, matching[0])
-            undecryptable = all(candidate is None for candidate in given)
-            reason = ("blocked_user" if matching else
-                      "undecryptable_password" if undecryptable else "wrong_password")
+        # every candidate, without stopping at a match: the work must not say which key fitted
+        matching = [candidate for candidate in candidates
+                    if hashing.verify_stored(candidate, user.password_hash, settings, hashing.PASSWORD)]
+        if matching and not user.blocked:
+            audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="password",
+                                sub=user.sub, identifier_key=identifier.key)
+            return Login(user, attempt, matching[0])
+        undecryptable = all(candidate is None for candidate in given)
+        reason = ("blocked_user" if matching else
+                  "undecryptable_password" if undecryptable else
+                  # above the cost ceiling, or no Argon2id hash at all: the user cannot log in until it is set again
+                  "unusable_password_hash" if not hashing.usable(user.password_hash, settings) else
+                  "wrong_password")
 
     with aws.dependency("dynamodb"):
         aws.in_parallel(lambda: ip_throttle.record_failure(settings, request.source_ip, now),

@@ -10,7 +10,7 @@ import secrets
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from oidc_core.config import Argon2Parameters
+from oidc_core.config import Argon2Parameters, Settings
 
 _SALT_BYTES = 16
 _HASH_BYTES = 32
@@ -50,27 +50,57 @@ def needs_rehash(phc_hash: str, configured: Argon2Parameters) -> bool:
     return stored is None or stored.weaker_than(configured)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=8)  # one per parameter set stored hashes use: a few at most
 def _dummy_hash(parameters: Argon2Parameters) -> str:
     return hash_password(secrets.token_urlsafe(16), parameters)
 
 
-# The Argon2id parameters of the last real user's hash this container verified. After an operator raises the
-# parameters, stored hashes keep the old ones until each user logs in again, so the configured parameters would
-# make a missing user slower to check than a dormant one: the dummy costs what a stored hash costs instead.
-_stored_parameters: list[Argon2Parameters] = []
+# What a stored hash is: a user's password or a client's secret. Each kind remembers its own parameters below.
+PASSWORD = "password"
+CLIENT_SECRET = "client_secret"
+
+# The Argon2id parameters of the last stored hash of each kind this container verified. After an operator raises the
+# parameters, stored hashes keep the old ones until each is set again, so the configured parameters would make a
+# missing user (or client) slower to check than a dormant one: the dummy costs what a stored hash costs instead. A
+# hash above the cost ceiling is never noted here, so it cannot make every dummy verification expensive.
+_stored_parameters: dict[str, Argon2Parameters] = {}
 
 
-def note_stored_hash(phc_hash: str) -> None:
-    parameters = parameters_of(phc_hash)
-    if parameters is not None:
-        _stored_parameters[:] = [parameters]
-
-
-def dummy_parameters(configured: Argon2Parameters) -> Argon2Parameters:
-    return _stored_parameters[0] if _stored_parameters else configured
+def dummy_parameters(configured: Argon2Parameters, kind: str = PASSWORD) -> Argon2Parameters:
+    return _stored_parameters.get(kind, configured)
 
 
 def verify_against_dummy(password: str, parameters: Argon2Parameters) -> None:
     """Spend the time of a real verification when there is no hash to check, so timing does not reveal that."""
     verify_password(password, _dummy_hash(parameters))
+
+
+def _usable_parameters(phc_hash: str | None, settings: Settings) -> Argon2Parameters | None:
+    parameters = parameters_of(phc_hash or "")
+    return None if parameters is None or parameters.exceeds(settings.argon2_ceiling) else parameters
+
+
+def usable(phc_hash: str, settings: Settings) -> bool:
+    """Whether a stored hash is an Argon2id hash within the cost ceiling (otherwise it never matches)."""
+    return _usable_parameters(phc_hash, settings) is not None
+
+
+def verify_stored(password: str, phc_hash: str, settings: Settings, kind: str) -> bool:
+    """Whether `password` matches a stored hash of `kind`. A hash that cannot be read or whose cost exceeds
+    settings.argon2_ceiling never matches and is never computed (a dummy verification takes its place, so the
+    answer costs what a wrong password costs), and its parameters never become the dummy's."""
+    parameters = _usable_parameters(phc_hash, settings)
+    if parameters is None:
+        verify_against_dummy(password, dummy_parameters(settings.argon2, kind))
+        return False
+    matched = verify_password(password, phc_hash)
+    _stored_parameters[kind] = parameters
+    return matched
+
+
+def spend_as_verifying(password: str, phc_hash: str | None, settings: Settings, kind: str) -> None:
+    """The work verify_stored would do, without checking `password` against the hash: for an attempt with no hash to
+    check (an unknown user or client) or that must not be checked (a locked account), so that its answer takes as
+    long as a wrong password's."""
+    parameters = _usable_parameters(phc_hash, settings) or dummy_parameters(settings.argon2, kind)
+    verify_against_dummy(password, parameters)
