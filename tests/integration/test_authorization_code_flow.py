@@ -485,3 +485,52 @@ def test_the_code_lifetime_is_a_template_parameter_of_at_most_ten_minutes():
 
     parameter = template.load()["Parameters"]["AuthorizationCodeTtl"]
     assert parameter["Default"] == 60 and parameter["MaxValue"] == 600
+
+
+# -- oidc-admin -------------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def run_admin(stack, monkeypatch, capsys):
+    """oidc-admin against the in-process stack: (exit code, printed JSON or None, stderr)."""
+    from oidc_tools import admin
+
+    monkeypatch.setattr(admin, "deployed_target", lambda stack_name: stack.target)
+
+    def run(*argv: str) -> tuple[int, dict | None, str]:
+        capsys.readouterr()
+        code = admin.main(list(argv))
+        captured = capsys.readouterr()
+        return code, json.loads(captured.out) if captured.out else None, captured.err
+
+    return run
+
+
+def test_oidc_admin_registers_a_browser_client(run_admin, handlers, user):
+    code, printed, _ = run_admin("client", "create", "cli-app", "--auth-method", "client_secret_post",
+                                 "--grant-types", "authorization_code refresh_token", "--redirect-uri", APP,
+                                 "--redirect-uri", "http://[::1]/cb", "--third-party", "--require-pkce")
+    assert code == 0 and printed["redirect_uris"] == sorted([APP, "http://[::1]/cb"])
+    assert printed["third_party"] is True and printed["require_pkce"] is True and printed["client_secret"]
+    browser = HandlerBrowser(handlers)
+    _, page = start(browser, "cli-app", code_challenge=None, code_challenge_method=None)
+    assert page.callback()["error"] == "invalid_request"  # --require-pkce
+    _, page = start(browser, "cli-app")
+    assert page.status == 200  # the login page
+    code, printed, _ = run_admin("client", "update", "cli-app", "--no-third-party", "--redirect-uri", APP)
+    assert code == 0 and printed["third_party"] is False and printed["require_pkce"] is True
+    assert printed["redirect_uris"] == [APP]
+
+
+def test_oidc_admin_refuses_a_redirect_uri_that_is_not_safe(run_admin, stack):
+    for uri in ("http://app.example.test/cb", "https://app.example.test/cb#x", "https://user@app.example.test/cb",
+                "https://app.example.test/a b", "https://app.example.test/a\\b", "https://app.example.test/\x07",
+                "http://localhost:8080/cb", "app://callback"):
+        code, printed, error = run_admin("client", "create", "bad-app", "--auth-method", "none",
+                                         "--grant-types", "authorization_code", "--redirect-uri", uri)
+        assert code == 1 and printed is None and "redirect URI" in error and error.count("\n") == 1, uri
+
+
+def test_the_code_grant_needs_a_redirect_uri(run_admin, stack):
+    code, _, error = run_admin("client", "create", "no-uri", "--auth-method", "none",
+                               "--grant-types", "authorization_code")
+    assert code == 1 and "redirect URI" in error

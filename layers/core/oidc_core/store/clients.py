@@ -49,7 +49,8 @@ def checked_redirect_uri(uri: str) -> str:
     if not parts.hostname:
         raise ValueError(f"a redirect URI needs a host: {uri!r}")
     if parts.scheme == "http" and parts.hostname == "localhost":
-        raise ValueError(f"use http://127.0.0.1 or http://[::1] rather than localhost (RFC 8252 §8.3): {uri!r}")
+        raise ValueError(f"a redirect URI on this machine is http://127.0.0.1 or http://[::1], not localhost "
+                         f"(RFC 8252 §8.3): {uri!r}")
     if not (parts.scheme == "https" or _is_loopback_http(parts)):
         raise ValueError(f"a redirect URI must be https, or http on 127.0.0.1 or [::1]: {uri!r}")
     return uri
