@@ -380,6 +380,25 @@ def test_the_session_idle_limit(stack, browser):
     assert page.callback()["error"] == "login_required"
 
 
+def test_using_the_session_moves_its_idle_limit_but_never_past_the_absolute_one(stack, browser):
+    sign_in(browser)
+    sid = browser.cookies["oidc_session"].split(".")[0]
+    table, now = tokens_table(stack), int(time.time())
+    # Last used two hours ago, with an hour of idle time left; the absolute limit is two days away.
+    table.update_item(Key={"pk": f"bsession#{sid}"},
+                      UpdateExpression="SET last_seen = :seen, expires_at = :idle, absolute_expires_at = :absolute",
+                      ExpressionAttributeValues={":seen": now - 7200, ":idle": now + 3600, ":absolute": now + 172800})
+    _, page = start(browser, prompt="none")
+    assert "code" in page.callback()
+    item = table.get_item(Key={"pk": f"bsession#{sid}"})["Item"]
+    assert now + 86400 - 5 <= item["expires_at"] <= now + 86400 + 60  # a day of idle time again (the default)
+    table.update_item(Key={"pk": f"bsession#{sid}"},
+                      UpdateExpression="SET last_seen = :seen, absolute_expires_at = :absolute",
+                      ExpressionAttributeValues={":seen": now - 7200, ":absolute": now + 600})
+    start(browser, prompt="none")
+    assert table.get_item(Key={"pk": f"bsession#{sid}"})["Item"]["expires_at"] == now + 600
+
+
 # -- consent ---------------------------------------------------------------------------------------------------------
 
 def test_a_third_party_client_asks_for_consent_once_and_again_with_prompt_consent(browser):
