@@ -278,6 +278,11 @@ def _needs_consent(request: AuthorizationRequest, client: Client, remembered: di
     return "consent" in request.prompt or not set(request.scopes) <= consents.granted_scopes(remembered)
 
 
+def _echoable(state: str | None) -> str | None:
+    """The state to send back with an early error: a state too long to accept is not echoed either."""
+    return state if state and len(state) <= MAX_PARAMETER_LENGTH else None
+
+
 # -- GET and POST /oidc/auth ------------------------------------------------------------------------------------
 
 def authorize(browser: BrowserRequest, settings: Settings) -> Response:
@@ -303,7 +308,7 @@ def authorize(browser: BrowserRequest, settings: Settings) -> Response:
     response_mode = parameters.get("response_mode") or "query"
     fallback = AuthorizationRequest(client_id=client.client_id, redirect_uri=redirect_uri,
                                     response_mode=response_mode if response_mode in RESPONSE_MODES else "query",
-                                    state=parameters.get("state") or None, scopes=[], nonce=None,
+                                    state=_echoable(parameters.get("state")), scopes=[], nonce=None,
                                     code_challenge=None, locale=locale)
     if response_mode not in RESPONSE_MODES:
         return _redirect_error(fallback, "invalid_request", "response_mode must be query, fragment or form_post",
