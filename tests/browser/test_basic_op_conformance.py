@@ -255,21 +255,8 @@ def test_oidcc_ensure_request_with_valid_pkce_succeeds(rp, browser):
 
 
 # -- the login page over HTTP: what the suite does not test, but an operator relies on ----------------------------
-
-def test_the_fifth_wrong_password_locks_and_the_answer_does_not_say_so(running_stack, rp):
-    username = f"locked{uuid.uuid4().hex[:8]}"
-    create_user(running_stack, username, PASSWORD)
-    browser = HttpBrowser(rp["base"])
-    page = authorize(browser, rp)
-    wrong = []
-    for _ in range(5):
-        page = browser.login(page, username, "not the password")
-        wrong.append(page)
-    locked = browser.login(page, username, PASSWORD)
-    assert locked.status == wrong[0].status == 400 and locked.location is None
-    assert locked.text == wrong[-1].text  # word for word the wrong-password page
-    assert "oidc_session" not in browser.cookies
-
+# (the lockout through the login page is tests/integration/test_authorization_code_flow.py's: this shared stack's
+# first lock lasts a second, which a slow machine could outwait)
 
 def test_the_served_pages_cannot_be_framed_and_are_not_cached(rp, browser):
     page = authorize(browser, rp)

@@ -247,13 +247,29 @@ def test_the_identifier_may_be_a_username_an_email_or_a_phone_number(browser):
         assert answer.status == 303 and "code" in answer.callback(), (identifier, answer)
 
 
-def test_the_fifth_wrong_password_locks_and_the_page_does_not_say_so(browser):
+def test_the_fifth_wrong_password_locks_and_the_page_does_not_say_so(browser, monkeypatch):
+    from helpers import configure
+
+    configure(monkeypatch, LOCKOUT_BASE_SECONDS=3600)  # a lock no slow machine outwaits
     _, page = start(browser)
     for _ in range(5):
         page = browser.login(page, "alice", "wrong password")
     locked = browser.login(page, "alice", PASSWORD)  # the right password, while locked
     assert locked.status == 400 and locked.location is None and locked.cookie("oidc_session") is None
     assert re.sub(r'value="[^"]*"', "", locked.text) == re.sub(r'value="[^"]*"', "", page.text)
+    assert "The account or password is not correct." in locked.text
+
+
+def test_a_visible_lockout_says_so_when_the_operator_chose_it(browser, monkeypatch):
+    from helpers import configure
+
+    configure(monkeypatch, LOCKOUT_VISIBLE="true", LOCKOUT_BASE_SECONDS=3600)
+    _, page = start(browser)
+    for _ in range(5):
+        page = browser.login(page, "alice", "wrong password")
+    locked = browser.login(page, "alice", PASSWORD)
+    assert locked.status == 400 and "Too many failed attempts for this account" in locked.text
+    assert "Too many failed attempts" not in page.text  # the fifth failure itself still says only "not correct"
 
 
 def test_a_post_without_the_pages_token_is_refused(browser):

@@ -403,11 +403,11 @@ def login(browser: BrowserRequest, settings: Settings) -> Response:
 
     now = int(time.time())
 
-    def again() -> Response:
+    def again(error: str = "invalid_credentials") -> Response:
         """The page again, with the one error every failure gets (same interaction, same token: nothing to write)."""
         html = render.login_page(locale, client_name=client.name or client.client_id, client_id=client.client_id,
                                  interaction_id=interaction.interaction_id, csrf_token=form["csrf_token"],
-                                 login_hint=account[:MAX_PARAMETER_LENGTH], error="invalid_credentials")
+                                 login_hint=account[:MAX_PARAMETER_LENGTH], error=error)
         return page(400, html, form_targets=(render.origin_of(request.redirect_uri),))
 
     if ip_throttle.over_limit(settings, found, now):
@@ -423,7 +423,8 @@ def login(browser: BrowserRequest, settings: Settings) -> Response:
     except OAuthError as failure:
         if failure.status_code == 429:
             return error_page(429, locale, "too_many_requests")
-        return again()
+        # LockoutResponse=visible: the operator chose to say so (the default answers a lock like a wrong password)
+        return again("locked" if "Retry-After" in failure.headers else "invalid_credentials")
 
     user = checked.user
     old = browser_sessions.parse_cookie(browser.cookies.get(browser_sessions.COOKIE_NAME))
