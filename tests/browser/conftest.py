@@ -5,9 +5,11 @@ emulated tables for the tests that move the clock (the stack's clock cannot be m
 
 from __future__ import annotations
 
+import html
 import os
 import queue
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -73,6 +75,9 @@ class Catcher:
                 if self.path.startswith("/callback"):  # not the browser's /favicon.ico
                     catcher.requests.put(self.path)
                 body = b"<!doctype html><title>signed in</title><p>signed in"
+                if self.path.startswith("/frame?"):  # a page of another origin that tries to frame ours
+                    target = html.escape(urllib.parse.unquote(self.path.partition("?")[2]))
+                    body = f'<!doctype html><title>framing</title><iframe src="{target}"></iframe>'.encode()
                 self.send_response(200)
                 self.send_header("content-type", "text/html")
                 self.send_header("content-length", str(len(body)))

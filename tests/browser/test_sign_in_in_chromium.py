@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -118,3 +119,24 @@ def test_form_post_submits_itself_under_the_pages_policy(running_stack, driver, 
     posted = dict(parse_qsl(catcher.posts.get(timeout=60)))
     assert posted["code"] and posted["state"] == "<b>&amp;'\"</b>" and posted["iss"] == f"{running_stack.base}/oidc"
     assert csp_violations(driver) == []
+
+
+def test_another_site_cannot_frame_the_login_page(running_stack, driver, catcher):
+    """Clickjacking (RFC 6749 §10.13): the browser itself refuses to show the page in a frame."""
+    from urllib.parse import quote
+
+    login_page = (f"{running_stack.base}/oidc/auth?client_id={CLIENT_ID}&response_type=code&scope=openid"
+                  f"&redirect_uri={quote(catcher.redirect_uri, safe='')}&prompt=login"
+                  "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256")
+    driver.get_log("browser")  # what earlier tests logged
+    driver.get(f"http://127.0.0.1:{catcher.port}/frame?{quote(login_page, safe='')}")
+    refused = []
+    deadline = time.monotonic() + 30
+    while not refused and time.monotonic() < deadline:
+        refused = [entry["message"] for entry in driver.get_log("browser")
+                   if "frame-ancestors" in entry["message"] or "X-Frame-Options" in entry["message"]]
+        time.sleep(0.2)
+    assert refused, "Chromium showed the login page inside another site's frame"
+    driver.switch_to.frame(driver.find_element(By.TAG_NAME, "iframe"))
+    assert driver.find_elements(By.ID, "password") == []  # nothing of the form inside the frame
+    driver.switch_to.default_content()
