@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import jwt
-import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from selenium.webdriver.common.by import By

@@ -257,9 +257,9 @@ def _start_interaction(request: AuthorizationRequest, client: Client, browser: B
     binding, new = _binding(browser)
     interaction_id, csrf_token = interactions.start(settings, request.stored, binding, now,
                                                     login=asdict(login) if login else None)
-    cookies = [browser_sessions.cookie_header(interactions.BROWSER_COOKIE_NAME, binding, settings,
+    cookies = [browser_sessions.cookie_header(interactions.BROWSER_COOKIE_NAME, fresh, settings,
                                               path=_cookie_path(settings))
-               for binding in new]
+               for fresh in new]
     targets = (render.origin_of(request.redirect_uri),)  # the POST's answer may redirect there
     if login is not None:
         html = render.consent_page(request.locale, client_name=client.name or client.client_id,
