@@ -260,6 +260,18 @@ def test_the_fifth_wrong_password_locks_and_the_page_does_not_say_so(browser, mo
     assert "The account or password is not correct." in locked.text
 
 
+def test_an_address_with_too_many_failures_gets_429_before_any_password_is_checked(browser, monkeypatch):
+    from helpers import configure
+
+    configure(monkeypatch, IP_FAILURE_THRESHOLD=2)
+    _, page = start(browser)
+    for _ in range(2):
+        page = browser.login(page, "alice", "wrong password")
+    throttled = browser.login(page, "alice", PASSWORD)
+    assert throttled.status == 429 and throttled.cookie("oidc_session") is None
+    assert "Too many failed attempts from your network" in throttled.text
+
+
 def test_a_visible_lockout_says_so_when_the_operator_chose_it(browser, monkeypatch):
     from helpers import configure
 
