@@ -29,7 +29,7 @@ HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
 HOST_BUILD := .aws-sam/build-$(HOST_ARCH)
 INTEROP := tests/interop
 
-.PHONY: help venv dev test unit validate build build-host interop-deps bench invoke deploy clean
+.PHONY: help venv dev test unit validate build build-host interop-deps browser-deps bench invoke deploy clean
 
 help:
 	@echo "make dev           the service on http://127.0.0.1:\$$PORT (default 3000), AWS emulated; PERSIST=1 keeps its data,"
@@ -45,6 +45,7 @@ help:
 	@echo "                   region, domain) or STACK=<name> REGION=<region>; PARAMS=\"Name=Value …\" sets parameters"
 	@echo "make venv          .venv: Python dependencies and oidc-admin (made by the other targets when needed)"
 	@echo "make interop-deps  npm ci of the JavaScript clients the interop tests run (tests/interop)"
+	@echo "make browser-deps  Debian's chromium and chromium-driver for tests/browser (apt-get, as root), when missing"
 	@echo "make clean         remove .venv, .venv-sam, .aws-sam, .local-stack (saved PERSIST data too), node_modules"
 	@echo "make help          this list"
 
@@ -95,9 +96,23 @@ interop-deps: $(INTEROP)/node_modules/.package-lock.json
 $(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package.json $(INTEROP)/package-lock.json
 	cd $(INTEROP) && npm ci --no-audit --no-fund
 
+# The headless browser tests/browser drives: Debian's own packages, from the system's apt sources and nowhere else,
+# and a Chinese font, without which the zh-CN page (and its screenshot in docs/) shows empty boxes.
+BROWSER := /usr/bin/chromium
+BROWSER_DRIVER := /usr/bin/chromedriver
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-microhei
+
+browser-deps: $(BROWSER) $(BROWSER_DRIVER) $(CJK_FONT)
+
+$(BROWSER) $(BROWSER_DRIVER) $(CJK_FONT):
+	@test "$$(id -u)" = 0 || { echo "needs root: sudo apt-get install -y $(BROWSER_PACKAGES)" >&2; exit 1; }
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y $(BROWSER_PACKAGES)
+
 # Two workers, a test file each (a file's stacks and fixtures stay in one process); TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
-test: venv validate build build-host interop-deps
+test: venv validate build build-host interop-deps browser-deps
 	HOST_BUILD=$(HOST_BUILD) $(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 
 unit: venv

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, unquote_plus
 import pytest
 
 SECRET_PARAMETERS = ("password", "client_secret", "refresh_token", "access_token", "id_token", "token",
-                     "id_token_hint")
+                     "id_token_hint", "code", "code_verifier", "csrf_token")
 MINIMUM_LENGTH = 10  # shorter values ("nope", "password") match ordinary words by accident
 
 _log_lines: list[str] = []
@@ -39,6 +39,12 @@ class _Collector(logging.Handler):
 def _remember(value) -> None:
     if isinstance(value, str) and len(value) >= MINIMUM_LENGTH:
         _secrets.add(value)
+
+
+def _remember_cookies(header: str | None) -> None:
+    """The browser's cookies (a session's secret, the browser binding) are as secret as a token."""
+    for pair in (header or "").split(";"):
+        _remember(pair.partition("=")[2].strip())
 
 
 def _remember_request(body: bytes | str | None, authorization: str | None) -> None:
@@ -101,10 +107,15 @@ def collect_logs_and_secrets():
 
     # Events the tests build in process: the request's secrets (wherever a module imported the builder by name).
     import aws_fixtures
+    import browser_helpers
 
-    for module in (lambda_events, helpers, aws_fixtures):
-        wrap(module, "http_api_event", before=lambda *a, headers=None, body=b"", **k: _remember_request(
-            body, dict((name.lower(), value) for name, value in headers or []).get("authorization")))
+    def remember_event(*a, headers=None, body=b"", **k):
+        sent = dict((name.lower(), value) for name, value in headers or [])
+        _remember_request(body, sent.get("authorization"))
+        _remember_cookies(sent.get("cookie"))
+
+    for module in (lambda_events, helpers, aws_fixtures, browser_helpers):
+        wrap(module, "http_api_event", before=remember_event)
     # Answers the tests read in process: the tokens.
     wrap(helpers.Reply, "__init__", after=lambda _, reply, *a, **k: _remember_answer(reply.text))
     # HTTP to a `make dev` process: both, and the process's output once it stopped.

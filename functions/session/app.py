@@ -5,6 +5,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from oidc_core.config import settings
 from oidc_core.endpoints.end_session import end_session
+from oidc_core.store import browser_sessions
 from oidc_core.http import NO_STORE_HEADERS, empty_response, form_request, json_response, page_response, resolver
 from oidc_core.endpoints.introspection import introspect
 from oidc_core.observability import logger, metrics, tracer
@@ -40,8 +41,12 @@ def me():
 
 @app.get("/oidc/session/end")
 def session_end():
-    outcome = end_session(app.current_event.query_string_parameters or {}, settings())
-    return page_response(outcome.status_code, outcome.page(), outcome.location)
+    event = app.current_event
+    outcome = end_session(event.query_string_parameters or {}, settings(),
+                          event.cookies.get(browser_sessions.COOKIE_NAME))
+    answer = page_response(outcome.status_code, outcome.page(), outcome.location)
+    answer.cookies.append(browser_sessions.cleared_cookie(settings()))
+    return answer
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

@@ -13,9 +13,11 @@ What must hold for every answer:
 - never a 5xx;
 - an answer with a JSON content type is JSON;
 - every 4xx from a service route, a 429 from throttling included, is an OAuth error: JSON with a string "error";
-  the exceptions are the logout page (GET /oidc/session/end answers text/html) and the local stack's own 404
-  {"message": "Not Found"} for a method and path that are not a route (API Gateway's answer);
-- a redirect comes only from logout, and only to a registered post_logout_redirect_uri (no open redirect).
+  the exceptions are the logout page (GET /oidc/session/end answers text/html), the authorization endpoint and its
+  login and consent pages (HTML pages for browsers), and the local stack's own 404 {"message": "Not Found"} for a
+  method and path that are not a route (API Gateway's answer);
+- a redirect comes only from logout, and only to a registered post_logout_redirect_uri, or from the authorization
+  endpoint and its pages, and only to the browser app's registered redirect URI, with `iss` (no open redirect).
 
 This is "an equivalent" of schemathesis against an OpenAPI document: the routes come from template.yaml itself, so a
 route added there is fuzzed without anything else to update. Run with -s to see the closing line with the counts.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
 import time
 from collections import Counter
 from urllib.parse import quote, quote_plus, urlencode, urlsplit
@@ -37,8 +40,8 @@ from hypothesis import strategies as st
 
 from oidc_tools import template as cfn
 from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
-from oidc_tools.local_stack import (DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_LOGOUT_REDIRECT, DEMO_PASSWORD,
-                                    DEMO_PUBLIC_CLIENT_ID, DEMO_USER)
+from oidc_tools.local_stack import (DEMO_BROWSER_CLIENT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_LOGOUT_REDIRECT,
+                                    DEMO_PASSWORD, DEMO_PUBLIC_CLIENT_ID, DEMO_USER)
 from stack_process import RunningStack
 
 # The budget: requests per route, more where there is more logic to reach. About 500 in all; a 2-core machine sends
@@ -50,6 +53,10 @@ REQUEST_TIMEOUT_SECONDS = 30
 
 ROUTES = sorted({route for function in cfn.functions(cfn.load()).values() for route in function.routes})
 LOGOUT = ("GET", "/oidc/session/end")
+BROWSER_PAGES = {("GET", "/oidc/auth"), ("POST", "/oidc/auth"), ("POST", "/oidc/login"), ("POST", "/oidc/consent")}
+# demo-browser-app's loopback redirect URIs, any port (RFC 8252 §7.3): the only places /oidc/auth may send a browser
+BROWSER_REDIRECT = re.compile(r"^http://(127\.0\.0\.1|\[::1\])(:[0-9]+)?/callback[?#]")
+LOOPBACK_CALLBACK = "http://127.0.0.1:53682/callback"
 
 CASES = sum(BUDGET.get(route, DEFAULT_BUDGET) for route in ROUTES)
 
@@ -58,7 +65,9 @@ FUZZ = settings(deadline=None, database=None, print_blob=False,
 
 PARAMETER_NAMES = ("grant_type", "client_id", "client_secret", "username", "email", "phone", "password",
                    "password_encrypt_type", "scope", "refresh_token", "token", "token_type_hint", "access_token",
-                   "id_token_hint", "post_logout_redirect_uri", "state", "strict")
+                   "id_token_hint", "post_logout_redirect_uri", "state", "strict", "response_type", "redirect_uri",
+                   "response_mode", "code_challenge", "code_challenge_method", "prompt", "max_age", "nonce",
+                   "login_hint", "ui_locales", "request", "interaction", "csrf_token", "identifier", "decision")
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +156,19 @@ def value_strategies(real: dict) -> dict[str, st.SearchStrategy[str]]:
             "https://evil.example/", "//evil.example", "javascript:alert(1)", "http://localhost:8080/signed-out#x"]),
         "state": st.sampled_from(["af0ifjsldkj", "a b&c=d", "<\"'>"]),
         "strict": st.sampled_from(["true", "false", "TRUE", "1"]),
+        "redirect_uri": st.sampled_from([
+            LOOPBACK_CALLBACK, "http://[::1]:1/callback", "http://127.0.0.1/callback", "http://127.0.0.1:53682/callback/",
+            "http://127.0.0.1:53682/CALLBACK", "http://localhost:53682/callback", "https://evil.example/callback",
+            "//evil.example/callback", "http://127.0.0.1:53682\\@evil.example/callback", "http://127.0.0.1.evil.example/callback",
+            "http://user@127.0.0.1:53682/callback", "javascript:alert(1)", LOOPBACK_CALLBACK + "#x",
+            LOOPBACK_CALLBACK + "?x=1", "http://127.0.0.1:99999/callback", "http://127.0.0.1:-1/callback"]),
+        "response_type": st.sampled_from(["code", "token", "id_token", "code id_token", "CODE", "code "]),
+        "response_mode": st.sampled_from(["query", "fragment", "form_post", "jwt", "web_message"]),
+        "code_challenge": st.sampled_from(["E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "short", "=" * 43]),
+        "code_challenge_method": st.sampled_from(["S256", "plain", "s256", "RS256"]),
+        "prompt": st.sampled_from(["none", "login", "consent", "select_account", "none login", "create", ""]),
+        "max_age": st.sampled_from(["0", "1", "10000", "-1", "1.5", "9" * 30]),
+        "decision": st.sampled_from(["allow", "deny", "ALLOW"]),
     }
     return {name: st.one_of(strategy, strategy, nasty) for name, strategy in specific.items()}
 
@@ -217,6 +239,22 @@ def plausible_requests(real: dict, route: tuple[str, str]) -> st.SearchStrategy[
             st.sampled_from([[], [("post_logout_redirect_uri", DEMO_LOGOUT_REDIRECT)]]),
             st.sampled_from([[], [("state", "af0ifjsldkj")]]),
             st.sampled_from([[], [("client_id", DEMO_CLIENT_ID)], [("client_id", DEMO_PUBLIC_CLIENT_ID)]]))
+    if route in (("GET", "/oidc/auth"), ("POST", "/oidc/auth")):
+        parameters = st.builds(
+            lambda extra: [("client_id", DEMO_BROWSER_CLIENT_ID), ("redirect_uri", LOOPBACK_CALLBACK),
+                           ("response_type", "code"), ("scope", "openid profile offline_access"), ("state", "st"),
+                           ("nonce", "nn"), ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+                           ("code_challenge_method", "S256"), *extra],
+            st.sampled_from([[], [("prompt", "none")], [("response_mode", "form_post")],
+                             [("response_mode", "fragment")], [("login_hint", "demo"), ("ui_locales", "zh-CN")],
+                             [("id_token_hint", real["id_token"]), ("prompt", "none")], [("max_age", "0")]]))
+        if method == "GET":
+            return st.builds(lambda query: request([], query=query), parameters)
+        return st.builds(request, parameters)
+    if route in (("POST", "/oidc/login"), ("POST", "/oidc/consent")):
+        return st.just(request([("interaction", "A" * 22), ("csrf_token", "B" * 43),
+                                ("client_id", DEMO_BROWSER_CLIENT_ID), ("identifier", "demo"),
+                                ("password", "wrong"), ("decision", "allow")]))
     return st.just(request([]))  # discovery: no parameters
 
 
@@ -376,6 +414,16 @@ def check(route: tuple[str, str], status: int, headers: dict, raw: bytes) -> str
             return "stack: CORS preflight"
         assert (status, document) == (404, {"message": "Not Found"}), "an unknown route gets API Gateway's 404"
         return "stack: 404 for an unknown route"
+    if route in BROWSER_PAGES:
+        if 300 <= status < 400:
+            location = headers["location"]
+            assert BROWSER_REDIRECT.match(location), f"the authorization endpoint redirected elsewhere: {location}"
+            assert "iss=" in location, "an authorization response without iss (RFC 9207)"
+            return f"browser: {status} redirect to the registered URI"
+        assert media_type == "text/html", "a browser page that is not HTML"
+        assert headers.get("x-frame-options") == "DENY" and "frame-ancestors 'none'" in headers.get(
+            "content-security-policy", ""), "a page that may be framed"
+        return f"browser: page {status}"
     if 300 <= status < 400:
         assert route == LOGOUT and status == 302, "a redirect from anything but logout"
         location = headers["location"]

@@ -158,6 +158,8 @@ def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_f
         "statusCode"] == 200
     session("GET", "/oidc/session/end", query=f"id_token_hint={fresh['id_token']}")
 
+    _browser_sign_in(recorder, handlers, stack)
+
     for path in ("/oidc/.well-known/openid-configuration", "/oidc/.well-known/jwks.json", "/api/v3/system"):
         assert recorder.run("DiscoveryFunction", handlers["DiscoveryFunction"], get_event(path))["statusCode"] == 200
 
@@ -166,6 +168,43 @@ def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_f
         for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
             recorder.run("RotateKeysFunction", handlers["RotateKeysFunction"],
                          {"SecretId": secret_id, "ClientRequestToken": version, "Step": step})
+
+
+def _browser_sign_in(recorder: Recorder, handlers: dict, stack) -> None:
+    """The authorization code flow: login page, wrong and right password, codes redeemed and reused, a session
+    reused silently with an id_token_hint, consent for a third party, logout of the browser session."""
+    from browser_helpers import HandlerBrowser, pkce_pair
+    from helpers import PASSWORD
+    from oidc_tools.operations import create_client
+
+    app = "https://app.example.test/callback"
+    create_client(stack.target, "spa", auth_method="none", grant_types=("authorization_code", "refresh_token"),
+                  redirect_uris=(app,))
+    create_client(stack.target, "partner", auth_method="none", grant_types=("authorization_code",),
+                  redirect_uris=(app,), third_party=True)
+    recorded = {name: (lambda event, context, name=name: recorder.run(name, handlers[name], event))
+                for name in handlers}
+    browser = HandlerBrowser(recorded)
+
+    def authorize(client_id="spa", **extra):
+        verifier, challenge = pkce_pair()
+        return verifier, browser.authorize(client_id=client_id, redirect_uri=app, response_type="code",
+                                           scope="openid offline_access", code_challenge=challenge,
+                                           code_challenge_method="S256", **extra)
+
+    verifier, page = authorize()
+    page = browser.login(page, "alice", "wrong")
+    answer = browser.login(page, "alice", PASSWORD)
+    code = answer.callback()["code"]
+    redeem = {"grant_type": "authorization_code", "code": code, "redirect_uri": app, "client_id": "spa",
+              "code_verifier": verifier}
+    tokens = json.loads(browser.token(redeem).text)
+    assert browser.token(redeem).status == 400  # reused: revokes what the first redemption issued
+    _, page = authorize(prompt="none", id_token_hint=tokens["id_token"])
+    assert "code" in page.callback()
+    _, page = authorize("partner")
+    assert browser.submit(page, "/oidc/consent", decision="allow").status == 303
+    browser.request("GET", "/oidc/session/end", query=f"id_token_hint={tokens['id_token']}")
 
 
 @pytest.mark.parametrize("stack_parameters", [{}, ALL_KEYS_IN_KMS], ids=["secrets-manager", "kms"])
@@ -197,8 +236,10 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
     # the traffic reached every function and the calls that matter most
     assert {function for function, _ in seen} == set(statements)
     expected = {("TokenFunction", "dynamodb:BatchGetItem"), ("TokenFunction", "dynamodb:UpdateItem"),
-                ("SessionFunction", "dynamodb:BatchGetItem"), ("RotateKeysFunction", "secretsmanager:PutSecretValue")}
+                ("SessionFunction", "dynamodb:BatchGetItem"), ("RotateKeysFunction", "secretsmanager:PutSecretValue"),
+                ("AuthorizeFunction", "dynamodb:PutItem"), ("AuthorizeFunction", "dynamodb:DeleteItem"),
+                ("SessionFunction", "dynamodb:DeleteItem")}
     if stack_parameters:
         expected |= {("TokenFunction", "kms:Sign"), ("TokenFunction", "kms:Decrypt"),
-                     ("DiscoveryFunction", "kms:GetPublicKey")}
+                     ("DiscoveryFunction", "kms:GetPublicKey"), ("AuthorizeFunction", "kms:GetPublicKey")}
     assert expected <= seen

@@ -22,7 +22,7 @@ def test_provider_metadata(call_discovery, stack):
     assert metadata["introspection_endpoint"] == ISSUER + "/token/introspection"
     assert metadata["revocation_endpoint"] == ISSUER + "/token/revocation"
     assert metadata["end_session_endpoint"] == ISSUER + "/session/end"
-    assert metadata["grant_types_supported"] == ["password", "refresh_token", "client_credentials"]
+    assert metadata["grant_types_supported"] == ["authorization_code", "password", "refresh_token", "client_credentials"]
     for endpoint in ("token", "introspection", "revocation"):
         assert set(metadata[f"{endpoint}_endpoint_auth_methods_supported"]) == {
             "client_secret_basic", "client_secret_post", "none"}

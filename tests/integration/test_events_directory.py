@@ -13,8 +13,9 @@ from oidc_core.keys import keyring
 from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_tools import template
 from oidc_tools.lambda_events import LambdaContext
-from oidc_tools.local_stack import (DEMO_API_SCOPE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_LOGOUT_REDIRECT,
-                                    DEMO_PASSWORD, DEMO_PUBLIC_CLIENT_ID, DEMO_USER, demo_password_keys)
+from oidc_tools.local_stack import (DEMO_API_SCOPE, DEMO_BROWSER_CLIENT_ID, DEMO_BROWSER_REDIRECT_URIS, DEMO_CLIENT_ID,
+                                    DEMO_CLIENT_SECRET, DEMO_LOGOUT_REDIRECT, DEMO_PASSWORD, DEMO_PUBLIC_CLIENT_ID,
+                                    DEMO_USER, demo_password_keys)
 from oidc_tools.operations import create_client, create_user, replace_password_keys
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -43,6 +44,12 @@ EXPECTED = {
     "session-end.json": ("SessionFunction", 200, None, "signed-out-page"),
     # Authing's password sign-in as its Node SDK sends it with client_secret_post
     "authing-signin.json": ("TokenFunction", 200, None, "authing-envelope"),
+    # the browser app's sign-in: the login page (zh-CN, from Accept-Language); prompt=none without a session
+    "authorize-login-page.json": ("AuthorizeFunction", 200, None, "login-page"),
+    "authorize-post-prompt-none.json": ("AuthorizeFunction", 302, None, "login-required"),
+    # a login or consent form posted by a browser that was never shown the page: refused
+    "login-without-the-pages-cookie.json": ("AuthorizeFunction", 403, None, "expired-page"),
+    "consent-without-the-pages-cookie.json": ("AuthorizeFunction", 403, None, "expired-page"),
 }
 
 
@@ -77,7 +84,23 @@ def _check_authing_envelope(reply: Reply) -> None:
     assert (body["data"]["token_type"], body["data"]["expire_in"]) == ("Bearer", 3600)
 
 
-CHECKS = {"client-credentials": _check_client_credentials, "inactive": _check_inactive, "empty": _check_empty,
+def _check_login_page(reply: Reply) -> None:
+    assert reply.headers["content-type"].startswith("text/html") and reply.headers["x-frame-options"] == "DENY"
+    assert '<html lang="zh-CN">' in reply.text and 'name="password"' in reply.text
+
+
+def _check_login_required(reply: Reply) -> None:
+    location = reply.headers["location"]
+    assert location.startswith("http://127.0.0.1:53682/callback?error=login_required")
+    assert "state=af0ifjsldkj" in location and "iss=" in location
+
+
+def _check_expired_page(reply: Reply) -> None:
+    assert reply.headers["content-type"].startswith("text/html") and "location" not in reply.headers
+
+
+CHECKS = {"login-page": _check_login_page, "login-required": _check_login_required,
+          "expired-page": _check_expired_page, "client-credentials": _check_client_credentials, "inactive": _check_inactive, "empty": _check_empty,
           "bearer-challenge": _check_bearer_challenge, "signed-out-page": _check_signed_out_page,
           "authing-envelope": _check_authing_envelope}
 
@@ -109,6 +132,9 @@ def test_event(handlers, stack, routes, name):
     create_client(stack.target, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, name="Demo client",
                   scopes=(*KNOWN_SCOPES, DEMO_API_SCOPE), post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT])
     create_client(stack.target, DEMO_PUBLIC_CLIENT_ID, name="Demo browser app", auth_method="none",
+                  post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT])
+    create_client(stack.target, DEMO_BROWSER_CLIENT_ID, name="Demo browser sign-in", auth_method="none",
+                  grant_types=("authorization_code", "refresh_token"), redirect_uris=DEMO_BROWSER_REDIRECT_URIS,
                   post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT])
     create_user(stack.target, DEMO_PASSWORD, **DEMO_USER)
     # the encrypted-password events carry ciphertexts made with JSEncrypt and sm-crypto for the demo keys

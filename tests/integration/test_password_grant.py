@@ -173,7 +173,7 @@ def test_client_without_the_password_grant_is_unauthorized(call_token, password_
     [
         ({"grant_type": None}, "invalid_request"),
         ({"grant_type": ""}, "invalid_request"),
-        ({"grant_type": "authorization_code"}, "unsupported_grant_type"),
+        ({"grant_type": "urn:ietf:params:oauth:grant-type:device_code"}, "unsupported_grant_type"),
         ({"password": None}, "invalid_request"),
         ({"password": ""}, "invalid_request"),
         ({"username": None}, "invalid_request"),

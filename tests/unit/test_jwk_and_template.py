@@ -92,7 +92,14 @@ LEAST_PRIVILEGE = {
         ("UsersTable", "dynamodb:BatchGetItem"), ("UsersTable", "dynamodb:UpdateItem"),
         ("ClientsTable", "dynamodb:BatchGetItem"), ("TokensTable", "dynamodb:BatchGetItem"),
         ("TokensTable", "dynamodb:PutItem"), ("TokensTable", "dynamodb:UpdateItem"),
-        ("PublicKeysSecret", "secretsmanager:GetSecretValue"),
+        ("TokensTable", "dynamodb:DeleteItem"), ("PublicKeysSecret", "secretsmanager:GetSecretValue"),
+    },
+    # No private key at all: it shows pages, checks passwords and issues codes; TokenFunction signs the tokens.
+    "AuthorizeFunction": {
+        ("UsersTable", "dynamodb:BatchGetItem"), ("ClientsTable", "dynamodb:BatchGetItem"),
+        ("TokensTable", "dynamodb:BatchGetItem"), ("TokensTable", "dynamodb:PutItem"),
+        ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
+        ("AuditKeySecret", "secretsmanager:GetSecretValue"), ("PublicKeysSecret", "secretsmanager:GetSecretValue"),
     },
 }
 
@@ -107,6 +114,7 @@ KMS_LEAST_PRIVILEGE = {
         (key, "kms:GetPublicKey") for key in ("SigningKmsKey", "RsaPasswordKmsKey", "Sm2PasswordKmsKey")},
     "RotateKeysFunction": LEAST_PRIVILEGE["RotateKeysFunction"],
     "SessionFunction": LEAST_PRIVILEGE["SessionFunction"] | {("SigningKmsKey", "kms:GetPublicKey")},
+    "AuthorizeFunction": LEAST_PRIVILEGE["AuthorizeFunction"] | {("SigningKmsKey", "kms:GetPublicKey")},
 }
 
 
@@ -132,7 +140,8 @@ KEY_USERS = {
     "SigningKmsKey": {
         ("kms:Sign", ("TokenFunctionRole",),
          (("kms:MessageType", "DIGEST"), ("kms:SigningAlgorithm", "RSASSA_PKCS1_V1_5_SHA_256"))),
-        ("kms:GetPublicKey", ("TokenFunctionRole", "DiscoveryFunctionRole", "SessionFunctionRole"), ()),
+        ("kms:GetPublicKey", ("TokenFunctionRole", "DiscoveryFunctionRole", "SessionFunctionRole",
+                              "AuthorizeFunctionRole"), ()),
     },
     "RsaPasswordKmsKey": {
         ("kms:Decrypt", ("TokenFunctionRole",), (("kms:EncryptionAlgorithm", "RSAES_OAEP_SHA_256"),)),
@@ -167,10 +176,18 @@ def test_key_policies_let_only_the_functions_that_need_a_key_use_it(cfn, key):
 
 # Which kinds of item (key prefixes) of the tokens table each function may touch, per action.
 TOKENS_TABLE_KEYS = {
-    "TokenFunction": {"dynamodb:BatchGetItem": {"family#*", "ipfail#*", "lock#*"}, "dynamodb:PutItem": {"family#*"},
-                      "dynamodb:UpdateItem": {"family#*", "lock#*", "ipfail#*"}, "dynamodb:DeleteItem": {"lock#*"}},
+    "TokenFunction": {"dynamodb:BatchGetItem": {"family#*", "ipfail#*", "lock#*", "code#*"},
+                      "dynamodb:PutItem": {"family#*", "revoked#*"},
+                      "dynamodb:UpdateItem": {"family#*", "lock#*", "ipfail#*", "code#*"},
+                      "dynamodb:DeleteItem": {"lock#*"}},
     "SessionFunction": {"dynamodb:BatchGetItem": {"family#*", "revoked#*", "ipfail#*"},
-                        "dynamodb:PutItem": {"revoked#*"}, "dynamodb:UpdateItem": {"family#*", "ipfail#*"}},
+                        "dynamodb:PutItem": {"revoked#*"}, "dynamodb:UpdateItem": {"family#*", "ipfail#*"},
+                        "dynamodb:DeleteItem": {"bsession#*"}},
+    "AuthorizeFunction": {
+        "dynamodb:BatchGetItem": {"bsession#*", "interaction#*", "consent#*", "ipfail#*", "lock#*"},
+        "dynamodb:PutItem": {"bsession#*", "interaction#*", "code#*", "consent#*"},
+        "dynamodb:UpdateItem": {"bsession#*", "lock#*", "ipfail#*"},
+        "dynamodb:DeleteItem": {"bsession#*", "interaction#*", "lock#*"}},
 }
 
 

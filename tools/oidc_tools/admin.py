@@ -192,7 +192,9 @@ def _client_summary(client) -> dict:
     return {"client_id": client.client_id, "name": client.name,
             "token_endpoint_auth_method": client.token_endpoint_auth_method,
             "allowed_scopes": sorted(client.allowed_scopes), "grant_types": sorted(client.grant_types),
-            "post_logout_redirect_uris": sorted(client.post_logout_redirect_uris)}
+            "post_logout_redirect_uris": sorted(client.post_logout_redirect_uris),
+            "redirect_uris": sorted(client.redirect_uris), "third_party": client.third_party,
+            "require_pkce": client.require_pkce}
 
 
 def _client_create(target: Target, args) -> dict:
@@ -202,6 +204,7 @@ def _client_create(target: Target, args) -> dict:
     client, secret = operations.create_client(
         target, args.client_id, secret, scopes=args.scopes.split(), grant_types=_split(args.grant_types),
         name=args.name, auth_method=args.auth_method, post_logout_redirect_uris=args.post_logout_redirect_uris or (),
+        redirect_uris=args.redirect_uris or (), third_party=args.third_party, require_pkce=args.require_pkce,
     )
     # The secret is shown this once: only its hash is stored. A public client has none (null).
     return {"client_id": client.client_id, "client_secret": secret, **_client_summary(client)}
@@ -211,7 +214,8 @@ def _client_update(target: Target, args) -> dict:
     client = operations.update_client(
         target, args.client_id, name=args.name, allowed_scopes=_split(args.scopes),
         grant_types=_split(args.grant_types), token_endpoint_auth_method=args.auth_method,
-        post_logout_redirect_uris=args.post_logout_redirect_uris,
+        post_logout_redirect_uris=args.post_logout_redirect_uris, redirect_uris=args.redirect_uris,
+        third_party=args.third_party, require_pkce=args.require_pkce,
     )
     return _client_summary(client)
 
@@ -333,6 +337,15 @@ class _OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):
         self.exit(2, f"{self.prog}: {message} ({self.prog} --help says more)\n")
 
+def _browser_sign_in_arguments(parser: argparse.ArgumentParser, how: str, *, toggles_default) -> None:
+    parser.add_argument("--redirect-uri", dest="redirect_uris", action="append", metavar="URI",
+                        help="where /oidc/auth may send the browser back with a code (authorization_code grant): "
+                             f"https, or http on 127.0.0.1 or [::1] (any port); compared exactly; {how}")
+    parser.add_argument("--third-party", action=argparse.BooleanOptionalAction, default=toggles_default,
+                        help="a third party's app: users are asked to consent to its scopes (first-party apps are not)")
+    parser.add_argument("--require-pkce", action=argparse.BooleanOptionalAction, default=toggles_default,
+                        help="require PKCE (S256) of this confidential client too (public clients always need it)")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="oidc-admin", description=__doc__.splitlines()[0])
@@ -368,6 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
                              f"'{' '.join(PUBLIC_CLIENT_GRANT_TYPES)}' for a public one)")
     _client_auth_method_argument(create, default="client_secret_basic")
     _post_logout_redirect_uri_argument(create, "may be given more than once")
+    _browser_sign_in_arguments(create, "may be given more than once", toggles_default=False)
     create.add_argument("--secret-stdin", action="store_true",
                         help="read the secret from stdin instead of generating one (not with --auth-method none)")
     create.set_defaults(run=_client_create)
@@ -379,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--grant-types", help="space-separated grant types (replaces the list)")
     _client_auth_method_argument(update, default=None)
     _post_logout_redirect_uri_argument(update, "may be given more than once; replaces the list")
+    _browser_sign_in_arguments(update, "may be given more than once; replaces the list", toggles_default=None)
     update.set_defaults(run=_client_update)
 
     user = commands.add_parser("user").add_subparsers(dest="action", required=True)

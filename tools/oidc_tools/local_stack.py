@@ -48,6 +48,10 @@ DEMO_CLIENT_ID, DEMO_CLIENT_SECRET = "demo-client", "demo-secret"
 DEMO_PUBLIC_CLIENT_ID = "demo-spa"
 DEMO_LOGOUT_REDIRECT = "http://localhost:8080/signed-out"
 DEMO_API_SCOPE = "demo:read"
+# A browser app signing users in with the authorization code flow and PKCE (docs/browser-sign-in.md): a public
+# client whose redirect URIs are loopback ones, so any port of 127.0.0.1 or [::1] works (RFC 8252 §7.3).
+DEMO_BROWSER_CLIENT_ID = "demo-browser-app"
+DEMO_BROWSER_REDIRECT_URIS = ("http://127.0.0.1/callback", "http://[::1]/callback")
 DEMO_USER = {
     "username": "demo",
     "email": "demo@example.com",
@@ -130,6 +134,10 @@ class LocalStack:
                                   scopes=(*KNOWN_SCOPES, DEMO_API_SCOPE),
                                   post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT]),
             lambda: create_client(self.target, DEMO_PUBLIC_CLIENT_ID, name="Demo browser app", auth_method="none",
+                                  post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT]),
+            lambda: create_client(self.target, DEMO_BROWSER_CLIENT_ID, name="Demo browser sign-in", auth_method="none",
+                                  grant_types=("authorization_code", "refresh_token"),
+                                  redirect_uris=DEMO_BROWSER_REDIRECT_URIS,
                                   post_logout_redirect_uris=[DEMO_LOGOUT_REDIRECT]),
             lambda: create_user(self.target, DEMO_PASSWORD, **DEMO_USER),
         )

@@ -89,7 +89,8 @@ def _check_client_settings(scopes, grant_types, post_logout_redirect_uris) -> No
 
 def create_client(target: Target, client_id: str, secret: str | None = None, *, scopes=KNOWN_SCOPES,
                   grant_types=None, name: str = "", auth_method: str = "client_secret_basic",
-                  post_logout_redirect_uris=()) -> tuple[clients.Client, str | None]:
+                  post_logout_redirect_uris=(), redirect_uris=(), third_party: bool = False,
+                  require_pkce: bool = False) -> tuple[clients.Client, str | None]:
     """Returns the client and its secret (generated when none is given: 256 random bits; None for a public client)."""
     if grant_types is None:
         grant_types = PUBLIC_CLIENT_GRANT_TYPES if auth_method == clients.PUBLIC_AUTH_METHOD else DEFAULT_GRANT_TYPES
@@ -108,12 +109,16 @@ def create_client(target: Target, client_id: str, secret: str | None = None, *, 
         name=name,
         token_endpoint_auth_method=auth_method,
         post_logout_redirect_uris=post_logout_redirect_uris,
+        redirect_uris=redirect_uris,
+        third_party=third_party,
+        require_pkce=require_pkce,
     )
     return client, secret
 
 
 def update_client(target: Target, client_id: str, **changes) -> clients.Client:
-    """Change a client's name, scopes, grant types, auth method or post-logout redirect URIs (None: unchanged).
+    """Change a client's name, scopes, grant types, auth method, redirect URIs, post-logout redirect URIs,
+    third_party or require_pkce (None: unchanged).
     Making a public client confidential needs a new secret: create it anew instead."""
     client = clients.find(target.clients_table, client_id)
     if client is None:
@@ -125,6 +130,8 @@ def update_client(target: Target, client_id: str, **changes) -> clients.Client:
         changes["grant_types"] = frozenset(changes["grant_types"])
     if "post_logout_redirect_uris" in changes:
         changes["post_logout_redirect_uris"] = tuple(changes["post_logout_redirect_uris"])
+    if "redirect_uris" in changes:
+        changes["redirect_uris"] = tuple(changes["redirect_uris"])
     changed = dataclasses.replace(client, **changes)
     if changed.is_public and not client.is_public:
         changed = dataclasses.replace(changed, secret_hash="")  # a public client has no secret to keep

@@ -34,6 +34,9 @@ OWASP_MINIMUM_ARGON2 = Argon2Parameters(memory_kib=19456, iterations=2, lanes=1)
 # The Cache-Control max-age DiscoveryFunction sends with the JWKS, discovery and /api/v3/system.
 JWKS_MAX_AGE_SECONDS = 300
 
+# RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
+MAX_AUTHORIZATION_CODE_TTL = 600
+
 # sm-crypto's cipherMode 1 (its default) and 0; the names say the order of the ciphertext parts.
 SM2_CIPHER_MODES = ("c1c3c2", "c1c2c3")
 
@@ -85,6 +88,9 @@ class Settings:
         iterations or lanes it never matches and is never computed, so a planted or imported hash cannot exhaust a
         container's memory (a 2 GiB hash kills TokenFunction) or slow the dummy verifications down."""
         return self.argon2.times(self.stored_hash_cost_factor)
+    authorization_code_ttl: int = 60
+    browser_session_idle_ttl: int = 86400
+    browser_session_ttl: int = 14 * 86400
 
     @property
     def signing_activation_seconds(self) -> int:
@@ -120,6 +126,15 @@ class Settings:
     @property
     def end_session_endpoint(self) -> str:
         return f"{self.issuer}/session/end"
+
+    @property
+    def authorization_endpoint(self) -> str:
+        return f"{self.issuer}/auth"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure whenever the issuer is https; only a local stack over plain http goes without."""
+        return self.issuer.startswith("https://")
 
 
 def _int(env: dict, name: str, default: int, minimum: int = 1) -> int:
@@ -164,6 +179,8 @@ def load_settings(env: dict | None = None) -> Settings:
         lanes=_int(env, "ARGON2_LANES", OWASP_MINIMUM_ARGON2.lanes, OWASP_MINIMUM_ARGON2.lanes),
     )
     refresh_token_ttl = _int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600)
+    browser_session_ttl = _int(env, "BROWSER_SESSION_TTL", 14 * 24 * 3600, minimum=60)
+    browser_session_idle_ttl = min(_int(env, "BROWSER_SESSION_IDLE_TTL", 24 * 3600, minimum=60), browser_session_ttl)
     return Settings(
         issuer=issuer,
         users_table=env.get("USERS_TABLE", ""),
@@ -200,6 +217,9 @@ def load_settings(env: dict | None = None) -> Settings:
         sm2_password_kms_key_id=env.get("SM2_PASSWORD_KMS_KEY_ID", ""),
         rsa_password_padding=_choice(env, "RSA_PASSWORD_PADDING", ("", "pkcs1v15", "oaep-sha256")),
         stored_hash_cost_factor=_int(env, "STORED_HASH_COST_FACTOR", 4),
+        authorization_code_ttl=min(_int(env, "AUTHORIZATION_CODE_TTL", 60), MAX_AUTHORIZATION_CODE_TTL),
+        browser_session_idle_ttl=browser_session_idle_ttl,
+        browser_session_ttl=browser_session_ttl,
     )
 
 

@@ -24,6 +24,7 @@ class Response:
     body: str | bytes = ""
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[str] = field(default_factory=list)  # Set-Cookie values (payload 2.0 sends them apart)
 
     def to_lambda(self) -> dict:
         headers = dict(self.headers)
@@ -33,7 +34,7 @@ class Response:
         if encoded:
             body = base64.b64encode(body).decode("ascii")
         return {"statusCode": self.status_code, "body": body, "isBase64Encoded": encoded, "headers": headers,
-                "cookies": []}
+                "cookies": list(self.cookies)}
 
 
 class HttpEvent:
@@ -55,6 +56,21 @@ class HttpEvent:
     @property
     def query_string_parameters(self) -> dict | None:
         return self.raw.get("queryStringParameters")
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Request cookies by name (payload 2.0 lists them apart from the headers); the first of a repeated name."""
+        found: dict[str, str] = {}
+        pairs = list(self.raw.get("cookies") or []) + (self.headers.get("cookie") or "").split(";")
+        for pair in pairs:
+            name, equals, value = pair.strip().partition("=")
+            if equals:
+                found.setdefault(name, value)
+        return found
+
+    @property
+    def raw_query_string(self) -> str:
+        return self.raw.get("rawQueryString") or ""
 
     @property
     def http_method(self) -> str:

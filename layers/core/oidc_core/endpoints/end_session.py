@@ -5,6 +5,9 @@ allows an expired hint: users sign out long after logging in). The user's sessio
 refresh token families stop at the next use. The browser is sent back, with `state`, only to a
 `post_logout_redirect_uri` registered for the client, compared exactly; otherwise it gets a small page. So the
 endpoint never redirects anywhere a client did not register (no open redirect).
+
+The browser's session at the login page ends too: the one the hint's `sid` names (if it is the hint's user's), and
+the one the browser's cookie holds (if the cookie holds its secret), and the cookie is cleared.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import html
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from oidc_core.store import users
+from oidc_core.store import browser_sessions, users
 from oidc_core.tokens import access_tokens
 from oidc_core.tokens.access_tokens import InvalidToken
 from oidc_core.login.client_auth import MAX_CLIENT_ID_LENGTH
@@ -37,8 +40,9 @@ class Outcome:
 SIGNED_OUT = Outcome(200, message="You are signed out.")
 
 
-def _hinted_session(id_token_hint: str | None, client_id: str | None, settings: Settings) -> tuple[str, str] | None:
-    """(sub, client_id) the hint names; None without a hint; InvalidToken when it is not one of our id_tokens."""
+def _hinted_session(id_token_hint: str | None, client_id: str | None, settings: Settings
+                    ) -> tuple[str, str, str | None] | None:
+    """(sub, client_id, sid) the hint names; None without a hint; InvalidToken when it is not one of our id_tokens."""
     if not id_token_hint:
         return None
     claims = access_tokens.verified_claims(id_token_hint, settings, token_type=access_tokens.ID_TOKEN_TYPE,
@@ -48,7 +52,8 @@ def _hinted_session(id_token_hint: str | None, client_id: str | None, settings: 
         client_id = audiences[0]
     if client_id is None or client_id not in audiences:
         raise InvalidToken("audience")
-    return claims["sub"], client_id
+    sid = claims.get("sid") if isinstance(claims.get("sid"), str) else None
+    return claims["sub"], client_id, sid
 
 
 def _redirect(uri: str, state: str | None) -> str:
@@ -57,7 +62,7 @@ def _redirect(uri: str, state: str | None) -> str:
     return f"{uri}{'&' if '?' in uri else '?'}{urlencode({'state': state})}"
 
 
-def end_session(parameters: dict, settings: Settings) -> Outcome:
+def end_session(parameters: dict, settings: Settings, session_cookie: str | None = None) -> Outcome:
     client_id = parameters.get("client_id") or None
     if client_id and len(client_id) > MAX_CLIENT_ID_LENGTH:
         client_id = None  # no such client
@@ -67,9 +72,14 @@ def end_session(parameters: dict, settings: Settings) -> Outcome:
     except InvalidToken as invalid:
         logger.info("logout refused", extra={"reason": invalid.reason})
         return Outcome(400, message="The sign-out request is not valid: the id_token_hint was not issued here.")
+    cookie = browser_sessions.parse_cookie(session_cookie)
+    if cookie:
+        browser_sessions.end(settings, cookie.sid, cookie=cookie)
     if session:
-        sub, client_id = session
+        sub, client_id, sid = session
         users.end_sessions(settings.users_table, sub, client_id)
+        if sid and not (cookie and cookie.sid == sid):
+            browser_sessions.end(settings, sid, sub=sub)
         logger.info("signed out", extra={"sub": sub, "client_id": client_id})
     if redirect_uri and client_id:
         record = get_items({"client": (settings.clients_table, client_key(client_id))})["client"]

@@ -118,10 +118,15 @@ class Family:
         return min(self.absolute_expires_at, now + settings.refresh_token_idle_ttl)
 
 
+def new_family_id() -> str:
+    return secrets.token_bytes(_FAMILY_ID_BYTES).hex()
+
+
 def start_family(settings: Settings, *, sub: str, client_id: str, scopes, auth_time: int, epochs: tuple[int, int],
-                 now: int) -> str:
-    """A new family for a login; returns its first refresh token."""
-    family_id = secrets.token_bytes(_FAMILY_ID_BYTES).hex()
+                 now: int, family_id: str | None = None) -> str | None:
+    """A new family for a login; returns its first refresh token. A `family_id` chosen beforehand (the code grant
+    records it first) may have been revoked already by a code's second redemption: then None, and no token."""
+    family_id = family_id or new_family_id()
     token = _mint(family_id, sub)
     absolute = now + settings.refresh_token_ttl
     record = {
@@ -138,8 +143,13 @@ def start_family(settings: Settings, *, sub: str, client_id: str, scopes, auth_t
         "client_epoch": epochs[1],
     }
     with aws.dependency("dynamodb"):
-        aws.client("dynamodb").put_item(TableName=settings.tokens_table, Item=to_item(record),
-                                        ConditionExpression="attribute_not_exists(pk)")
+        try:
+            aws.client("dynamodb").put_item(TableName=settings.tokens_table, Item=to_item(record),
+                                            ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return None
     return token
 
 
@@ -189,6 +199,18 @@ def keep(settings: Settings, family: Family, presented: PresentedToken, now: int
         {":presented": presented.digest, ":expires": family.next_expiry(settings, now)},
     )
     return stood is None
+
+
+def revoke_before_it_starts(settings: Settings, family_id: str, reason: str, now: int, keep_until: int) -> None:
+    """Revoke a family whose first token may not be issued yet: a revoked marker in its place makes the
+    start_family that comes later fail, so the token is never handed out."""
+    with aws.dependency("dynamodb"):
+        aws.client("dynamodb").update_item(
+            TableName=settings.tokens_table, Key=family_key(family_id),
+            UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now), revoke_reason = :reason, "
+                             "expires_at = if_not_exists(expires_at, :keep)",
+            ExpressionAttributeValues=to_item({":now": now, ":reason": reason, ":keep": keep_until}),
+        )
 
 
 def revoke(settings: Settings, family_id: str, reason: str, now: int) -> None:

@@ -67,13 +67,15 @@ def _at_hash(access_token: str) -> str:
 
 
 def issue(settings: Settings, key: Signer, grant: Grant, *, refresh_token: str | None = None,
-          now: int | None = None) -> dict:
-    """The token response body (RFC 6749 §5.1, OIDC Core §3.1.3.3); the grant decides about the refresh token."""
+          now: int | None = None, jti: str | None = None, id_token_claims: dict | None = None) -> dict:
+    """The token response body (RFC 6749 §5.1, OIDC Core §3.1.3.3); the grant decides about the refresh token.
+    `jti` names the access token when the grant must know it beforehand (the code grant records it to revoke it);
+    `id_token_claims` adds what the grant knows about the login (nonce, sid, amr)."""
     now = int(time.time()) if now is None else now
     scope = " ".join(grant.scopes)
     subject = grant.user.sub if grant.user else grant.client.client_id
     access_claims = {
-        "jti": str(uuid.uuid4()),
+        "jti": jti or str(uuid.uuid4()),
         "sub": subject,
         "iss": settings.issuer,
         "aud": grant.client.client_id,
@@ -101,6 +103,7 @@ def issue(settings: Settings, key: Signer, grant: Grant, *, refresh_token: str |
             "auth_time": grant.auth_time or now,
             "at_hash": _at_hash(access_token),
             **user_claims(grant.user, grant.scopes),
+            **(id_token_claims or {}),
         }
         response["id_token"] = _sign(id_claims, key, "JWT")
     if refresh_token:

@@ -1,0 +1,32 @@
+"""AuthorizeFunction: the authorization endpoint GET and POST /oidc/auth, and the login and consent pages it shows
+(POST /oidc/login, POST /oidc/consent). It reads no private key: codes are redeemed at TokenFunction."""
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from oidc_core.config import settings
+from oidc_core.endpoints.authorization import authorize, browser_request, consent, login, outage_page
+from oidc_core.errors import DependencyUnavailable
+from oidc_core.http import caller, resolver
+from oidc_core.observability import logger, metrics, tracer
+
+app = resolver()
+PAGES = {"/oidc/auth": authorize, "/oidc/login": login, "/oidc/consent": consent}
+
+
+@app.get("/oidc/auth")
+@app.post("/oidc/auth")
+@app.post("/oidc/login")
+@app.post("/oidc/consent")
+def pages():
+    event = app.current_event
+    try:
+        return PAGES[event.path](browser_request(event, caller(event, settings())), settings())
+    except DependencyUnavailable as error:  # a page for the browser, not OAuth JSON
+        return outage_page(error, event.headers.get("accept-language"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event, context):
+    return app.resolve(event, context)

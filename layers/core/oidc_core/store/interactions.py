@@ -1,0 +1,85 @@
+"""Pending authorization requests (`pk = interaction#<id>` in the tokens table), for the ten minutes a user may take
+on the login and consent pages.
+
+/oidc/auth validates the request and keeps what it decided here; the page's form carries the interaction id and a
+CSRF token. The interaction is bound to the browser it was shown to: the item keeps the SHA-256 of that browser's
+binding cookie (set with the page, HttpOnly), so the form's hidden fields replayed from another browser log nobody
+in there (login CSRF, RFC 6749 §10.12). Only digests of the CSRF token and the cookie are stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from dataclasses import dataclass
+
+from oidc_core import aws
+from oidc_core.config import Settings
+from oidc_core.store.dynamo import to_item
+
+TTL_SECONDS = 600
+BROWSER_COOKIE_NAME = "oidc_browser"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("ascii")).hexdigest()
+
+
+def well_formed(value: str | None) -> bool:
+    return bool(value) and bool(_TOKEN.match(value))
+
+
+def new_browser_binding() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def interaction_key(interaction_id: str) -> dict:
+    return {"pk": {"S": f"interaction#{interaction_id}"}}
+
+
+@dataclass(frozen=True)
+class Interaction:
+    interaction_id: str
+    request: dict  # the validated authorization request (endpoints.authorization.AuthorizationRequest.stored)
+    browser_digest: str
+    csrf_digest: str
+    expires_at: int
+    login: dict | None = None  # after the login, waiting for consent: sub, sid, auth_time, user_epoch
+
+    @classmethod
+    def from_record(cls, record: dict) -> Interaction:
+        return cls(interaction_id=record["pk"].removeprefix("interaction#"), request=json.loads(record["request"]),
+                   browser_digest=record["browser_digest"], csrf_digest=record["csrf_digest"],
+                   expires_at=int(record["expires_at"]),
+                   login=json.loads(record["login"]) if record.get("login") else None)
+
+    def belongs_to(self, browser_binding: str | None, csrf_token: str | None, now: int) -> bool:
+        """The POST comes from the browser the page was shown to, with the page's token, in time."""
+        if not well_formed(browser_binding) or not well_formed(csrf_token) or now >= self.expires_at:
+            return False
+        browser_ok = hmac.compare_digest(_digest(browser_binding), self.browser_digest)
+        csrf_ok = hmac.compare_digest(_digest(csrf_token), self.csrf_digest)
+        return browser_ok and csrf_ok
+
+
+def start(settings: Settings, request: dict, browser_binding: str, now: int, login: dict | None = None
+          ) -> tuple[str, str]:
+    """A new interaction; returns (its id, the CSRF token of its page)."""
+    interaction_id, csrf_token = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
+    record = {"pk": interaction_key(interaction_id)["pk"]["S"], "request": json.dumps(request),
+              "browser_digest": _digest(browser_binding), "csrf_digest": _digest(csrf_token),
+              "expires_at": now + TTL_SECONDS, "login": json.dumps(login) if login else None}
+    with aws.dependency("dynamodb"):
+        aws.client("dynamodb").put_item(TableName=settings.tokens_table, Item=to_item(record),
+                                        ConditionExpression="attribute_not_exists(pk)")
+    return interaction_id, csrf_token
+
+
+def finish(settings: Settings, interaction_id: str) -> None:
+    """Used up: the same form cannot be posted twice."""
+    with aws.dependency("dynamodb"):
+        aws.client("dynamodb").delete_item(TableName=settings.tokens_table, Key=interaction_key(interaction_id))
