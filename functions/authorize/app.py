@@ -10,6 +10,7 @@ from oidc_core.http import caller, resolver
 from oidc_core.observability import logger, metrics, tracer
 
 app = resolver()
+settings()  # a bad configuration fails the init (one ConfigurationError), never each request with a 500
 PAGES = {"/oidc/auth": authorize, "/oidc/login": login, "/oidc/consent": consent}
 
 
