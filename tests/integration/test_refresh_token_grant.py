@@ -15,7 +15,7 @@ from oidc_core.store import users
 from oidc_tools import template
 from oidc_tools.lambda_events import LambdaContext
 from oidc_tools.local_stack import load_handler
-from oidc_tools.operations import create_client, set_password, sign_out
+from oidc_tools.operations import create_client, set_password, sign_out, update_client
 
 INVALID = {"error": "invalid_grant", "error_description": "the refresh token is invalid, expired or revoked"}
 
@@ -94,6 +94,28 @@ def test_scope_may_only_narrow(login, refresh):
     # The family keeps what the login granted: a later refresh without scope gets all of it again.
     again = refresh(narrowed.json()["refresh_token"])
     assert again.status == 200 and again.json()["scope"] == "openid profile offline_access"
+
+
+def test_a_refresh_never_grants_a_scope_the_client_has_since_lost(login, refresh, call_discovery, stack):
+    first = login(scope="openid profile email offline_access")
+    update_client(stack.target, CLIENT_ID, allowed_scopes=["openid", "profile", "offline_access"])
+    reply = refresh(first["refresh_token"])
+    assert reply.status == 200, reply
+    body = reply.json()
+    assert body["scope"] == "openid profile offline_access"  # the answer says what was granted
+    key = jwt.PyJWK(call_discovery("/oidc/.well-known/jwks.json").json()["keys"][0]).key
+    access = jwt.decode(body["access_token"], key, algorithms=["RS256"], audience=CLIENT_ID)
+    assert access["scope"] == "openid profile offline_access"
+    assert "email" not in jwt.decode(body["id_token"], key, algorithms=["RS256"], audience=CLIENT_ID)
+    # Asking for the lost scope again is refused like any scope the client may not use.
+    again = refresh(body["refresh_token"], scope="openid email")
+    assert again.status == 400 and again.json()["error"] == "invalid_scope"
+
+
+def test_a_client_that_lost_offline_access_redeems_no_refresh_token(login, refresh, stack):
+    first = login()
+    update_client(stack.target, CLIENT_ID, allowed_scopes=["openid", "profile", "email"])
+    assert refresh(first["refresh_token"]).json() == INVALID
 
 
 def test_reuse_after_the_grace_window_revokes_the_whole_family(login, refresh, monkeypatch):

@@ -47,9 +47,10 @@ def _invalid(reason: str, client: Client) -> OAuthError:
 
 
 def _narrowed_scopes(request: TokenRequest, client: Client, family: Family) -> list[str]:
-    """RFC 6749 §6: a requested scope must not include any scope the login did not grant."""
+    """RFC 6749 §6: a requested scope must not include any scope the login did not grant, nor one the client has
+    lost since."""
     if request.get("scope") is None:
-        return list(family.scopes)
+        return [scope for scope in family.scopes if scope in client.allowed_scopes]
     scopes = requested_scopes(request.get("scope"), client.allowed_scopes)
     wider = [scope for scope in scopes if scope not in family.scopes]
     if wider:
@@ -86,6 +87,8 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
         raise _invalid("unknown", client)
     if not family.usable(now):
         raise _invalid("revoked" if family.revoked_at else "expired", client)
+    if "offline_access" not in client.allowed_scopes:
+        raise _invalid("offline_access_withdrawn", client)  # the client may no longer hold a refresh token at all
     scopes = _narrowed_scopes(request, client, family)
     user = User.from_record(found["user"]) if found.get("user") else None
     if family.outlived_by(user):
