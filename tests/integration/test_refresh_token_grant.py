@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
+from types import SimpleNamespace
 
 import boto3
 import jwt
 import pytest
 
 from helpers import CLIENT_ID, CLIENT_SECRET, Reply, basic_auth, configure, token_event
-from oidc_core.store import users
+from oidc_core.store import refresh_tokens, users
 from oidc_tools import template
 from oidc_tools.lambda_events import LambdaContext
 from oidc_tools.local_stack import load_handler
@@ -143,6 +145,86 @@ def test_a_retry_within_the_grace_window_succeeds_and_leaves_one_live_token(logi
     assert refresh(kept).json() == INVALID
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    """The refresh grant's clock, moved by the test: `clock.now` is what time.time() says to it."""
+    from oidc_core.grants import refresh_token as grant_module
+
+    clock = SimpleNamespace(now=float(int(time.time())))
+    monkeypatch.setattr(grant_module, "time", SimpleNamespace(time=lambda: clock.now))
+    return clock
+
+
+@pytest.fixture
+def lose_the_race(refresh, clock):
+    """Sends a refresh with `token` that loses to a parallel one: the winner's refresh runs (at `won_at`) just before
+    the loser's conditional write, which then fails at `failed_at`. Returns (winner's reply, loser's reply)."""
+    from oidc_core import aws
+
+    def race(token: str, *, won_at: float, failed_at: float) -> tuple[Reply, Reply]:
+        events = aws.client("dynamodb").meta.events
+        winner: list[Reply] = []
+
+        def just_before_the_write(**kwargs):
+            if winner:
+                return
+            clock.now = won_at
+            winner.append(None)
+            winner[0] = refresh(token)
+            clock.now = failed_at
+
+        events.register_first("before-call.dynamodb.UpdateItem", just_before_the_write)
+        try:
+            loser = refresh(token)
+        finally:
+            events.unregister("before-call.dynamodb.UpdateItem", just_before_the_write)
+        return winner[0], loser
+
+    return race
+
+
+@pytest.mark.parametrize("loser_clock_behind", [0, 1])
+def test_with_a_grace_of_zero_the_loser_of_a_parallel_refresh_is_reuse(login, lose_the_race, refresh, clock,
+                                                                       monkeypatch, loser_clock_behind):
+    """The loser began a second before the winner rotated: its own start time is no excuse, nor is a clock of its
+    container a second behind the winner's."""
+    configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=0)
+    token = login()["refresh_token"]
+    began = clock.now
+    winner, loser = lose_the_race(token, won_at=began + 1, failed_at=began + 1 - loser_clock_behind)
+    assert winner.status == 200, winner
+    assert (loser.status, loser.json()) == (400, INVALID)
+    assert refresh(winner.json()["refresh_token"]).json() == INVALID  # reuse revoked the family
+
+
+@pytest.mark.parametrize(("late", "honoured"), [(9, True), (10, False), (100, False)])
+def test_the_grace_window_runs_from_the_rotation_to_the_losers_failed_write(login, lose_the_race, refresh, clock,
+                                                                            monkeypatch, late, honoured):
+    configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=10)
+    token = login()["refresh_token"]
+    began = clock.now  # the loser starts here, before the winner rotates
+    winner, loser = lose_the_race(token, won_at=began + 5, failed_at=began + 5 + late)
+    assert winner.status == 200, winner
+    if honoured:
+        assert loser.status == 200, loser
+        assert refresh(loser.json()["refresh_token"]).status == 200  # the retry's token is the live one
+    else:
+        assert (loser.status, loser.json()) == (400, INVALID)
+        assert refresh(winner.json()["refresh_token"]).json() == INVALID
+
+
+def test_a_used_token_is_honoured_once_in_its_grace_window(login, refresh, clock, monkeypatch):
+    configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=60)
+    first = login()["refresh_token"]
+    assert refresh(first).status == 200  # an answer the client lost
+    clock.now += 1
+    retried = refresh(first)
+    assert retried.status == 200, retried
+    clock.now += 1
+    assert refresh(first).json() == INVALID  # a second replay, still within the window, is reuse
+    assert refresh(retried.json()["refresh_token"]).json() == INVALID  # and ends the family
+
+
 def test_parallel_refreshes_with_one_token_never_leave_two_live_tokens(stack, login, monkeypatch):
     """20 refreshes at once, each in its own handler instance (as separate Lambda containers would be), against
     DynamoDB's conditional writes."""
@@ -168,7 +250,8 @@ def test_parallel_refreshes_with_one_token_never_leave_two_live_tokens(stack, lo
     assert all(reply.status in (200, 400) for reply in replies), replies
     issued = [reply.json()["refresh_token"] for reply in replies if reply.status == 200]
     assert issued, "at least the first refresh succeeds"
-    live = family_item(stack, refresh_token)["live_digest"]["S"]
+    family = refresh_tokens.family_key(refresh_tokens.parse(refresh_token).family_id)
+    live = boto3.client("dynamodb").get_item(TableName=stack.target.tokens_table, Key=family)["Item"]["live_digest"]["S"]
     assert [hashlib.sha256(token.encode()).hexdigest() for token in issued].count(live) == 1
     assert len(set(issued)) == len(issued)
 

@@ -7,8 +7,8 @@ is revoked.
 
 With rotation (the default) each refresh returns a new refresh token and the presented one is used up. Presenting a
 used token again means two parties hold the family's tokens, one of them not the client: the whole family is revoked.
-A client that lost the answer may retry with the same token within the grace window; its new token then replaces the
-one it never received, so the family still has exactly one live token. Without rotation (Authing's "same refresh
+A client that lost the answer may retry with the same token once within the grace window; its new token then replaces
+the one it never received, so the family still has exactly one live token. Without rotation (Authing's "same refresh
 token until it expires"), the presented token stays live.
 
 A refresh token that is unknown, expired, revoked, used or another client's gets one answer: invalid_grant.
@@ -58,6 +58,13 @@ def _narrowed_scopes(request: TokenRequest, client: Client, family: Family) -> l
     return scopes
 
 
+def _in_grace(settings: Settings, family: Family, now: int) -> bool:
+    """Within the grace window of the family's last rotation; a window of 0 seconds is no window at all (a clock a
+    second behind the rotating container's would otherwise see a negative age as young enough)."""
+    grace = settings.refresh_token_grace_seconds
+    return grace > 0 and family.rotated_at is not None and now - family.rotated_at < grace
+
+
 def _rotated_token(settings: Settings, client: Client, family: Family, presented: PresentedToken, now: int) -> str:
     if presented.matches(family.live_digest):
         token, family = refresh_tokens.rotate(settings, family, presented, now, grace_retry=False)
@@ -66,8 +73,9 @@ def _rotated_token(settings: Settings, client: Client, family: Family, presented
         # A parallel refresh with the same token rotated first: decide again on the family as it now stands.
         if family is None or not family.usable(now):
             raise _invalid("revoked", client)
-    in_grace = family.rotated_at is not None and now - family.rotated_at < settings.refresh_token_grace_seconds
-    if presented.matches(family.previous_digest) and in_grace:
+    # The window runs from the rotation to this moment, however long ago this request began.
+    now = int(time.time())
+    if presented.matches(family.previous_digest) and _in_grace(settings, family, now):
         token, _ = refresh_tokens.rotate(settings, family, presented, now, grace_retry=True)
         if token:
             return token
