@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import re
 
-from oidc_core.http import source_ip
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from oidc_core.endpoints.signin import error_envelope
+from oidc_core.errors import OAuthError, bearer_error
+from oidc_core.http import oauth_error_response, source_ip
+
+PROPERTIES = settings(max_examples=300, derandomize=True, deadline=None, database=None, print_blob=False)
 
 PEER = "192.0.2.99"  # API Gateway's sourceIp: the proxy nearest to it
 
@@ -28,3 +36,19 @@ PEER = "192.0.2.99"  # API Gateway's sourceIp: the proxy nearest to it
 ])
 def test_the_caller_is_the_hops_th_entry_from_the_right_not_counting_the_gateways_peer(forwarded_for, hops, caller):
     assert source_ip(PEER, forwarded_for, hops) == caller
+
+
+# RFC 6749 §5.2: error_description = 1*( %x20-21 / %x23-5B / %x5D-7E )
+RFC_DESCRIPTION = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]+")
+
+
+@PROPERTIES
+@given(description=st.text(min_size=1, max_size=3000))
+def test_every_rendered_error_description_is_rfc_6749_text_and_bounded(description):
+    for error in (OAuthError("invalid_request", description), bearer_error("invalid_token", description)):
+        rendered = json.loads(oauth_error_response(error).body)["error_description"]
+        assert RFC_DESCRIPTION.fullmatch(rendered) and len(rendered) <= 256
+        assert error_envelope(error)["message"] == rendered
+    challenge = bearer_error("invalid_token", description).headers["WWW-Authenticate"]
+    quoted = challenge.split('error_description="', 1)[1]
+    assert quoted.endswith('"') and '"' not in quoted[:-1] and "\\" not in quoted  # one quoted-string, unbroken

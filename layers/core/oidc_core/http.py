@@ -34,7 +34,7 @@ def json_response(status_code: int, body: dict, headers: dict | None = None) -> 
         status_code=status_code,
         content_type="application/json",
         body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-        headers=headers or {},
+        headers={"X-Content-Type-Options": "nosniff", **(headers or {})},
     )
 
 

@@ -95,7 +95,7 @@ def parse_token_request(
     parameters: dict[str, str] = {}
     for name, value in pairs:
         if name in parameters:
-            raise invalid_request(f"parameter sent more than once: {name[:64]}")
+            raise invalid_request("a parameter was sent more than once")  # its name is the sender's, never echoed
         parameters[name] = value
     return TokenRequest(parameters=parameters, authorization=authorization, source_ip=source_ip,
                         user_agent=user_agent[:256])
