@@ -163,14 +163,14 @@ class LocalStack:
         for function in cfn.functions(self.template).values():
             self.handlers[function.logical_id] = (load_handler(function), threading.Lock())
             for method, path in function.routes:
-                pattern = re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
+                pattern = re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)))
                 self.routes.append((method, pattern, path, function.logical_id))
 
     # -- requests --------------------------------------------------------------------------------------------------
 
     def route(self, method: str, path: str) -> tuple[str, str, dict] | None:
         for route_method, pattern, route_path, logical_id in self.routes:
-            match = pattern.match(path)
+            match = pattern.fullmatch(path)  # `$` would also take a trailing newline
             if match and route_method in (method, "ANY"):
                 return logical_id, f"{route_method} {route_path}", match.groupdict()
         return None

@@ -7,7 +7,6 @@ import dataclasses
 import json
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from oidc_core import aws
 from oidc_core.keys import keyring
@@ -81,10 +80,10 @@ def _check_client_settings(scopes, grant_types, post_logout_redirect_uris) -> No
     if unknown:
         raise ValueError(f"unknown grant types: {sorted(unknown)}; known: {' '.join(GRANTS)}")
     for uri in post_logout_redirect_uris:
-        parsed = urlsplit(uri)
-        local = parsed.scheme == "http" and parsed.hostname in ("localhost", "127.0.0.1", "::1")
-        if not (parsed.scheme == "https" or local) or not parsed.hostname or parsed.fragment:
-            raise ValueError(f"not a usable post-logout redirect URI (https, or http on localhost; no fragment): {uri}")
+        try:
+            clients.checked_redirect_uri(uri)
+        except ValueError as reason:
+            raise ValueError(f"not a usable post-logout redirect URI {uri!r}: {reason}") from None
 
 
 def create_client(target: Target, client_id: str, secret: str | None = None, *, scopes=KNOWN_SCOPES,

@@ -139,7 +139,7 @@ def load_settings(env: dict | None = None) -> Settings:
     if not issuer.startswith(("https://", "http://")):
         raise ConfigurationError("ISSUER must be an absolute http(s) URL such as https://auth.example.com/oidc")
     country_code = env.get("DEFAULT_PHONE_COUNTRY_CODE") or "+86"
-    if not re.fullmatch(r"\+[1-9]\d{0,2}", country_code):
+    if not re.fullmatch(r"\+[1-9][0-9]{0,2}", country_code):  # \d would take any script's digits
         raise ConfigurationError(f"DEFAULT_PHONE_COUNTRY_CODE must look like +86, got {country_code!r}")
     sm2_cipher_mode = (env.get("SM2_CIPHER_MODE") or "c1c3c2").lower()
     if sm2_cipher_mode not in SM2_CIPHER_MODES:

@@ -6,8 +6,11 @@ public (`none`: a browser or mobile app that cannot keep one, identified by its 
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from botocore.exceptions import ClientError
 
@@ -54,6 +57,60 @@ class Client:
         )
 
 
+MAX_REDIRECT_URI_LENGTH = 2000
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")  # where a native or development app listens over plain http
+# RFC 3986's characters (unreserved, reserved, and % of a percent-encoding): anything else is refused, not encoded.
+_URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+_PERCENT_ENCODING = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_DNS_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def checked_redirect_uri(uri: str) -> str:
+    """A redirect URI fit to register (post-logout, authorization), re-serialised; ValueError with the reason if not.
+
+    Refused: anything a browser and Python may read differently (a backslash, whitespace, control characters,
+    characters outside RFC 3986, userinfo: in `https://app.example.com\\@evil.com/` Python sees one host and a browser
+    the other), a fragment (RFC 6749 §3.1.2), and plain http anywhere but on a loopback host."""
+    if not isinstance(uri, str) or not uri:
+        raise ValueError("empty")
+    if len(uri) > MAX_REDIRECT_URI_LENGTH:
+        raise ValueError(f"longer than {MAX_REDIRECT_URI_LENGTH} characters")
+    if any(ord(character) < 0x20 or 0x7f <= ord(character) <= 0x9f for character in uri):
+        raise ValueError("holds a control character")
+    if any(character.isspace() for character in uri):
+        raise ValueError("holds whitespace")
+    if "\\" in uri:
+        raise ValueError("holds a backslash")
+    if not uri.isascii():
+        raise ValueError("holds non-ASCII characters (percent-encode them; punycode for a host name)")
+    if not _URI_CHARACTERS.fullmatch(uri) or _PERCENT_ENCODING.search(uri):
+        raise ValueError("holds characters RFC 3986 does not allow in a URI")
+    if "#" in uri:
+        raise ValueError("has a fragment")
+    try:
+        parsed = urlsplit(uri)
+    except ValueError:  # an unbalanced [ in the host
+        raise ValueError("has no valid host") from None
+    if "@" in parsed.netloc:
+        raise ValueError("has userinfo (user@host)")
+    scheme, host = parsed.scheme.lower(), (parsed.hostname or "")
+    try:
+        port = parsed.port
+    except ValueError:
+        raise ValueError("has an invalid port") from None
+    if host.startswith("[") or ":" in host:
+        try:
+            host = str(ipaddress.IPv6Address(host.strip("[]")))
+        except ValueError:
+            raise ValueError("has an invalid IPv6 host") from None
+    elif not _DNS_NAME.fullmatch(host):
+        raise ValueError("has no valid host")
+    if not (scheme == "https" or (scheme == "http" and host in LOOPBACK_HOSTS)):
+        raise ValueError("must be https (or http on 127.0.0.1, [::1] or localhost)")
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
+    return urlunsplit((scheme, netloc, parsed.path, parsed.query, ""))
+
+
 def client_key(client_id: str) -> dict:
     return {"client_id": {"S": client_id}}
 
@@ -79,7 +136,7 @@ def _record(client_id: str, secret_hash: str, allowed_scopes, grant_types, name:
         "grant_types": sorted(set(grant_types)),
         "name": name,
         "token_endpoint_auth_method": token_endpoint_auth_method,
-        "post_logout_redirect_uris": sorted(set(post_logout_redirect_uris)) or None,
+        "post_logout_redirect_uris": sorted({checked_redirect_uri(uri) for uri in post_logout_redirect_uris}) or None,
     }
 
 
