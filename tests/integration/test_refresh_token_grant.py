@@ -288,6 +288,23 @@ def test_rotation_off_returns_the_same_refresh_token(login, refresh, monkeypatch
         assert reply.json()["refresh_token"] == first
 
 
+def test_with_rotation_off_a_public_clients_refresh_tokens_still_rotate(call_token, password_form, stack, user,
+                                                                          monkeypatch):
+    """RFC 9700 §4.14.2: a public client's refresh token is bound to nothing, so it rotates and its reuse is caught."""
+    configure(monkeypatch, REFRESH_TOKEN_ROTATION="false", REFRESH_TOKEN_GRACE_SECONDS=0)
+    create_client(stack.target, "spa", auth_method="none")
+    first = call_token(password_form(client_id="spa", client_secret=None, scope="openid offline_access"))
+    assert first.status == 200, first
+    token = first.json()["refresh_token"]
+    reply = call_token({"grant_type": "refresh_token", "refresh_token": token, "client_id": "spa"})
+    assert reply.status == 200, reply
+    assert reply.json()["refresh_token"] != token
+    replay = call_token({"grant_type": "refresh_token", "refresh_token": token, "client_id": "spa"})
+    assert replay.json() == INVALID  # a used token: reuse, which ends the family
+    assert call_token({"grant_type": "refresh_token", "refresh_token": reply.json()["refresh_token"],
+                       "client_id": "spa"}).json() == INVALID
+
+
 def test_idle_limit_and_absolute_lifetime(login, refresh, stack, monkeypatch):
     configure(monkeypatch, REFRESH_TOKEN_IDLE_TTL=600, REFRESH_TOKEN_TTL=3600)
     first = login()["refresh_token"]

@@ -9,7 +9,7 @@ With rotation (the default) each refresh returns a new refresh token and the pre
 used token again means two parties hold the family's tokens, one of them not the client: the whole family is revoked.
 A client that lost the answer may retry with the same token once within the grace window; its new token then replaces
 the one it never received, so the family still has exactly one live token. Without rotation (Authing's "same refresh
-token until it expires"), the presented token stays live.
+token until it expires, for confidential clients only), the presented token stays live.
 
 A refresh token that is unknown, expired, revoked, used or another client's gets one answer: invalid_grant.
 """
@@ -104,7 +104,9 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
         raise _invalid("session_ended", client)
 
     signing_key = keyring.current_signing_key(settings)
-    if settings.refresh_token_rotation:
+    # RFC 9700 §4.14.2: a public client's refresh tokens are rotated whatever RefreshTokenRotation says, since they
+    # are bound to nothing else (no secret, no sender constraint) and only reuse detection notices a stolen one.
+    if settings.refresh_token_rotation or client.is_public:
         refresh_token = _rotated_token(settings, client, family, presented, now)
     elif presented.matches(family.live_digest) and refresh_tokens.keep(settings, family, presented, now):
         refresh_token = request.require("refresh_token")
