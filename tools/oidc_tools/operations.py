@@ -15,7 +15,7 @@ from oidc_core.keys import rotation
 from oidc_core.passwords import hashing
 from oidc_core.store import clients
 from oidc_core.store import users
-from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
+from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters, signing_activation_seconds
 from oidc_core.store.identifiers import LoginIdentifier, normalise
 from oidc_core.tokens.scopes import KNOWN_SCOPES, is_api_scope
 
@@ -36,8 +36,8 @@ class Target:
     default_phone_country_code: str = "+86"
     argon2: Argon2Parameters = OWASP_MINIMUM_ARGON2
     # For a rotation run here rather than by the stack's RotateKeysFunction: the template's defaults at their safest
-    # (KeyCacheSeconds 300 + the JWKS max-age 300 + slack; the longest token lifetime the template allows).
-    signing_activation_seconds: int = 660
+    # (KeyCacheSeconds' default of 300; the longest token lifetime the template allows).
+    signing_activation_seconds: int = signing_activation_seconds(300)
     token_retention_seconds: int = 86400
     # ARNs of the keys held in KMS (SigningKeySource… = KMS); empty: that key is in Secrets Manager
     signing_kms_key_id: str = ""

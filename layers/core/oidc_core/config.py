@@ -28,6 +28,13 @@ OWASP_MINIMUM_ARGON2 = Argon2Parameters(memory_kib=19456, iterations=2, lanes=1)
 # The Cache-Control max-age DiscoveryFunction sends with the JWKS, discovery and /api/v3/system.
 JWKS_MAX_AGE_SECONDS = 300
 
+
+def signing_activation_seconds(key_cache_seconds: int) -> int:
+    """How long a new signing key is published before it signs: our own cache of the JWKS (KEY_CACHE_SECONDS),
+    the max-age clients may keep it (JWKS_MAX_AGE_SECONDS), and slack for clocks and the rotation's steps. The one
+    place this is decided: the functions' settings and the tools' provisioning both ask here."""
+    return key_cache_seconds + JWKS_MAX_AGE_SECONDS + 60
+
 # sm-crypto's cipherMode 1 (its default) and 0; the names say the order of the ciphertext parts.
 SM2_CIPHER_MODES = ("c1c3c2", "c1c2c3")
 
@@ -74,9 +81,7 @@ class Settings:
 
     @property
     def signing_activation_seconds(self) -> int:
-        """How long a new signing key is published before it signs: our own cache of the JWKS (KEY_CACHE_SECONDS),
-        the max-age clients may keep it (JWKS_MAX_AGE_SECONDS), and slack for clocks and the rotation's steps."""
-        return self.key_cache_seconds + JWKS_MAX_AGE_SECONDS + 60
+        return signing_activation_seconds(self.key_cache_seconds)
 
     @property
     def token_retention_seconds(self) -> int:
