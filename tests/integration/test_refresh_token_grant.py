@@ -225,6 +225,40 @@ def test_a_used_token_is_honoured_once_in_its_grace_window(login, refresh, clock
     assert refresh(retried.json()["refresh_token"]).json() == INVALID  # and ends the family
 
 
+@pytest.mark.parametrize("rotation", ["true", "false", "grace retry"])
+def test_a_revocation_that_lands_between_a_refreshs_read_and_its_write_wins(login, refresh, call_session, stack,
+                                                                            monkeypatch, rotation):
+    """The refresh read the family before the client revoked the token (RFC 7009); its write comes after: no new
+    tokens for a revoked family, whatever the refresh read (a rotation, a kept token, a retry in the grace window)."""
+    from oidc_core import aws
+
+    configure(monkeypatch, REFRESH_TOKEN_ROTATION="false" if rotation == "false" else "true",
+              REFRESH_TOKEN_GRACE_SECONDS=60)
+    token = login()["refresh_token"]
+    if rotation == "grace retry":
+        assert refresh(token).status == 200  # an answer the client lost: it retries with the same token
+    events = aws.client("dynamodb").meta.events
+    revoked = []
+
+    def revoke_first(**kwargs):
+        if not revoked:  # once: the revocation's own write passes through here too
+            revoked.append(None)
+            revoked[0] = call_session("POST", "/oidc/token/revocation", {
+                "token": token, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+
+    events.register_first("before-call.dynamodb.UpdateItem", revoke_first)
+    try:
+        reply = refresh(token)
+    finally:
+        events.unregister("before-call.dynamodb.UpdateItem", revoke_first)
+    assert revoked[0].status == 200, revoked[0]
+    assert (reply.status, reply.json()) == (400, INVALID)
+    item = family_item(stack, token)
+    assert "revoked_at" in item
+    if rotation != "grace retry":
+        assert item["live_digest"]["S"] == hashlib.sha256(token.encode()).hexdigest()
+
+
 def test_parallel_refreshes_with_one_token_never_leave_two_live_tokens(stack, login, monkeypatch):
     """20 refreshes at once, each in its own handler instance (as separate Lambda containers would be), against
     DynamoDB's conditional writes."""
