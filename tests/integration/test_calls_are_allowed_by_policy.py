@@ -91,8 +91,8 @@ def _attributes(params: dict) -> list[str]:
     write reads what its condition tests), placeholders resolved."""
     names = params.get("ExpressionAttributeNames", {})
     found = set((params.get("Key") or params.get("Item") or {}).keys())
-    for expression in (params.get(name) for name in ("UpdateExpression", "ConditionExpression", "ProjectionExpression")):
-        for word in _EXPRESSION_NAME.findall(expression or ""):
+    for name in ("UpdateExpression", "ConditionExpression", "ProjectionExpression"):
+        for word in _EXPRESSION_NAME.findall(params.get(name) or ""):
             if word not in _EXPRESSION_WORDS:
                 found.add(names[word] if word.startswith("#") else word)
     return sorted(found)

@@ -65,7 +65,8 @@ def test_an_unknown_scope_is_not_repeated(handlers, client, user, scope):
 
 def test_the_authing_envelope_message_follows_the_same_rule(handlers, client):
     document = {"connection": "PASSWORD", "passwordPayload": {"username": "alice", "password": "x"},
-                "options": {"scope": "openid <img src=x>\u202e"}, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+                "options": {"scope": "openid <img src=x>\u202e"},
+                "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
     event = raw_event("/api/v3/signin", json.dumps(document).encode(), "application/json")
     reply = Reply(handlers["TokenFunction"](event, LambdaContext("TokenFunction")))
     message = reply.json()["message"]
