@@ -53,6 +53,12 @@ def test_a_duplicated_parameter_is_not_named_back(handlers, client, name, path, 
     check_description(reply, name)
 
 
+def test_a_duplicated_parameter_of_ours_is_named(handlers, client):
+    body = b"grant_type=password&scope=openid&scope=email"
+    reply = Reply(handlers["TokenFunction"](raw_event("/oidc/token", body), LambdaContext("TokenFunction")))
+    assert reply.json()["error_description"] == "parameter sent more than once: scope"
+
+
 @pytest.mark.parametrize("scope", ["<img", "src=x>", "a'b", "\u202eevil", "s" * 1000])
 def test_an_unknown_scope_is_not_repeated(handlers, client, user, scope):
     form = {"grant_type": "password", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "username": "alice",
