@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import re
 
 MAX_DESCRIPTION_LENGTH = 200

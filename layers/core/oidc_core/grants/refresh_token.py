@@ -9,7 +9,7 @@ With rotation (the default) each refresh returns a new refresh token and the pre
 used token again means two parties hold the family's tokens, one of them not the client: the whole family is revoked.
 A client that lost the answer may retry with the same token once within the grace window; its new token then replaces
 the one it never received, so the family still has exactly one live token. Without rotation (Authing's "same refresh
-token until it expires, for confidential clients only), the presented token stays live.
+token until it expires", for confidential clients only), the presented token stays live.
 
 A refresh token that is unknown, expired, revoked, used or another client's gets one answer: invalid_grant.
 """
