@@ -6,9 +6,11 @@ import base64
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
-from urllib.parse import urlencode
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import pytest
@@ -94,13 +96,32 @@ def test_errors_over_http(running_stack):
     assert status == 404
 
 
-def test_cors_preflight_follows_the_template(running_stack):
+@pytest.mark.parametrize("origin, allowed", [("http://localhost:8080", True), ("http://127.0.0.1:8080", True),
+                                             ("https://app.example.com", False), ("http://localhost:8081", False),
+                                             ("null", False)])
+def test_cors_allows_the_demo_apps_origins_alone(running_stack, origin, allowed):
+    """The demo client's logout page lives at http://localhost:8080: that app may call the local API from a browser,
+    other pages may not (the demo user's password is in the README)."""
     status, headers, _ = running_stack.request("OPTIONS", "/oidc/token", headers={
-        "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"})
+        "Origin": origin, "Access-Control-Request-Method": "POST"})
     headers = {name.lower(): value for name, value in headers.items()}
     assert status == 204
-    assert headers["access-control-allow-origin"] == "*"
-    assert "POST" in headers["access-control-allow-methods"]
+    assert headers.get("access-control-allow-origin") == (origin if allowed else None)
+    if allowed:
+        assert "POST" in headers["access-control-allow-methods"]
+
+
+def test_the_emulator_is_on_loopback_and_its_address_readable_by_the_user_only(running_stack):
+    """The emulator serves the private keys to any caller: it listens on 127.0.0.1 only, and the state file that
+    names it is 0600."""
+    assert stat.S_IMODE(running_stack.state_file.stat().st_mode) == 0o600
+    assert urlsplit(running_stack.state["endpoint_url"]).hostname == "127.0.0.1"
+    port = urlsplit(running_stack.state["endpoint_url"]).port
+    listening = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+                 if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port]
+    assert listening and all(entry[1].split(":")[0] == "0100007F" for entry in listening)
+    assert not any(int(line.split()[1].rsplit(":", 1)[1], 16) == port and line.split()[3] == "0A"
+                   for line in Path("/proc/net/tcp6").read_text().splitlines()[1:])
 
 
 def test_admin_command_against_the_local_stack(running_stack):

@@ -145,11 +145,24 @@ def test_client_update_can_make_a_client_public(run_admin, stack, client, call_t
     (["--scopes", "openid admin"], "unknown scopes"),
     (["--grant-types", "implicit"], "unknown grant types"),
     (["--post-logout-redirect-uri", "http://app.example.test/bye"], "post-logout redirect URI"),
+    (["--post-logout-redirect-uri", "https://app.example.test\\@evil.example/"], "backslash"),
+    (["--post-logout-redirect-uri", "https://app.example.test@evil.example/"], "userinfo"),
+    (["--post-logout-redirect-uri", "https://app.example.test/bye\n"], "control character"),
+    (["--post-logout-redirect-uri", "https://app.example.test/ bye"], "whitespace"),
+    (["--post-logout-redirect-uri", "https://app.example.test/bye#x"], "fragment"),
 ])
 def test_client_update_refuses_bad_settings(run_admin, stack, client, options, message):
     code, printed, error = run_admin("client", "update", CLIENT_ID, *options)
     assert code == 1 and printed is None and message in error and error.count("\n") == 1
     assert clients.find(stack.target.clients_table, CLIENT_ID) == client
+
+
+def test_redirect_uris_are_stored_re_serialised(run_admin, stack, client):
+    code, updated, _ = run_admin("client", "update", CLIENT_ID,
+                                 "--post-logout-redirect-uri", "HTTPS://App.Example.TEST/Bye?x=1")
+    assert code == 0 and updated["post_logout_redirect_uris"] == ["https://app.example.test/Bye?x=1"]
+    stored = clients.find(stack.target.clients_table, CLIENT_ID).post_logout_redirect_uris
+    assert stored == ("https://app.example.test/Bye?x=1",)
 
 
 def test_client_update_of_an_unknown_client_is_a_one_line_error(run_admin, stack):

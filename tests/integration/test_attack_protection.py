@@ -233,19 +233,37 @@ def test_too_many_failures_from_one_address_get_429(login_from, call_token, monk
     assert login_from(PASSWORD, ip="203.0.113.50").status == 200
 
 
-def test_the_address_is_api_gateways_unless_proxies_are_trusted(login_from, handlers, monkeypatch):
+GATEWAY_PEER = "198.51.100.7"  # the sourceIp of token_event: the proxy nearest API Gateway
+
+
+@pytest.mark.parametrize("appended", ["", f", {GATEWAY_PEER}"], ids=["as-the-proxy-sent-it", "gateway-appended-peer"])
+def test_the_address_is_api_gateways_unless_proxies_are_trusted(login_from, handlers, monkeypatch, appended):
     configure(monkeypatch, IP_FAILURE_THRESHOLD=2, TRUSTED_PROXY_HOPS=1)
 
     def from_behind_a_proxy(forwarded_for: str) -> Reply:
         event = token_event({"grant_type": "password", "client_id": CLIENT_ID, "client_secret": "nope"})
-        event["headers"]["x-forwarded-for"] = forwarded_for
+        event["headers"]["x-forwarded-for"] = forwarded_for + appended
         return Reply(handlers["TokenFunction"](event, LambdaContext("TokenFunction")))
 
-    # The caller chose the leftmost entries; only the one our proxy appended (rightmost) is believed.
+    # The caller chose the leftmost entries; only the one our proxy appended (rightmost but the gateway's) is believed.
     assert from_behind_a_proxy("1.1.1.1, 192.0.2.10").status == 401
     assert from_behind_a_proxy("2.2.2.2, 192.0.2.10").status == 401
     assert from_behind_a_proxy("3.3.3.3, 192.0.2.10").status == 429
     assert from_behind_a_proxy("3.3.3.3, 192.0.2.11").status == 401
+
+
+@pytest.mark.parametrize("appended", ["", f", {GATEWAY_PEER}"], ids=["as-the-proxy-sent-it", "gateway-appended-peer"])
+def test_a_header_too_short_for_the_hops_is_not_believed(handlers, client, monkeypatch, appended):
+    """Two proxies of ours each append one entry: a request that came around them (straight to the gateway) carries
+    only what its sender wrote, and its address is the gateway's peer, however the sender varies the header."""
+    configure(monkeypatch, IP_FAILURE_THRESHOLD=2, TRUSTED_PROXY_HOPS=2)
+
+    def sent(forwarded_for: str) -> int:
+        event = token_event({"grant_type": "password", "client_id": CLIENT_ID, "client_secret": "nope"})
+        event["headers"]["x-forwarded-for"] = forwarded_for + appended
+        return Reply(handlers["TokenFunction"](event, LambdaContext("TokenFunction"))).status
+
+    assert [sent(f"203.0.113.{n}") for n in range(3)] == [401, 401, 429]
 
 
 def _dynamodb_calls(monkeypatch) -> list[str]:

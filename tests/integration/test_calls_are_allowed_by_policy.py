@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import uuid
 
 import pytest
@@ -78,7 +79,51 @@ def _touched(service: str, params: dict) -> list[tuple[str, list[str]]]:
     return [(params["TableName"], [key["pk"]["S"]] if "pk" in key else [])]
 
 
-def _allowed(statements: list[dict], action: str, resource: str, keys: list[str]) -> bool:
+# Words of DynamoDB's expression grammar that are not attribute names.
+_EXPRESSION_WORDS = {"SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "BETWEEN", "IN", "attribute_exists",
+                     "attribute_not_exists", "attribute_type", "begins_with", "contains", "size", "if_not_exists",
+                     "list_append"}
+_EXPRESSION_NAME = re.compile(r"(?<![\w:#])#?[A-Za-z_]\w*")
+
+
+def _attributes(params: dict) -> list[str]:
+    """dynamodb:Attributes of a request: the key's attributes and every attribute its expressions name (a conditional
+    write reads what its condition tests), placeholders resolved."""
+    names = params.get("ExpressionAttributeNames", {})
+    found = set((params.get("Key") or params.get("Item") or {}).keys())
+    for name in ("UpdateExpression", "ConditionExpression", "ProjectionExpression"):
+        for word in _EXPRESSION_NAME.findall(params.get(name) or ""):
+            if word not in _EXPRESSION_WORDS:
+                found.add(names[word] if word.startswith("#") else word)
+    return sorted(found)
+
+
+def _request_context(operation: str, params: dict, keys: list[str]) -> dict[str, list[str] | None]:
+    """The DynamoDB condition keys of a request, as IAM sees them (UpdateItem's ReturnValues is NONE unless sent)."""
+    return {"dynamodb:LeadingKeys": keys, "dynamodb:Attributes": _attributes(params),
+            "dynamodb:ReturnValues": [params.get("ReturnValues", "NONE")] if operation in (
+                "UpdateItem", "PutItem", "DeleteItem") else None,
+            "dynamodb:Select": [params["Select"]] if "Select" in params else None}
+
+
+def _condition_holds(operator: str, key: str, allowed, context: dict) -> bool:
+    allowed = allowed if isinstance(allowed, list) else [allowed]
+    values = context.get(key, "unknown")
+    if values == "unknown":
+        raise AssertionError(f"the checker does not know the condition key {key}: teach it before using it")
+    like = "StringLike" in operator
+    match = (lambda value: any(fnmatch.fnmatchcase(value, pattern) for pattern in allowed)) if like else (
+        lambda value: value in allowed)
+    if operator in ("ForAllValues:StringLike", "ForAllValues:StringEquals"):
+        return all(match(value) for value in values or [])
+    if operator in ("StringEquals", "StringLike"):
+        return values is not None and len(values) == 1 and match(values[0])
+    if operator in ("StringEqualsIfExists", "StringLikeIfExists"):
+        return values is None or all(match(value) for value in values)
+    raise AssertionError(f"the checker does not know the condition operator {operator}: teach it before using it")
+
+
+def _allowed(statements: list[dict], action: str, resource: str, context: dict) -> bool:
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
@@ -86,8 +131,11 @@ def _allowed(statements: list[dict], action: str, resource: str, keys: list[str]
             continue
         if resource not in {item.get("Ref") or item.get("Fn::GetAtt", [None])[0] for item in resources}:
             continue
-        leading = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
-        if leading is None or all(any(fnmatch.fnmatchcase(key, pattern) for pattern in leading) for key in keys):
+        if not action.startswith("dynamodb:"):
+            return True  # the KMS and secret conditions are the key policies' (test_jwk_and_template.py)
+        conditions = statement.get("Condition", {})
+        if all(_condition_holds(operator, key, allowed, context)
+               for operator, keys in conditions.items() for key, allowed in keys.items()):
             return True
     return False
 
@@ -210,7 +258,8 @@ def _browser_sign_in(recorder: Recorder, handlers: dict, stack) -> None:
 @pytest.mark.parametrize("stack_parameters", [{}, ALL_KEYS_IN_KMS], ids=["secrets-manager", "kms"])
 def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, client, user, password_form,
                                                               stack_parameters, monkeypatch):
-    configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=0)  # a reused refresh token revokes its family at once
+    configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=0,  # a reused refresh token revokes its family at once
+              ARGON2_ITERATIONS=3)  # above the user's stored hash: the first login upgrades it
     recorder = Recorder()
     for service in ("dynamodb", "secretsmanager", "kms"):
         aws.client(service).meta.events.register("provide-client-params", recorder)
@@ -230,15 +279,21 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
             logical_id = names.get(resource, resource)
             action = f"{service}:{operation}"
             seen.add((function, action))
-            if not _allowed(statements[function], action, logical_id, keys):
-                denied.append((function, action, logical_id, sorted({key.split("#")[0] for key in keys})))
+            seen.add((function, action, logical_id))
+            context = _request_context(operation, params, keys) if service == "dynamodb" else {}
+            if not _allowed(statements[function], action, logical_id, context):
+                denied.append((function, action, logical_id, sorted({key.split("#")[0] for key in keys}),
+                               context.get("dynamodb:Attributes")))
     assert not denied, denied
     # the traffic reached every function and the calls that matter most
-    assert {function for function, _ in seen} == set(statements)
+    assert {function for function, *_ in seen} == set(statements)
     expected = {("TokenFunction", "dynamodb:BatchGetItem"), ("TokenFunction", "dynamodb:UpdateItem"),
                 ("SessionFunction", "dynamodb:BatchGetItem"), ("RotateKeysFunction", "secretsmanager:PutSecretValue"),
                 ("AuthorizeFunction", "dynamodb:PutItem"), ("AuthorizeFunction", "dynamodb:DeleteItem"),
-                ("SessionFunction", "dynamodb:DeleteItem")}
+                ("SessionFunction", "dynamodb:DeleteItem"),
+                # the attribute-level grants: a password hash upgraded, a user's sessions ended
+                ("TokenFunction", "dynamodb:UpdateItem", "UsersTable"),
+                ("SessionFunction", "dynamodb:UpdateItem", "UsersTable")}
     if stack_parameters:
         expected |= {("TokenFunction", "kms:Sign"), ("TokenFunction", "kms:Decrypt"),
                      ("DiscoveryFunction", "kms:GetPublicKey"), ("AuthorizeFunction", "kms:GetPublicKey")}

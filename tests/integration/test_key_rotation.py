@@ -237,3 +237,41 @@ def test_the_rotation_makes_rsa_keys_with_the_padding_the_template_chose(stack, 
     rotation.rotate(boto3.client("secretsmanager"), rotation.KeyStore.from_settings(config.settings()),
                     stack.target.password_keys_secret_id)
     assert _secret(stack.target.password_keys_secret_id)["rsa"]["padding"] == "oaep-sha256"
+
+
+def _max_age(reply) -> int:
+    """The max-age of a response's Cache-Control: how long a client may keep it without asking again."""
+    directives = [directive.strip() for directive in reply.headers["cache-control"].split(",")]
+    (max_age,) = [int(directive.split("=", 1)[1]) for directive in directives if directive.startswith("max-age=")]
+    return max_age
+
+
+def test_a_new_signing_key_signs_only_once_every_cached_jwks_knows_it(stack, call_discovery, call_token,
+                                                                      password_form, client, user):
+    """A JWKS without the new key may be served for KeyCacheSeconds after the key is published (a container's cache
+    of the public keys), and a client may keep that answer for the JWKS's max-age: until both have passed, a token
+    signed with the new key would not verify for that client. The max-age is the one the JWKS answer carries."""
+    settings = config.settings()
+    jwks_reply = call_discovery("/oidc/.well-known/jwks.json")
+    max_age = _max_age(jwks_reply)
+    assert max_age > 0
+    (old_kid,) = [key["kid"] for key in jwks_reply.json()["keys"]]
+
+    def signing_kid() -> str:
+        keyring.clear_cache()
+        reply = call_token(password_form())
+        assert reply.status == 200, reply
+        return jwt.get_unverified_header(reply.json()["access_token"])["kid"]
+
+    secret_id = stack.target.signing_key_secret_id
+    for step in rotation.STEPS:
+        rotation.run_step(boto3.client("secretsmanager"), rotation.KeyStore.from_settings(settings), step, secret_id,
+                          "rotation-activation-0123456789abcdef")
+    _travel(stack, settings.key_cache_seconds + max_age)
+    assert signing_kid() == old_kid  # the last JWKS without the new key may still be in a client's cache
+    _travel(stack, settings.signing_activation_seconds - settings.key_cache_seconds - max_age + 1)
+    assert signing_kid() != old_kid  # and the new key does sign in the end
+
+
+def test_the_tools_provision_with_the_functions_activation_delay(stack):
+    assert stack.target.signing_activation_seconds == config.settings().signing_activation_seconds

@@ -31,6 +31,19 @@ def kms_public_key(key_arn: str):
     return serialization.load_der_public_key(boto3.client("kms").get_public_key(KeyId=key_arn)["PublicKey"])
 
 
+def kms_signed(reply, stack, user) -> dict:
+    """The answer's tokens, verified with the public key KMS gives for the signing key (so signed by that key, whatever
+    the JWKS says), for this user; returns the access token's claims."""
+    assert reply.status == 200, reply
+    public_key = kms_public_key(stack.environments["TokenFunction"]["SIGNING_KMS_KEY_ID"])
+    claims = jwt.decode(reply.json()["access_token"], public_key, algorithms=["RS256"], audience=CLIENT_ID)
+    assert claims["sub"] == user.sub
+    if "id_token" in reply.json():
+        id_claims = jwt.decode(reply.json()["id_token"], public_key, algorithms=["RS256"], audience=CLIENT_ID)
+        assert id_claims["sub"] == user.sub
+    return claims
+
+
 @pytest.fixture
 def kms_calls():
     """The KMS calls the functions make, with their parameters, seen through botocore's event hooks."""
@@ -67,7 +80,7 @@ def test_tokens_are_signed_in_kms_and_verify_with_the_published_jwks(call_token,
 
 def test_a_warm_container_reads_the_public_key_once(call_token, password_form, stack, client, user, kms_calls):
     for _ in range(3):
-        assert call_token(password_form()).status == 200
+        kms_signed(call_token(password_form()), stack, user)
     names = [name for name, _ in kms_calls]
     assert names.count("GetPublicKey") == 1 and names.count("Sign") == 3 * 2  # an access and an id token each
 
@@ -76,11 +89,14 @@ def test_the_signing_secret_is_not_read(call_token, password_form, stack, client
     """TokenFunction's role may not read it in KMS mode (tests/unit pins the policy); the code must not need to."""
     boto3.client("secretsmanager").delete_secret(SecretId=stack.target.signing_key_secret_id,
                                                  ForceDeleteWithoutRecovery=True)
-    assert call_token(password_form()).status == 200
+    kms_signed(call_token(password_form()), stack, user)
 
 
-def test_session_function_verifies_kms_signed_access_tokens(call_token, call_session, password_form, client, user):
-    access_token = call_token(password_form(scope="openid profile")).json()["access_token"]
+def test_session_function_verifies_kms_signed_access_tokens(call_token, call_session, password_form, stack, client,
+                                                            user):
+    answer = call_token(password_form(scope="openid profile"))
+    kms_signed(answer, stack, user)
+    access_token = answer.json()["access_token"]
     reply = call_session("GET", "/oidc/me", headers={"authorization": f"Bearer {access_token}"})
     assert reply.status == 200, reply
     assert reply.json()["sub"] == user.sub
@@ -101,14 +117,13 @@ def _published(call_discovery) -> dict:
     return call_discovery("/api/v3/system").json()
 
 
-def test_passwords_encrypted_to_the_kms_keys_log_in(call_token, call_discovery, password_form, client, user,
+def test_passwords_encrypted_to_the_kms_keys_log_in(call_token, call_discovery, password_form, stack, client, user,
                                                     kms_calls):
     published = _published(call_discovery)
     rsa_public = serialization.load_pem_public_key(published["rsa"]["publicKey"].encode())
     for encrypt_type, ciphertext in (("rsa", rsa_encrypt(PASSWORD, rsa_public, oaep=True)),
                                      ("sm2", sm2_encrypt(PASSWORD.encode(), published["sm2"]["publicKey"]))):
-        reply = call_token(password_form(password=ciphertext, password_encrypt_type=encrypt_type))
-        assert reply.status == 200, (encrypt_type, reply)
+        kms_signed(call_token(password_form(password=ciphertext, password_encrypt_type=encrypt_type)), stack, user)
     decrypts = [params["EncryptionAlgorithm"] for name, params in kms_calls if name == "Decrypt"]
     assert decrypts == ["RSAES_OAEP_SHA_256", "SM2PKE"]
 
@@ -153,6 +168,9 @@ def test_one_key_in_kms_and_the_others_from_secrets_manager(call_token, call_dis
                                      ("sm2", sm2_encrypt(PASSWORD.encode(), published["sm2"]["publicKey"]))):
         reply = call_token(password_form(password=ciphertext, password_encrypt_type=encrypt_type))
         assert reply.status == 200, (encrypt_type, reply)
+        jwks = call_discovery("/oidc/.well-known/jwks.json").json()
+        assert jwt.decode(reply.json()["access_token"], jwt.PyJWK(jwks["keys"][0]).key, algorithms=["RS256"],
+                          audience=CLIENT_ID)["sub"] == user.sub  # signed with the secret's key, as published
     assert [name for name, _ in kms_calls] == ["Decrypt"]  # SM2 only; signing and RSA stay with the secrets
 
 

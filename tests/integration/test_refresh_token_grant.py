@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
+from types import SimpleNamespace
 
 import boto3
 import jwt
 import pytest
 
 from helpers import CLIENT_ID, CLIENT_SECRET, Reply, basic_auth, configure, token_event
-from oidc_core.store import users
+from oidc_core.store import refresh_tokens, users
 from oidc_tools import template
 from oidc_tools.lambda_events import LambdaContext
 from oidc_tools.local_stack import load_handler
-from oidc_tools.operations import create_client, set_password, sign_out
+from oidc_tools.operations import create_client, set_password, sign_out, update_client
 
 INVALID = {"error": "invalid_grant", "error_description": "the refresh token is invalid, expired or revoked"}
 
@@ -96,6 +98,28 @@ def test_scope_may_only_narrow(login, refresh):
     assert again.status == 200 and again.json()["scope"] == "openid profile offline_access"
 
 
+def test_a_refresh_never_grants_a_scope_the_client_has_since_lost(login, refresh, call_discovery, stack):
+    first = login(scope="openid profile email offline_access")
+    update_client(stack.target, CLIENT_ID, allowed_scopes=["openid", "profile", "offline_access"])
+    reply = refresh(first["refresh_token"])
+    assert reply.status == 200, reply
+    body = reply.json()
+    assert body["scope"] == "openid profile offline_access"  # the answer says what was granted
+    key = jwt.PyJWK(call_discovery("/oidc/.well-known/jwks.json").json()["keys"][0]).key
+    access = jwt.decode(body["access_token"], key, algorithms=["RS256"], audience=CLIENT_ID)
+    assert access["scope"] == "openid profile offline_access"
+    assert "email" not in jwt.decode(body["id_token"], key, algorithms=["RS256"], audience=CLIENT_ID)
+    # Asking for the lost scope again is refused like any scope the client may not use.
+    again = refresh(body["refresh_token"], scope="openid email")
+    assert again.status == 400 and again.json()["error"] == "invalid_scope"
+
+
+def test_a_client_that_lost_offline_access_redeems_no_refresh_token(login, refresh, stack):
+    first = login()
+    update_client(stack.target, CLIENT_ID, allowed_scopes=["openid", "profile", "email"])
+    assert refresh(first["refresh_token"]).json() == INVALID
+
+
 def test_reuse_after_the_grace_window_revokes_the_whole_family(login, refresh, monkeypatch):
     configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=0)
     first = login()["refresh_token"]
@@ -119,6 +143,120 @@ def test_a_retry_within_the_grace_window_succeeds_and_leaves_one_live_token(logi
     # The token of the lost answer is no longer live: presenting it is reuse and ends the family.
     assert refresh(lost).json() == INVALID
     assert refresh(kept).json() == INVALID
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The refresh grant's clock, moved by the test: `clock.now` is what time.time() says to it."""
+    from oidc_core.grants import refresh_token as grant_module
+
+    clock = SimpleNamespace(now=float(int(time.time())))
+    monkeypatch.setattr(grant_module, "time", SimpleNamespace(time=lambda: clock.now))
+    return clock
+
+
+@pytest.fixture
+def lose_the_race(refresh, clock):
+    """Sends a refresh with `token` that loses to a parallel one: the winner's refresh runs (at `won_at`) just before
+    the loser's conditional write, which then fails at `failed_at`. Returns (winner's reply, loser's reply)."""
+    from oidc_core import aws
+
+    def race(token: str, *, won_at: float, failed_at: float) -> tuple[Reply, Reply]:
+        events = aws.client("dynamodb").meta.events
+        winner: list[Reply] = []
+
+        def just_before_the_write(**kwargs):
+            if winner:
+                return
+            clock.now = won_at
+            winner.append(None)
+            winner[0] = refresh(token)
+            clock.now = failed_at
+
+        events.register_first("before-call.dynamodb.UpdateItem", just_before_the_write)
+        try:
+            loser = refresh(token)
+        finally:
+            events.unregister("before-call.dynamodb.UpdateItem", just_before_the_write)
+        return winner[0], loser
+
+    return race
+
+
+@pytest.mark.parametrize("loser_clock_behind", [0, 1])
+def test_with_a_grace_of_zero_the_loser_of_a_parallel_refresh_is_reuse(login, lose_the_race, refresh, clock,
+                                                                       monkeypatch, loser_clock_behind):
+    """The loser began a second before the winner rotated: its own start time is no excuse, nor is a clock of its
+    container a second behind the winner's."""
+    configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=0)
+    token = login()["refresh_token"]
+    began = clock.now
+    winner, loser = lose_the_race(token, won_at=began + 1, failed_at=began + 1 - loser_clock_behind)
+    assert winner.status == 200, winner
+    assert (loser.status, loser.json()) == (400, INVALID)
+    assert refresh(winner.json()["refresh_token"]).json() == INVALID  # reuse revoked the family
+
+
+@pytest.mark.parametrize(("late", "honoured"), [(9, True), (10, False), (100, False)])
+def test_the_grace_window_runs_from_the_rotation_to_the_losers_failed_write(login, lose_the_race, refresh, clock,
+                                                                            monkeypatch, late, honoured):
+    configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=10)
+    token = login()["refresh_token"]
+    began = clock.now  # the loser starts here, before the winner rotates
+    winner, loser = lose_the_race(token, won_at=began + 5, failed_at=began + 5 + late)
+    assert winner.status == 200, winner
+    if honoured:
+        assert loser.status == 200, loser
+        assert refresh(loser.json()["refresh_token"]).status == 200  # the retry's token is the live one
+    else:
+        assert (loser.status, loser.json()) == (400, INVALID)
+        assert refresh(winner.json()["refresh_token"]).json() == INVALID
+
+
+def test_a_used_token_is_honoured_once_in_its_grace_window(login, refresh, clock, monkeypatch):
+    configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=60)
+    first = login()["refresh_token"]
+    assert refresh(first).status == 200  # an answer the client lost
+    clock.now += 1
+    retried = refresh(first)
+    assert retried.status == 200, retried
+    clock.now += 1
+    assert refresh(first).json() == INVALID  # a second replay, still within the window, is reuse
+    assert refresh(retried.json()["refresh_token"]).json() == INVALID  # and ends the family
+
+
+@pytest.mark.parametrize("rotation", ["true", "false", "grace retry"])
+def test_a_revocation_that_lands_between_a_refreshs_read_and_its_write_wins(login, refresh, call_session, stack,
+                                                                            monkeypatch, rotation):
+    """The refresh read the family before the client revoked the token (RFC 7009); its write comes after: no new
+    tokens for a revoked family, whatever the refresh read (a rotation, a kept token, a retry in the grace window)."""
+    from oidc_core import aws
+
+    configure(monkeypatch, REFRESH_TOKEN_ROTATION="false" if rotation == "false" else "true",
+              REFRESH_TOKEN_GRACE_SECONDS=60)
+    token = login()["refresh_token"]
+    if rotation == "grace retry":
+        assert refresh(token).status == 200  # an answer the client lost: it retries with the same token
+    events = aws.client("dynamodb").meta.events
+    revoked = []
+
+    def revoke_first(**kwargs):
+        if not revoked:  # once: the revocation's own write passes through here too
+            revoked.append(None)
+            revoked[0] = call_session("POST", "/oidc/token/revocation", {
+                "token": token, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+
+    events.register_first("before-call.dynamodb.UpdateItem", revoke_first)
+    try:
+        reply = refresh(token)
+    finally:
+        events.unregister("before-call.dynamodb.UpdateItem", revoke_first)
+    assert revoked[0].status == 200, revoked[0]
+    assert (reply.status, reply.json()) == (400, INVALID)
+    item = family_item(stack, token)
+    assert "revoked_at" in item
+    if rotation != "grace retry":
+        assert item["live_digest"]["S"] == hashlib.sha256(token.encode()).hexdigest()
 
 
 def test_parallel_refreshes_with_one_token_never_leave_two_live_tokens(stack, login, monkeypatch):
@@ -146,7 +284,9 @@ def test_parallel_refreshes_with_one_token_never_leave_two_live_tokens(stack, lo
     assert all(reply.status in (200, 400) for reply in replies), replies
     issued = [reply.json()["refresh_token"] for reply in replies if reply.status == 200]
     assert issued, "at least the first refresh succeeds"
-    live = family_item(stack, refresh_token)["live_digest"]["S"]
+    family = refresh_tokens.family_key(refresh_tokens.parse(refresh_token).family_id)
+    stored = boto3.client("dynamodb").get_item(TableName=stack.target.tokens_table, Key=family)["Item"]
+    live = stored["live_digest"]["S"]
     assert [hashlib.sha256(token.encode()).hexdigest() for token in issued].count(live) == 1
     assert len(set(issued)) == len(issued)
 
@@ -181,6 +321,23 @@ def test_rotation_off_returns_the_same_refresh_token(login, refresh, monkeypatch
         reply = refresh(first)
         assert reply.status == 200, reply
         assert reply.json()["refresh_token"] == first
+
+
+def test_with_rotation_off_a_public_clients_refresh_tokens_still_rotate(call_token, password_form, stack, user,
+                                                                          monkeypatch):
+    """RFC 9700 §4.14.2: a public client's refresh token is bound to nothing, so it rotates and its reuse is caught."""
+    configure(monkeypatch, REFRESH_TOKEN_ROTATION="false", REFRESH_TOKEN_GRACE_SECONDS=0)
+    create_client(stack.target, "spa", auth_method="none")
+    first = call_token(password_form(client_id="spa", client_secret=None, scope="openid offline_access"))
+    assert first.status == 200, first
+    token = first.json()["refresh_token"]
+    reply = call_token({"grant_type": "refresh_token", "refresh_token": token, "client_id": "spa"})
+    assert reply.status == 200, reply
+    assert reply.json()["refresh_token"] != token
+    replay = call_token({"grant_type": "refresh_token", "refresh_token": token, "client_id": "spa"})
+    assert replay.json() == INVALID  # a used token: reuse, which ends the family
+    assert call_token({"grant_type": "refresh_token", "refresh_token": reply.json()["refresh_token"],
+                       "client_id": "spa"}).json() == INVALID
 
 
 def test_idle_limit_and_absolute_lifetime(login, refresh, stack, monkeypatch):

@@ -210,10 +210,19 @@ def test_no_token_is_a_bare_bearer_challenge(call_session, client):
 
 
 def test_a_blocked_or_deleted_user_gets_nothing(call_session, stack, tokens, user):
+    def refused() -> None:
+        """RFC 6750 §3.1: invalid_token, in the body and the challenge, and not a claim of the user."""
+        reply = userinfo(call_session, tokens["access_token"])
+        assert reply.status == 401 and reply.json()["error"] == "invalid_token"
+        assert 'error="invalid_token"' in reply.headers["www-authenticate"]
+        assert set(reply.json()) == {"error", "error_description"}
+        assert user.sub not in reply.text and "Alice" not in reply.text and "8613800138000" not in reply.text
+
+    assert userinfo(call_session, tokens["access_token"]).json()["sub"] == user.sub  # the token works until then
     users.set_blocked(stack.target.users_table, user.sub, True)
-    assert userinfo(call_session, tokens["access_token"]).status == 401
+    refused()
     boto3.client("dynamodb").delete_item(TableName=stack.target.users_table, Key=users.user_key(user.sub))
-    assert userinfo(call_session, tokens["access_token"]).status == 401
+    refused()
 
 
 def test_a_token_without_openid_is_insufficient_scope(call_session, call_token, password_form, client, user):
@@ -350,9 +359,17 @@ def test_logout_without_a_hint_redirects_only_with_a_client_id_that_registered_t
     assert end_session(call_session, client_id="x" * 5000, post_logout_redirect_uri=LOGOUT_URI).status == 200
 
 
-def test_a_hint_for_another_client_id_is_refused(call_session, registered, tokens, other_client):
-    reply = end_session(call_session, id_token_hint=tokens["id_token"], client_id="other")
-    assert reply.status == 400
+def test_a_hint_for_another_client_id_is_refused(call_session, call_token, stack, registered, tokens, other_client):
+    """An id_token of `app` does not sign the user out of `other`, nor send the browser to other's logout URI."""
+    update_client(stack.target, "other", post_logout_redirect_uris=[LOGOUT_URI + "/other"])
+    reply = end_session(call_session, id_token_hint=tokens["id_token"], client_id="other",
+                        post_logout_redirect_uri=LOGOUT_URI + "/other", state="x")
+    assert reply.status == 400 and "location" not in reply.headers
+    assert "not valid" in reply.text and "signed out" not in reply.text
+    # nobody was signed out: the session of the hint's own client goes on
+    refreshed = call_token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+    assert refreshed.status == 200, refreshed
 
 
 def test_the_logout_page_echoes_nothing_from_the_request(call_session, client):

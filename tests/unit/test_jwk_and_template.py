@@ -74,7 +74,7 @@ def _grants(cfn, function, parameters=None) -> set[tuple[str, str]]:
 # Exactly what each function calls: a new permission must be added here too, on purpose.
 LEAST_PRIVILEGE = {
     "TokenFunction": {
-        ("UsersTable", "dynamodb:GetItem"), ("UsersTable", "dynamodb:BatchGetItem"),
+        ("UsersTable", "dynamodb:BatchGetItem"),
         ("UsersTable", "dynamodb:UpdateItem"), ("ClientsTable", "dynamodb:BatchGetItem"),
         ("TokensTable", "dynamodb:BatchGetItem"), ("TokensTable", "dynamodb:PutItem"),
         ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
@@ -199,6 +199,31 @@ def test_tokens_table_actions_are_limited_to_their_kinds_of_item(cfn, function):
             prefixes = set(statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
             limited.update({action: prefixes for action in statement["Action"]})
     assert limited == TOKENS_TABLE_KEYS[function]
+
+
+# What each function may change in the users table: only user items (never an identifier item, which points a
+# username, email or phone at a user), only these attributes (the key included, as AWS requires), and no update that
+# reads back other attributes (ReturnValues ALL_OLD / ALL_NEW).
+USERS_TABLE_UPDATES = {
+    "TokenFunction": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["user#*"]},
+                      "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "password_hash"]},
+                      "StringEquals": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]}},
+    "SessionFunction": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["user#*"],
+                                                    "dynamodb:Attributes": ["pk", "session_epoch", "session_epoch#*"]},
+                        "StringEquals": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]}},
+}
+
+
+@pytest.mark.parametrize("function", sorted(USERS_TABLE_UPDATES))
+def test_users_table_updates_are_limited_to_user_items_and_their_attributes(cfn, function):
+    updates = [statement for statement in _statements(cfn, function)
+               if statement["Resource"] == {"Fn::GetAtt": ["UsersTable", "Arn"]}
+               and "dynamodb:UpdateItem" in statement["Action"]]
+    assert [statement["Action"] for statement in updates] == [["dynamodb:UpdateItem"]]
+    assert updates[0]["Condition"] == USERS_TABLE_UPDATES[function]
+    for statement in _statements(cfn, function):  # and no other statement writes a user item
+        if statement["Resource"] == {"Fn::GetAtt": ["UsersTable", "Arn"]} and statement != updates[0]:
+            assert statement["Action"] == ["dynamodb:BatchGetItem"]
 
 
 def test_every_function_is_covered_by_the_least_privilege_table(cfn):

@@ -47,6 +47,8 @@ DEMO_CLIENT_ID, DEMO_CLIENT_SECRET = "demo-client", "demo-secret"
 # A public client (no secret), as a browser app is; and what both may redirect to after logout and their API scope.
 DEMO_PUBLIC_CLIENT_ID = "demo-spa"
 DEMO_LOGOUT_REDIRECT = "http://localhost:8080/signed-out"
+# The demo app's origins (where DEMO_LOGOUT_REDIRECT lives): browsers may call the local API from these alone.
+DEMO_ORIGINS = ("http://localhost:8080", "http://127.0.0.1:8080")
 DEMO_API_SCOPE = "demo:read"
 # A browser app signing users in with the authorization code flow and PKCE (docs/browser-sign-in.md): a public
 # client whose redirect URIs are loopback ones, so any port of 127.0.0.1 or [::1] works (RFC 8252 §7.3).
@@ -70,6 +72,15 @@ def demo_password_keys() -> dict:
 
 def state_file(port: int) -> Path:
     return STATE_DIR / f"{port}.json"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read (it names the emulator, which hands the private keys to any caller)."""
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a file left by an older run keeps its mode through O_CREAT
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
 
 
 def point_boto3_at(endpoint_url: str) -> None:
@@ -102,7 +113,9 @@ class LocalStack:
         self.restored: dict[str, int] | None = None
         self.template = cfn.load()
         # Short key caching, so `oidc-admin --local keys rotate` shows within seconds; then what the caller chose
-        self.parameters = {"IssuerUrl": f"http://127.0.0.1:{port}/oidc", "KeyCacheSeconds": "5", **(parameters or {})}
+        self.parameters = {"IssuerUrl": f"http://127.0.0.1:{port}/oidc", "KeyCacheSeconds": "5",
+                           "CorsAllowedOrigins": ",".join(DEMO_ORIGINS), **(parameters or {})}
+        # Loopback only: the emulator has no authentication and serves the private keys to whoever asks.
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.handlers: dict[str, tuple] = {}
         self.functions: dict[str, cfn.Function] = {}
@@ -174,14 +187,14 @@ class LocalStack:
             self.handlers[function.logical_id] = (load_handler(function), threading.Lock())
             self.functions[function.logical_id] = function
             for method, path in function.routes:
-                pattern = re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
+                pattern = re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)))
                 self.routes.append((method, pattern, path, function.logical_id))
 
     # -- requests --------------------------------------------------------------------------------------------------
 
     def route(self, method: str, path: str) -> tuple[str, str, dict] | None:
         for route_method, pattern, route_path, logical_id in self.routes:
-            match = pattern.match(path)
+            match = pattern.fullmatch(path)  # `$` would also take a trailing newline
             if match and route_method in (method, "ANY"):
                 return logical_id, f"{route_method} {route_path}", match.groupdict()
         return None
@@ -440,10 +453,9 @@ def serve(port: int, data_file: Path | None = None, parameters: dict | None = No
     server_thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="http")
     status = 0
     try:
-        STATE_DIR.mkdir(exist_ok=True)
         state = {"pid": os.getpid(), "endpoint_url": stack.endpoint_url, "region": REGION,
                  "target": dataclasses.asdict(stack.target), "environments": stack.environments}
-        state_file(port).write_text(json.dumps(state))
+        write_private(state_file(port), json.dumps(state))
         server_thread.start()
         base = f"http://127.0.0.1:{port}"
         # curl -w '\n': the JSON answers end without a newline, as API Gateway passes a function's body on byte for

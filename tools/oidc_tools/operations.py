@@ -7,7 +7,6 @@ import dataclasses
 import json
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from oidc_core import aws
 from oidc_core.keys import keyring
@@ -16,7 +15,7 @@ from oidc_core.keys import rotation
 from oidc_core.passwords import hashing
 from oidc_core.store import clients
 from oidc_core.store import users
-from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
+from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters, signing_activation_seconds
 from oidc_core.store.identifiers import LoginIdentifier, normalise
 from oidc_core.tokens.scopes import KNOWN_SCOPES, is_api_scope
 
@@ -37,8 +36,8 @@ class Target:
     default_phone_country_code: str = "+86"
     argon2: Argon2Parameters = OWASP_MINIMUM_ARGON2
     # For a rotation run here rather than by the stack's RotateKeysFunction: the template's defaults at their safest
-    # (KeyCacheSeconds 300 + the JWKS max-age 300 + slack; the longest token lifetime the template allows).
-    signing_activation_seconds: int = 660
+    # (KeyCacheSeconds' default of 300; the longest token lifetime the template allows).
+    signing_activation_seconds: int = signing_activation_seconds(300)
     token_retention_seconds: int = 86400
     # ARNs of the keys held in KMS (SigningKeySource… = KMS); empty: that key is in Secrets Manager
     signing_kms_key_id: str = ""
@@ -68,7 +67,7 @@ KMS_KEYS = {
 KMS_KEY_ROTATION = "asymmetric KMS keys do not rotate (docs/keys.md: Keys held in KMS)"
 
 
-def _check_client_settings(scopes, grant_types, post_logout_redirect_uris) -> None:
+def _check_client_settings(scopes, grant_types, post_logout_redirect_uris, redirect_uris=()) -> None:
     # Imported here: the grants import Powertools' Logger, which binds to sys.stdout when first imported, and
     # `make invoke` must first point stdout elsewhere (its stdout is the response alone).
     from oidc_core.grants import GRANTS
@@ -81,10 +80,15 @@ def _check_client_settings(scopes, grant_types, post_logout_redirect_uris) -> No
     if unknown:
         raise ValueError(f"unknown grant types: {sorted(unknown)}; known: {' '.join(GRANTS)}")
     for uri in post_logout_redirect_uris:
-        parsed = urlsplit(uri)
-        local = parsed.scheme == "http" and parsed.hostname in ("localhost", "127.0.0.1", "::1")
-        if not (parsed.scheme == "https" or local) or not parsed.hostname or parsed.fragment:
-            raise ValueError(f"not a usable post-logout redirect URI (https, or http on localhost; no fragment): {uri}")
+        try:
+            clients.checked_redirect_uri(uri)
+        except ValueError as reason:
+            raise ValueError(f"not a usable post-logout redirect URI {uri!r}: {reason}") from None
+    for uri in redirect_uris:
+        try:
+            clients.checked_redirect_uri(uri, http_hosts=clients.LOOPBACK_IPS)
+        except ValueError as reason:
+            raise ValueError(f"not a usable redirect URI {uri!r}: {reason}") from None
 
 
 def create_client(target: Target, client_id: str, secret: str | None = None, *, scopes=KNOWN_SCOPES,
@@ -94,7 +98,7 @@ def create_client(target: Target, client_id: str, secret: str | None = None, *, 
     """Returns the client and its secret (generated when none is given: 256 random bits; None for a public client)."""
     if grant_types is None:
         grant_types = PUBLIC_CLIENT_GRANT_TYPES if auth_method == clients.PUBLIC_AUTH_METHOD else DEFAULT_GRANT_TYPES
-    _check_client_settings(scopes, grant_types, post_logout_redirect_uris)
+    _check_client_settings(scopes, grant_types, post_logout_redirect_uris, redirect_uris)
     if auth_method == clients.PUBLIC_AUTH_METHOD:
         if secret:
             raise ValueError("a public client (--auth-method none) has no secret")
@@ -135,7 +139,8 @@ def update_client(target: Target, client_id: str, **changes) -> clients.Client:
     changed = dataclasses.replace(client, **changes)
     if changed.is_public and not client.is_public:
         changed = dataclasses.replace(changed, secret_hash="")  # a public client has no secret to keep
-    _check_client_settings(changed.allowed_scopes, changed.grant_types, changed.post_logout_redirect_uris)
+    _check_client_settings(changed.allowed_scopes, changed.grant_types, changed.post_logout_redirect_uris,
+                           changed.redirect_uris)
     return clients.replace(target.clients_table, changed)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import boto3
 
-from oidc_core.config import JWKS_MAX_AGE_SECONDS
+from oidc_core.config import signing_activation_seconds
 from oidc_tools import template as cfn
 from oidc_tools.operations import KMS_KEYS, RESOURCES, Target, replace_password_keys, rotate_signing_key
 
@@ -60,7 +60,7 @@ def provision(template: dict, parameters: dict) -> Provisioned:
     target = Target(
         **{field: physical_ids[logical_id] for field, (logical_id, _) in RESOURCES.items()},
         default_phone_country_code=resolver.values["DefaultPhoneCountryCode"],
-        signing_activation_seconds=int(resolver.values["KeyCacheSeconds"]) + JWKS_MAX_AGE_SECONDS + 60,
+        signing_activation_seconds=signing_activation_seconds(int(resolver.values["KeyCacheSeconds"])),
         token_retention_seconds=max(int(resolver.values["AccessTokenTtl"]), int(resolver.values["IdTokenTtl"])),
         **{field: attributes.get((logical_id, "Arn"), "") for field, (logical_id, _) in KMS_KEYS.items()},
     )

@@ -37,6 +37,14 @@ JWKS_MAX_AGE_SECONDS = 300
 # RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
 MAX_AUTHORIZATION_CODE_TTL = 600
 
+
+def signing_activation_seconds(key_cache_seconds: int) -> int:
+    """How long a new signing key is published before it signs: our own cache of the JWKS (KEY_CACHE_SECONDS),
+    the max-age clients may keep it (JWKS_MAX_AGE_SECONDS), and slack for clocks and the rotation's steps. The one
+    place this is decided: the functions' settings and the tools' provisioning both ask here."""
+    return key_cache_seconds + JWKS_MAX_AGE_SECONDS + 60
+
+
 # sm-crypto's cipherMode 1 (its default) and 0; the names say the order of the ciphertext parts.
 SM2_CIPHER_MODES = ("c1c3c2", "c1c2c3")
 
@@ -94,9 +102,7 @@ class Settings:
 
     @property
     def signing_activation_seconds(self) -> int:
-        """How long a new signing key is published before it signs: our own cache of the JWKS (KEY_CACHE_SECONDS),
-        the max-age clients may keep it (JWKS_MAX_AGE_SECONDS), and slack for clocks and the rotation's steps."""
-        return self.key_cache_seconds + JWKS_MAX_AGE_SECONDS + 60
+        return signing_activation_seconds(self.key_cache_seconds)
 
     @property
     def token_retention_seconds(self) -> int:
@@ -168,7 +174,7 @@ def load_settings(env: dict | None = None) -> Settings:
     if not issuer.startswith(("https://", "http://")):
         raise ConfigurationError("ISSUER must be an absolute http(s) URL such as https://auth.example.com/oidc")
     country_code = env.get("DEFAULT_PHONE_COUNTRY_CODE") or "+86"
-    if not re.fullmatch(r"\+[1-9]\d{0,2}", country_code):
+    if not re.fullmatch(r"\+[1-9][0-9]{0,2}", country_code):  # \d would take any script's digits
         raise ConfigurationError(f"DEFAULT_PHONE_COUNTRY_CODE must look like +86, got {country_code!r}")
     sm2_cipher_mode = (env.get("SM2_CIPHER_MODE") or "c1c3c2").lower()
     if sm2_cipher_mode not in SM2_CIPHER_MODES:

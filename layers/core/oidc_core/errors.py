@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
+MAX_DESCRIPTION_LENGTH = 200
+# RFC 6749 §5.2: error_description = 1*( %x20-21 / %x23-5B / %x5D-7E ): no quote, no backslash, nothing beyond ASCII.
+_OUTSIDE_DESCRIPTION_CHARACTERS = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
+
+
+def error_description(text: str) -> str:
+    """Text fit to be an error_description wherever it is shown (a JSON answer, an HTML page that echoes it, a
+    WWW-Authenticate quoted string): RFC 6749's characters only, bounded."""
+    return _OUTSIDE_DESCRIPTION_CHARACTERS.sub("?", text)[:MAX_DESCRIPTION_LENGTH]
+
 
 class OAuthError(Exception):
     """An error the client is told about: `{"error": ..., "error_description": ...}` with an HTTP status."""
@@ -9,6 +21,7 @@ class OAuthError(Exception):
     status_code = 400
 
     def __init__(self, error: str, description: str, *, status_code: int | None = None, headers: dict | None = None):
+        description = error_description(description)
         super().__init__(f"{error}: {description}")
         self.error = error
         self.description = description
@@ -58,6 +71,6 @@ def bearer_error(error: str | None, description: str, status_code: int = 401) ->
     """A protected resource's answer (RFC 6750 §3): the challenge names the error, except when no token was sent."""
     challenge = 'Bearer realm="oidc"'
     if error:
-        challenge += f', error="{error}", error_description="{description}"'
+        challenge += f', error="{error}", error_description="{error_description(description)}"'
     return OAuthError(error or "invalid_token", description, status_code=status_code,
                       headers={"WWW-Authenticate": challenge})

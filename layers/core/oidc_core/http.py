@@ -17,9 +17,13 @@ NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 def source_ip(event_source_ip: str, forwarded_for: str | None, trusted_hops: int) -> str:
     """The caller's address. API Gateway's sourceIp is the peer it saw; with `trusted_hops` proxies of our own in
     front (a CDN, a load balancer), the caller is the entry that many places from the right of X-Forwarded-For:
-    each proxy appends the address it saw, so everything left of that is whatever the client chose to send."""
+    each proxy appends the address it saw, so everything left of that is whatever the client chose to send. API
+    Gateway may append the peer it saw (our nearest proxy) as well: that entry is no hop of the count. A header with
+    fewer entries than hops did not pass through all our proxies, so none of it is believed."""
     if trusted_hops and forwarded_for:
         entries = [entry.strip() for entry in forwarded_for.split(",") if entry.strip()]
+        if entries and entries[-1] == event_source_ip:
+            entries.pop()
         if len(entries) >= trusted_hops:
             return entries[-trusted_hops]
     return event_source_ip or "unknown"
@@ -30,7 +34,7 @@ def json_response(status_code: int, body: dict, headers: dict | None = None) -> 
         status_code=status_code,
         content_type="application/json",
         body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-        headers=headers or {},
+        headers={"X-Content-Type-Options": "nosniff", **(headers or {})},
     )
 
 

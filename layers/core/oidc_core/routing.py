@@ -85,7 +85,8 @@ class HttpEvent:
         return self.raw["requestContext"]["http"]["sourceIp"]
 
 
-NOT_FOUND = Response(404, json.dumps({"statusCode": 404, "message": "Not found"}), "application/json")
+NOT_FOUND = Response(404, json.dumps({"statusCode": 404, "message": "Not found"}), "application/json",
+                     {"X-Content-Type-Options": "nosniff"})
 
 
 class Router:

@@ -11,6 +11,13 @@ from urllib.parse import parse_qsl
 from oidc_core.errors import invalid_request
 
 MAX_BODY_BYTES = 64 * 1024
+# The parameters the endpoints read (RFC 6749, 7009, 7662, OIDC, Authing): an error may name one of these, never a
+# name the sender made up.
+KNOWN_PARAMETERS = frozenset({
+    "grant_type", "client_id", "client_secret", "scope", "username", "email", "phone", "account", "password",
+    "password_encrypt_type", "refresh_token", "token", "token_type_hint", "access_token", "code", "redirect_uri",
+    "code_verifier", "state", "nonce", "id_token_hint", "post_logout_redirect_uri",
+})
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,8 @@ def parse_token_request(
     parameters: dict[str, str] = {}
     for name, value in pairs:
         if name in parameters:
-            raise invalid_request(f"parameter sent more than once: {name[:64]}")
+            raise invalid_request(f"parameter sent more than once: {name}" if name in KNOWN_PARAMETERS
+                                  else "a parameter was sent more than once")
         parameters[name] = value
     return TokenRequest(parameters=parameters, authorization=authorization, source_ip=source_ip,
                         user_agent=user_agent[:256])

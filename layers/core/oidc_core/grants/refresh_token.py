@@ -7,9 +7,9 @@ is revoked.
 
 With rotation (the default) each refresh returns a new refresh token and the presented one is used up. Presenting a
 used token again means two parties hold the family's tokens, one of them not the client: the whole family is revoked.
-A client that lost the answer may retry with the same token within the grace window; its new token then replaces the
-one it never received, so the family still has exactly one live token. Without rotation (Authing's "same refresh
-token until it expires"), the presented token stays live.
+A client that lost the answer may retry with the same token once within the grace window; its new token then replaces
+the one it never received, so the family still has exactly one live token. Without rotation (Authing's "same refresh
+token until it expires", for confidential clients only), the presented token stays live.
 
 A refresh token that is unknown, expired, revoked, used or another client's gets one answer: invalid_grant.
 """
@@ -47,14 +47,22 @@ def _invalid(reason: str, client: Client) -> OAuthError:
 
 
 def _narrowed_scopes(request: TokenRequest, client: Client, family: Family) -> list[str]:
-    """RFC 6749 §6: a requested scope must not include any scope the login did not grant."""
+    """RFC 6749 §6: a requested scope must not include any scope the login did not grant, nor one the client has
+    lost since."""
     if request.get("scope") is None:
-        return list(family.scopes)
+        return [scope for scope in family.scopes if scope in client.allowed_scopes]
     scopes = requested_scopes(request.get("scope"), client.allowed_scopes)
     wider = [scope for scope in scopes if scope not in family.scopes]
     if wider:
         raise invalid_scope(f"scope exceeds what the refresh token was granted: {' '.join(wider)}")
     return scopes
+
+
+def _in_grace(settings: Settings, family: Family, now: int) -> bool:
+    """Within the grace window of the family's last rotation; a window of 0 seconds is no window at all (a clock a
+    second behind the rotating container's would otherwise see a negative age as young enough)."""
+    grace = settings.refresh_token_grace_seconds
+    return grace > 0 and family.rotated_at is not None and now - family.rotated_at < grace
 
 
 def _rotated_token(settings: Settings, client: Client, family: Family, presented: PresentedToken, now: int) -> str:
@@ -65,8 +73,9 @@ def _rotated_token(settings: Settings, client: Client, family: Family, presented
         # A parallel refresh with the same token rotated first: decide again on the family as it now stands.
         if family is None or not family.usable(now):
             raise _invalid("revoked", client)
-    in_grace = family.rotated_at is not None and now - family.rotated_at < settings.refresh_token_grace_seconds
-    if presented.matches(family.previous_digest) and in_grace:
+    # The window runs from the rotation to this moment, however long ago this request began.
+    now = int(time.time())
+    if presented.matches(family.previous_digest) and _in_grace(settings, family, now):
         token, _ = refresh_tokens.rotate(settings, family, presented, now, grace_retry=True)
         if token:
             return token
@@ -86,6 +95,8 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
         raise _invalid("unknown", client)
     if not family.usable(now):
         raise _invalid("revoked" if family.revoked_at else "expired", client)
+    if "offline_access" not in client.allowed_scopes:
+        raise _invalid("offline_access_withdrawn", client)  # the client may no longer hold a refresh token at all
     scopes = _narrowed_scopes(request, client, family)
     user = User.from_record(found["user"]) if found.get("user") else None
     if family.outlived_by(user):
@@ -93,7 +104,9 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
         raise _invalid("session_ended", client)
 
     signing_key = keyring.current_signing_key(settings)
-    if settings.refresh_token_rotation:
+    # RFC 9700 §4.14.2: a public client's refresh tokens are rotated whatever RefreshTokenRotation says, since they
+    # are bound to nothing else (no secret, no sender constraint) and only reuse detection notices a stolen one.
+    if settings.refresh_token_rotation or client.is_public:
         refresh_token = _rotated_token(settings, client, family, presented, now)
     elif presented.matches(family.live_digest) and refresh_tokens.keep(settings, family, presented, now):
         refresh_token = request.require("refresh_token")

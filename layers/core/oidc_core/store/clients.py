@@ -6,10 +6,11 @@ public (`none`: a browser or mobile app that cannot keep one, identified by its 
 
 from __future__ import annotations
 
-import time
 import ipaddress
+import re
+import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from botocore.exceptions import ClientError
 
@@ -20,40 +21,14 @@ CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 PUBLIC_AUTH_METHOD = "none"
 AUTH_METHODS = (*CONFIDENTIAL_AUTH_METHODS, PUBLIC_AUTH_METHOD)
 
-
-LOOPBACK_HOSTS = ("127.0.0.1", "::1")
+# A native app's redirect URI on this machine names an IP literal, not localhost, which a resolver may send elsewhere
+# (RFC 8252 §8.3); a post-logout page of a development app may also be on localhost.
+LOOPBACK_IPS = ("127.0.0.1", "::1")
+LOCAL_HTTP_HOSTS = (*LOOPBACK_IPS, "localhost")
 
 
 def _is_loopback_http(parts) -> bool:
-    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
-
-
-def checked_redirect_uri(uri: str) -> str:
-    """A redirect URI fit to register (RFC 9700 §2.1, RFC 8252 §7.3): absolute https, or http on a loopback IP
-    literal; no fragment (RFC 6749 §3.1.2), no userinfo, no whitespace, control character or backslash (which
-    browsers and parsers read differently). ValueError otherwise. The URI is returned as given: matching is exact."""
-    if not isinstance(uri, str) or not uri or len(uri) > 2000:
-        raise ValueError("a redirect URI must be a non-empty URL of at most 2000 characters")
-    if any(character.isspace() or ord(character) < 0x20 or ord(character) == 0x7f or character == "\\"
-           for character in uri) or not uri.isascii():
-        raise ValueError(f"a redirect URI may not hold whitespace, control characters, backslashes or non-ASCII: {uri!r}")
-    try:
-        parts = urlsplit(uri)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        raise ValueError(f"not a URL: {uri!r}") from None
-    if "#" in uri:
-        raise ValueError(f"a redirect URI may not have a fragment: {uri!r}")
-    if "@" in parts.netloc:
-        raise ValueError(f"a redirect URI may not carry userinfo: {uri!r}")
-    if not parts.hostname:
-        raise ValueError(f"a redirect URI needs a host: {uri!r}")
-    if parts.scheme == "http" and parts.hostname == "localhost":
-        raise ValueError(f"a redirect URI on this machine is http://127.0.0.1 or http://[::1], not localhost "
-                         f"(RFC 8252 §8.3): {uri!r}")
-    if not (parts.scheme == "https" or _is_loopback_http(parts)):
-        raise ValueError(f"a redirect URI must be https, or http on 127.0.0.1 or [::1]: {uri!r}")
-    return uri
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_IPS
 
 
 def _without_port(parts) -> tuple:
@@ -124,6 +99,60 @@ class Client:
         )
 
 
+MAX_REDIRECT_URI_LENGTH = 2000
+# RFC 3986's characters (unreserved, reserved, and % of a percent-encoding): anything else is refused, not encoded.
+_URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+_PERCENT_ENCODING = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_DNS_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def checked_redirect_uri(uri: str, *, http_hosts: tuple[str, ...] = LOCAL_HTTP_HOSTS) -> str:
+    """A redirect URI fit to register (post-logout, authorization), re-serialised; ValueError with the reason if not.
+
+    Refused: anything a browser and Python may read differently (a backslash, whitespace, control characters,
+    characters outside RFC 3986, userinfo: in `https://app.example.com\\@evil.com/` Python sees one host and a browser
+    the other), a fragment (RFC 6749 §3.1.2), and plain http anywhere but on `http_hosts` (an authorization redirect
+    URI's are LOOPBACK_IPS)."""
+    if not isinstance(uri, str) or not uri:
+        raise ValueError("empty")
+    if len(uri) > MAX_REDIRECT_URI_LENGTH:
+        raise ValueError(f"longer than {MAX_REDIRECT_URI_LENGTH} characters")
+    if any(ord(character) < 0x20 or 0x7f <= ord(character) <= 0x9f for character in uri):
+        raise ValueError("holds a control character")
+    if any(character.isspace() for character in uri):
+        raise ValueError("holds whitespace")
+    if "\\" in uri:
+        raise ValueError("holds a backslash")
+    if not uri.isascii():
+        raise ValueError("holds non-ASCII characters (percent-encode them; punycode for a host name)")
+    if not _URI_CHARACTERS.fullmatch(uri) or _PERCENT_ENCODING.search(uri):
+        raise ValueError("holds characters RFC 3986 does not allow in a URI")
+    if "#" in uri:
+        raise ValueError("has a fragment")
+    try:
+        parsed = urlsplit(uri)
+    except ValueError:  # an unbalanced [ in the host
+        raise ValueError("has no valid host") from None
+    if "@" in parsed.netloc:
+        raise ValueError("has userinfo (user@host)")
+    scheme, host = parsed.scheme.lower(), (parsed.hostname or "")
+    try:
+        port = parsed.port
+    except ValueError:
+        raise ValueError("has an invalid port") from None
+    if host.startswith("[") or ":" in host:
+        try:
+            host = str(ipaddress.IPv6Address(host.strip("[]")))
+        except ValueError:
+            raise ValueError("has an invalid IPv6 host") from None
+    elif not _DNS_NAME.fullmatch(host):
+        raise ValueError("has no valid host")
+    if not (scheme == "https" or (scheme == "http" and host in http_hosts)):
+        raise ValueError(f"must be https (or http on {', '.join(f'[{h}]' if ':' in h else h for h in http_hosts)})")
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
+    return urlunsplit((scheme, netloc, parsed.path, parsed.query, ""))
+
+
 def client_key(client_id: str) -> dict:
     return {"client_id": {"S": client_id}}
 
@@ -142,7 +171,7 @@ def _record(client_id: str, secret_hash: str, allowed_scopes, grant_types, name:
         raise ValueError("a public client (none) has no secret, and a confidential client needs one")
     if token_endpoint_auth_method == PUBLIC_AUTH_METHOD and "client_credentials" in grant_types:
         raise ValueError("a public client cannot use the client_credentials grant: it has no secret to prove who it is")
-    redirect_uris = [checked_redirect_uri(uri) for uri in redirect_uris]
+    redirect_uris = [checked_redirect_uri(uri, http_hosts=LOOPBACK_IPS) for uri in redirect_uris]
     if "authorization_code" in grant_types and not redirect_uris:
         raise ValueError("the authorization_code grant needs at least one redirect URI")
     return {
@@ -152,7 +181,7 @@ def _record(client_id: str, secret_hash: str, allowed_scopes, grant_types, name:
         "grant_types": sorted(set(grant_types)),
         "name": name,
         "token_endpoint_auth_method": token_endpoint_auth_method,
-        "post_logout_redirect_uris": sorted(set(post_logout_redirect_uris)) or None,
+        "post_logout_redirect_uris": sorted({checked_redirect_uri(uri) for uri in post_logout_redirect_uris}) or None,
         "redirect_uris": sorted(set(redirect_uris)) or None,
         # stored only when set, so clients registered before these existed read the same
         "third_party": True if third_party else None,

@@ -21,7 +21,7 @@ ACCOUNT = "account"
 MAX_IDENTIFIER_LENGTH = 320
 
 _PHONE_PUNCTUATION = re.compile(r"[ \-().]")
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # fullmatch: `$` would let a trailing newline through
 # Control, format, surrogate, private use, unassigned.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
@@ -67,7 +67,7 @@ def normalise_phone(phone: str, default_country_code: str) -> str:
         compact = "+" + compact[2:]
     elif not compact.startswith("+"):
         compact = default_country_code + compact.lstrip("0")
-    return compact if _E164.match(compact) else ""
+    return compact if _E164.fullmatch(compact) else ""
 
 
 def normalise(kind: str, value: str, default_country_code: str) -> LoginIdentifier:

@@ -177,8 +177,9 @@ def rotate(settings: Settings, family: Family, presented: PresentedToken, now: i
     token = _mint(family.family_id, family.sub)
     values = {":new": _digest(token), ":presented": presented.digest, ":expires": family.next_expiry(settings, now)}
     if grace_retry:
-        # The retry's token becomes the live one; the token the first refresh handed out dies with it.
-        expression = "SET live_digest = :new, expires_at = :expires"
+        # The retry's token becomes the live one; the token the first refresh handed out dies with it, and the used
+        # token is honoured this once: a second replay matches no digest, which is reuse.
+        expression = "SET live_digest = :new, expires_at = :expires REMOVE previous_digest"
         condition = "previous_digest = :presented AND rotated_at > :grace_start AND attribute_not_exists(revoked_at)"
         values[":grace_start"] = now - settings.refresh_token_grace_seconds
     else:

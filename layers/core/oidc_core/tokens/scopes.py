@@ -15,18 +15,19 @@ KNOWN_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_acces
 DEFAULT_SCOPE = "openid profile"
 
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
-_API_SCOPE = re.compile(r"^[\x21\x23-\x39\x3b-\x5b\x5d-\x7e]+:[\x21\x23-\x5b\x5d-\x7e]+$")
+# Both fullmatch: `$` would also match before a trailing newline.
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+_API_SCOPE = re.compile(r"[\x21\x23-\x39\x3b-\x5b\x5d-\x7e]+:[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 def is_api_scope(scope: str) -> bool:
-    return bool(_API_SCOPE.match(scope))
+    return bool(_API_SCOPE.fullmatch(scope))
 
 
 def parse_scope(scope_parameter: str | None) -> list[str]:
     """The scope tokens in request order without repeats; invalid_scope for a malformed one."""
     scopes = list(dict.fromkeys(token for token in (scope_parameter or "").split(" ") if token))
-    if not all(_SCOPE_TOKEN.match(scope) for scope in scopes):
+    if not all(_SCOPE_TOKEN.fullmatch(scope) for scope in scopes):
         raise invalid_scope("malformed scope")
     return scopes
 
@@ -38,5 +39,5 @@ def requested_scopes(scope_parameter: str | None, allowed: frozenset[str]) -> li
         if scope not in allowed:
             if scope in KNOWN_SCOPES:
                 raise invalid_scope(f"scope not allowed for this client: {scope}")
-            raise invalid_scope(f"unknown scope: {scope[:64]}")
+            raise invalid_scope("unknown scope")  # the sender's text, never echoed
     return scopes
