@@ -27,9 +27,11 @@ from oidc_core.config import Settings
 from oidc_core.errors import OAuthError, invalid_request
 from oidc_core.keys import keyring
 from oidc_core.observability import count, logger
-from oidc_core.store import authorization_codes, refresh_tokens, users
+from oidc_core.store import authorization_codes, refresh_tokens
 from oidc_core.store.authorization_codes import AuthorizationCode
 from oidc_core.store.clients import Client
+from oidc_core.store.dynamo import get_items
+from oidc_core.store.users import User, user_key
 from oidc_core.token_request import TokenRequest
 from oidc_core.tokens import access_tokens, issuing
 
@@ -106,15 +108,16 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
                  if "offline_access" in scopes and "refresh_token" in client.grant_types else None)
     jti = str(uuid.uuid4())
     with aws.dependency("dynamodb"):
-        stood, user = aws.in_parallel(
+        stood, user_record = aws.in_parallel(
             lambda: authorization_codes.redeem(settings, code, now=now, family_id=family_id, access_jti=jti,
                                                access_expires_at=now + settings.access_token_ttl),
-            lambda: users.find_by_sub(settings.users_table, code.sub),
+            lambda: get_items({"user": (settings.users_table, user_key(code.sub))})["user"],  # as the refresh reads
         )
     if stood is not None:  # a parallel redemption won: this one is the second
         if stood.redeemed_at is not None:
             _revoke_what_it_issued(settings, stood, now)
         raise _invalid("reused", client)
+    user = User.from_record(user_record) if user_record else None
     if user is None or user.blocked or user.session_epoch != code.user_epoch:
         raise _invalid("session_ended", client)
 
