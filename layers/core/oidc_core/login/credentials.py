@@ -22,6 +22,7 @@ from oidc_core.login import audit
 from oidc_core.login import ip_throttle
 from oidc_core.login import lockout
 from oidc_core.passwords import hashing
+from oidc_core.passwords import imported
 from oidc_core.store import users
 from oidc_core.store.clients import Client
 from oidc_core.config import Settings
@@ -30,7 +31,7 @@ from oidc_core.errors import OAuthError, invalid_credentials
 from oidc_core.store.identifiers import LoginIdentifier
 from oidc_core.token_request import TokenRequest
 
-_NOBODY = "-"  # the sub read when an identifier names nobody: no user has it (subs are UUIDs)
+_NOBODY = users.NOBODY  # the sub read when an identifier names nobody: no user may have it
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
             reason = "unknown_user"
         else:
             # every candidate, without stopping at a match: the work must not say which key fitted
-            matching = [candidate for candidate in candidates if hashing.verify_password(candidate, user.password_hash)]
+            # by the stored string's scheme: an imported hash (until its first login) costs what a native one does
+            matching = [candidate for candidate in candidates
+                        if imported.verify(candidate, user.password_hash, settings)]
             hashing.note_stored_hash(user.password_hash)
             if matching and not user.blocked:
                 audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="password",

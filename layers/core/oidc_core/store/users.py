@@ -12,6 +12,7 @@ password or blocking the user adds one to the epoch, so ending all of a user's s
 from __future__ import annotations
 
 import time
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
@@ -26,6 +27,24 @@ PROFILE_FIELDS = (
     "name", "given_name", "family_name", "middle_name", "nickname", "profile", "picture", "website",
     "gender", "birthdate", "zoneinfo", "locale",
 )
+
+
+# A sub is whatever id the user's source gave (Auth0 `auth0|5f7c…`, Firebase localIds, UUIDs): any text up to this
+# length, which keeps every key and token that carries it within DynamoDB's and our own size limits.
+MAX_SUB_LENGTH = 255
+# The sub a login reads when its identifier names nobody (login/credentials.py): no user may have it, or a password
+# login with any unknown identifier would be checked against that user's password.
+NOBODY = "-"
+
+
+def check_sub(sub: str) -> None:
+    """ValueError for a sub no user may have: empty, too long, or with control or unpaired surrogate characters."""
+    if not isinstance(sub, str) or not sub or len(sub) > MAX_SUB_LENGTH:
+        raise ValueError(f"a sub is 1 to {MAX_SUB_LENGTH} characters")
+    if any(unicodedata.category(character) in ("Cc", "Cs") for character in sub):
+        raise ValueError("a sub may not hold control characters")
+    if sub == NOBODY:
+        raise ValueError(f"the sub {NOBODY!r} is reserved")
 
 
 class IdentifierTaken(Exception):
@@ -118,7 +137,11 @@ def create(
     phone_number_verified: bool = False,
     address: dict | None = None,
     profile: dict | None = None,
+    sub: str | None = None,
 ) -> User:
+    """A new user; `sub` is given for a user brought from elsewhere, who keeps the source's id (else a UUID)."""
+    if sub is not None:
+        check_sub(sub)
     identifiers = [identifier_for_new_user(kind, value, default_country_code)
                    for kind, value in (("username", username), ("email", email), ("phone", phone)) if value]
     phone_number = next((identifier.value for identifier in identifiers if identifier.kind == "phone"), None)
@@ -128,7 +151,7 @@ def create(
     if unknown:
         raise ValueError(f"unknown profile fields: {sorted(unknown)}")
 
-    sub = str(uuid.uuid4())
+    sub = sub or str(uuid.uuid4())
     record = {
         "pk": f"user#{sub}",
         "sub": sub,
