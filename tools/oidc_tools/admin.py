@@ -246,6 +246,25 @@ def _user_migrate_identifiers(target: Target, args) -> dict:
     return operations.migrate_identifiers(target)
 
 
+def _users_import(target: Target, args) -> dict:
+    from oidc_tools import user_import
+
+    if args.format != "firebase" and any(value is not None for value in
+                                         (args.hash_key, args.salt_separator, args.rounds, args.mem_cost)):
+        raise AdminError("--hash-key, --salt-separator, --rounds and --mem-cost are for --format firebase")
+    options = {"firebase": user_import.firebase_parameters(args.hash_key, args.salt_separator, args.rounds,
+                                                           args.mem_cost)}
+    path = Path(args.file)
+    if not path.is_file():
+        raise AdminError(f"no file {args.file}")
+    try:
+        report = user_import.import_users(target, path, args.format, dry_run=args.dry_run,
+                                          on_conflict=args.on_conflict, options=options)
+    except user_import.Refused as error:  # the file as a whole is not of the format
+        raise AdminError(str(error)) from None
+    return report.as_dict()
+
+
 def _keys_rotate(target: Target, args) -> dict:
     """On a stack whose secrets have a rotation schedule (a deployed one), Secrets Manager runs RotateKeysFunction
     now; elsewhere (the local stack, a stack from before the rotation function) the same four steps run here. Keys
@@ -346,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     _post_logout_redirect_uri_argument(update, "may be given more than once; replaces the list")
     update.set_defaults(run=_client_update)
 
-    user = commands.add_parser("user").add_subparsers(dest="action", required=True)
+    user = commands.add_parser("user", aliases=["users"]).add_subparsers(dest="action", required=True)
     create = user.add_parser("create", help="create a user with a username, email and/or phone to log in with")
     create.add_argument("--username")
     create.add_argument("--email")
@@ -380,6 +399,24 @@ def build_parser() -> argparse.ArgumentParser:
         "migrate-identifiers", help="move users' login identifiers to today's normal form (NFKC case folding, ASCII "
                                     "phone digits) so users created under older rules keep logging in; idempotent")
     migrate.set_defaults(run=_user_migrate_identifiers)
+    bring = user.add_parser(
+        "import", help="bring users from another system with their password hashes, each keeping its id as sub; "
+                       "a re-run of the same file changes nothing; exits 2 when any row was refused")
+    bring.add_argument("file")
+    bring.add_argument("--format", required=True, choices=("native", "auth0", "keycloak", "firebase", "authing"),
+                       help="native: JSON Lines of our user fields; auth0: bulk-import JSON; keycloak: realm export; "
+                            "firebase: `firebase auth:export` JSON; authing: user objects (no passwords: they log "
+                            "in through the upstream, `oidc-admin upstream set`)")
+    bring.add_argument("--dry-run", action="store_true", help="check every row and report; write nothing")
+    bring.add_argument("--on-conflict", choices=("skip", "update"), default="skip",
+                       help="a user whose sub is in the table already: leave it (default), or update its fields "
+                            "(a password it has set or upgraded since is kept)")
+    firebase = bring.add_argument_group("firebase", "the project's password hash parameters (Firebase console)")
+    firebase.add_argument("--hash-key", help="base64_signer_key")
+    firebase.add_argument("--salt-separator", help="base64_salt_separator")
+    firebase.add_argument("--rounds", type=int)
+    firebase.add_argument("--mem-cost", type=int)
+    bring.set_defaults(run=_users_import)
 
     keys = commands.add_parser("keys").add_subparsers(dest="action", required=True)
     rotate = keys.add_parser(
@@ -415,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oidc-admin: AWS call failed: {getattr(error, '__cause__', None) or error}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2))
-    return 0
+    return 2 if isinstance(result.get("refused"), int) and result["refused"] else 0
 
 
 if __name__ == "__main__":

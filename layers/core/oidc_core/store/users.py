@@ -124,8 +124,26 @@ def find_by_sub(table: str, sub: str) -> User | None:
     return User.from_record(from_item(found["Item"])) if "Item" in found else None
 
 
-def create(
-    table: str,
+@dataclass(frozen=True)
+class NewUser:
+    """A user about to be written: the record and its login identifiers, checked."""
+
+    record: dict
+    identifiers: tuple[LoginIdentifier, ...]
+
+    @property
+    def sub(self) -> str:
+        return self.record["sub"]
+
+    def writes(self, table: str) -> list[dict]:
+        """The transaction that creates the user: each item only if its key is free, so an identifier belongs to at
+        most one user and a sub to one user (item 0 is the user, then the identifiers in order)."""
+        items = [self.record, *({"pk": identifier.key, "sub": self.sub} for identifier in self.identifiers)]
+        return [{"Put": {"TableName": table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+                for item in items]
+
+
+def new_user(
     *,
     password_hash: str,
     default_country_code: str,
@@ -138,8 +156,10 @@ def create(
     address: dict | None = None,
     profile: dict | None = None,
     sub: str | None = None,
-) -> User:
-    """A new user; `sub` is given for a user brought from elsewhere, who keeps the source's id (else a UUID)."""
+    origin: dict | None = None,
+) -> NewUser:
+    """A new user's items; `sub` is given for a user brought from elsewhere, who keeps the source's id (else a UUID),
+    and `origin` says where from (attributes kept on the record for `oidc-admin migration status`)."""
     if sub is not None:
         check_sub(sub)
     identifiers = [identifier_for_new_user(kind, value, default_country_code)
@@ -165,25 +185,21 @@ def create(
         "address": address,
         "updated_at": int(time.time()),
         **(profile or {}),
+        **(origin or {}),
     }
-    writes = [{"Put": {"TableName": table, "Item": to_item(record), "ConditionExpression": "attribute_not_exists(pk)"}}]
-    writes += [
-        {
-            "Put": {
-                "TableName": table,
-                "Item": to_item({"pk": identifier.key, "sub": sub}),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-        for identifier in identifiers
-    ]
+    return NewUser(record, tuple(identifiers))
+
+
+def create(table: str, **fields) -> User:
+    """Create a user (the fields of new_user); IdentifierTaken when an identifier or the sub is someone's already."""
+    user = new_user(**fields)
     try:
-        aws.client("dynamodb").transact_write_items(TransactItems=writes)
+        aws.client("dynamodb").transact_write_items(TransactItems=user.writes(table))
     except ClientError as error:
         if error.response["Error"]["Code"] == "TransactionCanceledException":
             raise IdentifierTaken("the username, email or phone number is already in use") from None
         raise
-    return User.from_record(record)
+    return User.from_record(user.record)
 
 
 def _update(table: str, sub: str, expression: str, values: dict, condition: str = "attribute_exists(pk)",
