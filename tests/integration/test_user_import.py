@@ -307,3 +307,17 @@ def test_the_migration_bench_runs_and_prints_its_tables():
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
     assert [line[5:] for line in result.stdout.splitlines() if line.startswith("#### ")] == bench_migration.titles()
+
+
+def test_migration_status_counts_users_still_on_an_imported_hash_by_algorithm(run_admin, stack, tmp_path, call_token,
+                                                                             password_form, client):
+    path, refusals = auth0_file(tmp_path)
+    run_admin("users", "import", str(path), "--format", "auth0")
+    code, status, _ = run_admin("migration", "status")
+    expected = {"bcrypt": COUNT - 9 - len(refusals), "md5": 1, "sha256": 1, "sha1": 2, "pbkdf2-sha512": 1,
+                "hmac-sha256": 1, "scrypt": 1, "md4": 1}  # the Argon2id custom hash is native already
+    assert code == 0 and status["on_imported_hash"] == expected
+    assert status["users"] == COUNT - len(refusals) and status["waiting_for_upstream_login"] == 0
+    assert call_token(password_form(username="custom-md5", password=PASSWORD)).status == 200
+    upgraded = run_admin("migration", "status")[1]["on_imported_hash"]
+    assert upgraded == {name: number for name, number in expected.items() if name != "md5"}  # upgraded at login

@@ -80,6 +80,8 @@ LEAST_PRIVILEGE = {
         ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
         ("SigningKeySecret", "secretsmanager:GetSecretValue"), ("PasswordKeysSecret", "secretsmanager:GetSecretValue"),
         ("AuditKeySecret", "secretsmanager:GetSecretValue"),
+        # lazy migration (login/upstream.py): the upstream's settings, and the users a first login creates
+        ("UpstreamSecret", "secretsmanager:GetSecretValue"), ("UsersTable", "dynamodb:PutItem"),
     },
     "DiscoveryFunction": {("PublicKeysSecret", "secretsmanager:GetSecretValue")},
     "RotateKeysFunction": {

@@ -23,7 +23,8 @@ from oidc_core.errors import OAuthError
 from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_core.store.users import PROFILE_FIELDS, IdentifierTaken
 from oidc_tools import operations
-from oidc_tools.operations import DEFAULT_GRANT_TYPES, KMS_KEYS, PUBLIC_CLIENT_GRANT_TYPES, RESOURCES, Target
+from oidc_tools.operations import (DEFAULT_GRANT_TYPES, KMS_KEYS, OPTIONAL_RESOURCES, PUBLIC_CLIENT_GRANT_TYPES,
+                                   RESOURCES, Target)
 from oidc_tools.template import ROOT
 
 
@@ -138,6 +139,7 @@ def deployed_target(stack_name: str) -> Target:
             lanes=OWASP_MINIMUM_ARGON2.lanes,
         ),
         **{field: outputs.get(output, "") for field, (_, output) in KMS_KEYS.items()},
+        **{field: outputs.get(output, "") for field, (_, output) in OPTIONAL_RESOURCES.items()},
     )
 
 
@@ -263,6 +265,16 @@ def _users_import(target: Target, args) -> dict:
     except user_import.Refused as error:  # the file as a whole is not of the format
         raise AdminError(str(error)) from None
     return report.as_dict()
+
+
+def _upstream_set(target: Target, args) -> dict:
+    from oidc_core.login.upstream import UnusableUpstream
+
+    secret = read_secret("Client secret", args.secret_stdin)
+    try:
+        return operations.set_upstream(target, args.issuer, args.client_id, secret)
+    except UnusableUpstream as error:
+        raise AdminError(str(error)) from None
 
 
 def _keys_rotate(target: Target, args) -> dict:
@@ -417,6 +429,26 @@ def build_parser() -> argparse.ArgumentParser:
     firebase.add_argument("--rounds", type=int)
     firebase.add_argument("--mem-cost", type=int)
     bring.set_defaults(run=_users_import)
+
+    upstream = commands.add_parser(
+        "upstream", help="lazy migration: where users log in the first time (docs/moving-users.md)"
+    ).add_subparsers(dest="action", required=True)
+    set_upstream = upstream.add_parser(
+        "set", help="a password login that names nobody here is checked there once and the user created here; "
+                    "takes effect within KeyCacheSeconds, no deploy")
+    set_upstream.add_argument("--issuer", required=True, help="the upstream's issuer (https; http on loopback only)")
+    set_upstream.add_argument("--client-id", required=True, help="this service's client id there (password grant)")
+    set_upstream.add_argument("--secret-stdin", action="store_true", help="read the client secret from stdin")
+    set_upstream.set_defaults(run=_upstream_set)
+    upstream.add_parser("show", help="the upstream in force (never its secret)").set_defaults(
+        run=lambda target, args: operations.show_upstream(target))
+    upstream.add_parser("off", help="turn lazy migration off").set_defaults(
+        run=lambda target, args: operations.upstream_off(target))
+    migration = commands.add_parser("migration").add_subparsers(dest="action", required=True)
+    migration.add_parser(
+        "status", help="users in all, still on an imported hash (by algorithm), waiting for their first login "
+                       "through the upstream, migrated by it").set_defaults(
+        run=lambda target, args: operations.migration_status(target))
 
     keys = commands.add_parser("keys").add_subparsers(dest="action", required=True)
     rotate = keys.add_parser(

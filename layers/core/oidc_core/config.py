@@ -71,6 +71,7 @@ class Settings:
     rsa_password_kms_key_id: str = ""
     sm2_password_kms_key_id: str = ""
     rsa_password_padding: str = ""  # of the RSA password keys the rotation makes; empty: the current key's
+    upstream_secret_id: str = ""  # the lazy migration's upstream (login/upstream.py); empty: no lazy migration
 
     @property
     def signing_activation_seconds(self) -> int:
@@ -185,6 +186,7 @@ def load_settings(env: dict | None = None) -> Settings:
         rsa_password_kms_key_id=env.get("RSA_PASSWORD_KMS_KEY_ID", ""),
         sm2_password_kms_key_id=env.get("SM2_PASSWORD_KMS_KEY_ID", ""),
         rsa_password_padding=_choice(env, "RSA_PASSWORD_PADDING", ("", "pkcs1v15", "oaep-sha256")),
+        upstream_secret_id=env.get("UPSTREAM_SECRET_ID", ""),
     )
 
 

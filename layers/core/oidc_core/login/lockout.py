@@ -153,6 +153,12 @@ def _count_account_failure(settings: Settings, account_key: str, now: float, che
             raise
 
 
+def release_writes(settings: Settings, attempt: Attempt, now: float) -> list:
+    """An attempt reserved but never checked because a dependency failed (the lazy migration's upstream): the pair
+    gets its attempt back and the account counts nothing, as for an attempt the account's lock refused."""
+    return [lambda: _after_pair_failure(settings, attempt, now, checked=False)]
+
+
 def reset_writes(settings: Settings, attempt: Attempt) -> list:
     """After a success, both counts start afresh. The pair counter always exists (this attempt reserved on it); the
     account counter only after a failure, and deleting one that was not there is a write (and a round trip's CPU)

@@ -236,6 +236,14 @@ def upgrade_password_hash(table: str, sub: str, old_hash: str, new_hash: str) ->
     )
 
 
+def give_waiting_user_a_password(table: str, sub: str, password_hash: str) -> bool:
+    """A user imported without a password (waiting for the lazy migration) takes the one the upstream confirmed;
+    False if the user has one already."""
+    return _update(table, sub, "SET password_hash = :hash, migrated_at = :now",
+                   {":hash": password_hash, ":now": int(time.time()), ":none": ""},
+                   condition="attribute_exists(pk) AND password_hash = :none")
+
+
 def set_blocked(table: str, sub: str, blocked: bool) -> bool:
     """Blocking also ends the user's sessions, so unblocking later does not bring old refresh tokens back."""
     expression = "SET blocked = :blocked, updated_at = :now" + (" ADD session_epoch :one" if blocked else "")
