@@ -275,3 +275,17 @@ def test_authings_python_sdk_signs_in_a_user_migrated_lazily(upstream_stack):
         assert status["migrated_by_upstream"] == 1
     finally:
         here.stop()
+
+
+def test_an_undecryptable_password_sends_nothing_upstream_and_costs_a_local_check(
+        stack, client, call_token, password_form, fake_upstream, requests_upstream, monkeypatch):
+    from oidc_core.passwords import hashing
+
+    dummies = []
+    real = hashing.verify_against_dummy
+    monkeypatch.setattr(hashing, "verify_against_dummy", lambda *args: dummies.append(1) or real(*args))
+    requests_upstream.clear()
+    reply = login(call_token, password_form, username="frank", password="not a ciphertext",
+                  password_encrypt_type="rsa")
+    assert (reply.status, reply.json()) == (400, WRONG)
+    assert requests_upstream == [] and len(dummies) == 1

@@ -28,7 +28,7 @@ from oidc_core.store import users
 from oidc_core.store.clients import Client
 from oidc_core.config import Settings
 from oidc_core.store.dynamo import get_items
-from oidc_core.errors import OAuthError, invalid_credentials
+from oidc_core.errors import DependencyUnavailable, OAuthError, invalid_credentials
 from oidc_core.store.identifiers import ACCOUNT, LoginIdentifier
 from oidc_core.token_request import TokenRequest
 
@@ -83,27 +83,30 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
         candidates = [candidate if candidate is not None else secrets.token_urlsafe(32) for candidate in given]
         # Lazy migration (login/upstream.py): an identifier that names nobody here, or a user imported without a
         # password, is checked once against the upstream the users come from, if one is set.
-        lazily = (upstream.configured(settings)
-                  if user is None or (not user.password_hash and not user.blocked) else None)
-        if lazily is not None:
+        may_migrate = user is None or (not user.password_hash and not user.blocked)
+        migrated = matched = lazily = None
+        try:
+            lazily = upstream.configured(settings) if may_migrate else None
             value = request.get(identifier.kind) or request.get(ACCOUNT) or identifier.value
-            migrated = matched = None
-            try:
-                for candidate in given:  # several only in a password keys' overlap window; a None never decrypted
-                    if candidate is not None and migrated is None:
-                        migrated, matched = upstream.migrate(settings, lazily, identifier, value, candidate, user), \
-                            candidate
-            except upstream.UpstreamUnavailable:
-                with aws.dependency("dynamodb"):  # nothing was checked: nothing counts
-                    aws.in_parallel(*lockout.release_writes(settings, attempt, now))
-                audit.login_attempt(request, client_id=client.client_id, outcome="failed", reason="upstream_unavailable",
-                                    sub=user.sub if user else None, identifier_key=identifier.key)
-                raise
+            for candidate in given if lazily else ():  # several only in a key overlap; a None never decrypted
+                if candidate is not None and migrated is None:
+                    migrated, matched = upstream.migrate(settings, lazily, identifier, value, candidate, user), \
+                        candidate
+        except DependencyUnavailable:
+            with aws.dependency("dynamodb"):  # nothing was checked: nothing counts
+                aws.in_parallel(*lockout.release_writes(settings, attempt, now))
+            audit.login_attempt(request, client_id=client.client_id, outcome="failed", reason="upstream_unavailable",
+                                sub=user.sub if user else None, identifier_key=identifier.key)
+            raise
+        if lazily is not None:
             if migrated is not None and not migrated.blocked:
                 audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="upstream",
                                     sub=migrated.sub, identifier_key=identifier.key)
                 return Login(migrated, attempt, matched)
-            reason = "upstream_refused"
+            if matched is None:  # nothing could be decrypted, so nothing was sent: the work of a local check instead
+                for candidate in candidates:
+                    hashing.verify_against_dummy(candidate, hashing.dummy_parameters(settings.argon2))
+            reason = "upstream_refused" if matched is not None else "undecryptable_password"
         elif user is None:
             for candidate in candidates:
                 hashing.verify_against_dummy(candidate, hashing.dummy_parameters(settings.argon2))
