@@ -156,8 +156,10 @@ def auth0_custom_hash(custom: dict) -> str:
         parsed = imported.parse(value)  # Auth0 takes PHC strings: $pbkdf2-<digest>$i=…,l=…$salt$hash
         if not parsed.scheme.startswith("pbkdf2-"):
             raise Refused("a pbkdf2 hash.value must be a PHC string $pbkdf2-<digest>$i=…,l=…$<salt>$<hash>")
+        if "l" in parsed.params:
+            return value  # the key length as given: the import checks it against the hash
         return imported.pbkdf2(parsed.scheme.removeprefix("pbkdf2-"), int(parsed.params.get("i", "0")),
-                               parsed.fields[0], parsed.fields[1]) if parsed.params.get("l") else value
+                               parsed.fields[0], parsed.fields[1])
     derived = _decode(value, encoding, "hash.value")
     if algorithm in _AUTH0_DIGESTS:
         return imported.salted_digest(_AUTH0_DIGESTS[algorithm], derived, salt, position, password_encoding)
