@@ -64,3 +64,41 @@ def test_keycloak_argon2_raw_hash_with_its_parameters_in_the_credential():
                                                                        "type": ["i"], "parallelism": ["2"]}})})
     assert stored.startswith("$argon2i$v=19$m=2048,t=2,p=2$")
     assert imported.verify_foreign("kc password", stored, SETTINGS)
+
+
+@pytest.fixture
+def stubbed_dynamodb(monkeypatch):
+    """A DynamoDB client answered by botocore's Stubber: moto never throttles nor reports a transaction conflict, so
+    the import's retries cannot be driven through it. The waits between retries are skipped (they are no result)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from oidc_tools import user_import
+
+    client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    monkeypatch.setattr(user_import.aws, "client", lambda service: client)
+    monkeypatch.setattr(user_import.time, "sleep", lambda seconds: None)
+    with Stubber(client) as stub:
+        yield stub
+    stub.assert_no_pending_responses()
+
+
+WRITES = [{"Put": {"TableName": "t", "Item": {"pk": {"S": "user#1"}}, "ConditionExpression": "attribute_not_exists(pk)"}}]
+
+
+def test_a_transaction_conflict_or_throttling_is_retried_until_written(stubbed_dynamodb):
+    from oidc_tools.user_import import _transact
+
+    stubbed_dynamodb.add_client_error("transact_write_items", "TransactionCanceledException",
+                                      modeled_fields={"CancellationReasons": [{"Code": "TransactionConflict"}]})
+    stubbed_dynamodb.add_client_error("transact_write_items", "ThrottlingException", http_status_code=400)
+    stubbed_dynamodb.add_response("transact_write_items", {})
+    assert _transact(WRITES) is None
+
+
+def test_a_failed_condition_is_an_answer_not_a_retry(stubbed_dynamodb):
+    from oidc_tools.user_import import _transact
+
+    stubbed_dynamodb.add_client_error("transact_write_items", "TransactionCanceledException",
+                                      modeled_fields={"CancellationReasons": [{"Code": "ConditionalCheckFailed"}]})
+    assert _transact(WRITES) == ["ConditionalCheckFailed"]
