@@ -121,6 +121,7 @@ unit: venv
 # The cold-start figures import the host build, as Lambda's init would; the plot is docs/performance.md's figure.
 bench: venv build-host
 	HOST_BUILD=$(HOST_BUILD) $(PY) -m oidc_tools.bench --plot docs/performance.png
+	$(PY) -m oidc_tools.bench_migration
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local-stack $(INTEROP)/node_modules

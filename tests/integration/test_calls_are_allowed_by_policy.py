@@ -55,6 +55,7 @@ def _physical_to_logical(stack) -> dict[str, str]:
                                      ("PASSWORD_KEYS_SECRET_ID", "PasswordKeysSecret"),
                                      ("PUBLIC_KEYS_SECRET_ID", "PublicKeysSecret"),
                                      ("AUDIT_KEY_SECRET_ID", "AuditKeySecret"),
+                                     ("UPSTREAM_SECRET_ID", "UpstreamSecret"),
                                      ("SIGNING_KMS_KEY_ID", "SigningKmsKey"),
                                      ("RSA_PASSWORD_KMS_KEY_ID", "RsaPasswordKmsKey"),
                                      ("SM2_PASSWORD_KMS_KEY_ID", "Sm2PasswordKmsKey")):
@@ -73,7 +74,7 @@ def _touched(service: str, params: dict) -> list[tuple[str, list[str]]]:
         return [(table, [key["pk"]["S"] for key in request["Keys"] if "pk" in key])
                 for table, request in params["RequestItems"].items()]
     if "TransactItems" in params:
-        return [(item["TableName"], [item["Key"]["pk"]["S"]] if "pk" in item.get("Key", {}) else [])
+        return [(item["TableName"], [(item.get("Key") or item.get("Item"))["pk"]["S"]])
                 for operation in params["TransactItems"] for item in operation.values()]
     key = params.get("Key") or params.get("Item") or {}
     return [(params["TableName"], [key["pk"]["S"]] if "pk" in key else [])]
@@ -207,6 +208,20 @@ def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_f
     session("GET", "/oidc/session/end", query=f"id_token_hint={fresh['id_token']}")
 
     _browser_sign_in(recorder, handlers, stack)
+    # Lazy migration: the upstream's settings read, a user created from its answer, an unknown identifier refused.
+    from fake_upstream import FakeUpstream
+    from oidc_core.login import upstream
+    from oidc_tools.operations import set_upstream
+
+    fake = FakeUpstream()
+    try:
+        set_upstream(stack.target, fake.issuer, "us", "our-secret")
+        upstream.clear_cache()
+        assert token(password_form(username="frank", password="frank-password"))["statusCode"] == 200
+        assert token(password_form(username="nobody-at-all", password="x"))["statusCode"] == 400
+    finally:
+        fake.close()
+        upstream.clear_cache()
 
     for path in ("/oidc/.well-known/openid-configuration", "/oidc/.well-known/jwks.json", "/api/v3/system"):
         assert recorder.run("DiscoveryFunction", handlers["DiscoveryFunction"], get_event(path))["statusCode"] == 200
@@ -274,10 +289,14 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
     statements = {function: template.policy_statements(cfn, function, stack_parameters)
                   for function in template.functions(cfn)}
     denied, seen = [], set()
+    # IAM has no action for a transaction: each of its items needs the action of its kind
+    item_actions = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
     for function, service, operation, params in recorder.calls:
-        for resource, keys in _touched(service, params):
+        operations = ([item_actions[next(iter(item))] for item in params["TransactItems"]]
+                      if operation == "TransactWriteItems" else None)
+        for index, (resource, keys) in enumerate(_touched(service, params)):
             logical_id = names.get(resource, resource)
-            action = f"{service}:{operation}"
+            action = f"{service}:{operations[index] if operations else operation}"
             seen.add((function, action))
             seen.add((function, action, logical_id))
             context = _request_context(operation, params, keys) if service == "dynamodb" else {}
@@ -289,6 +308,7 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
     assert {function for function, *_ in seen} == set(statements)
     expected = {("TokenFunction", "dynamodb:BatchGetItem"), ("TokenFunction", "dynamodb:UpdateItem"),
                 ("SessionFunction", "dynamodb:BatchGetItem"), ("RotateKeysFunction", "secretsmanager:PutSecretValue"),
+                ("TokenFunction", "dynamodb:PutItem"), ("TokenFunction", "secretsmanager:GetSecretValue"),
                 ("AuthorizeFunction", "dynamodb:PutItem"), ("AuthorizeFunction", "dynamodb:DeleteItem"),
                 ("SessionFunction", "dynamodb:DeleteItem"),
                 # the attribute-level grants: a password hash upgraded, a user's sessions ended

@@ -80,6 +80,8 @@ LEAST_PRIVILEGE = {
         ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
         ("SigningKeySecret", "secretsmanager:GetSecretValue"), ("PasswordKeysSecret", "secretsmanager:GetSecretValue"),
         ("AuditKeySecret", "secretsmanager:GetSecretValue"),
+        # lazy migration (login/upstream.py): the upstream's settings, and the users a first login creates
+        ("UpstreamSecret", "secretsmanager:GetSecretValue"), ("UsersTable", "dynamodb:PutItem"),
     },
     "DiscoveryFunction": {("PublicKeysSecret", "secretsmanager:GetSecretValue")},
     "RotateKeysFunction": {
@@ -94,9 +96,11 @@ LEAST_PRIVILEGE = {
         ("TokensTable", "dynamodb:PutItem"), ("TokensTable", "dynamodb:UpdateItem"),
         ("TokensTable", "dynamodb:DeleteItem"), ("PublicKeysSecret", "secretsmanager:GetSecretValue"),
     },
-    # No private key at all: it shows pages, checks passwords and issues codes; TokenFunction signs the tokens.
+    # No private key at all: it shows pages, checks passwords and issues codes; TokenFunction signs the tokens. Its
+    # logins upgrade hashes and create lazily migrated users as the token endpoint's do.
     "AuthorizeFunction": {
-        ("UsersTable", "dynamodb:BatchGetItem"), ("ClientsTable", "dynamodb:BatchGetItem"),
+        ("UsersTable", "dynamodb:BatchGetItem"), ("UsersTable", "dynamodb:UpdateItem"), ("UsersTable", "dynamodb:PutItem"),
+        ("UpstreamSecret", "secretsmanager:GetSecretValue"), ("ClientsTable", "dynamodb:BatchGetItem"),
         ("TokensTable", "dynamodb:BatchGetItem"), ("TokensTable", "dynamodb:PutItem"),
         ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
         ("AuditKeySecret", "secretsmanager:GetSecretValue"), ("PublicKeysSecret", "secretsmanager:GetSecretValue"),
@@ -204,10 +208,14 @@ def test_tokens_table_actions_are_limited_to_their_kinds_of_item(cfn, function):
 # What each function may change in the users table: only user items (never an identifier item, which points a
 # username, email or phone at a user), only these attributes (the key included, as AWS requires), and no update that
 # reads back other attributes (ReturnValues ALL_OLD / ALL_NEW).
+# The functions whose logins may create a user from the upstream's answer (login/upstream.py).
+LAZY_MIGRATION_FUNCTIONS = ("TokenFunction", "AuthorizeFunction")
+PASSWORD_HASH_UPGRADES = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["user#*"]},
+                          "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "password_hash"]},
+                          "StringEquals": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]}}
 USERS_TABLE_UPDATES = {
-    "TokenFunction": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["user#*"]},
-                      "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "password_hash"]},
-                      "StringEquals": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]}},
+    "TokenFunction": PASSWORD_HASH_UPGRADES,
+    "AuthorizeFunction": PASSWORD_HASH_UPGRADES,
     "SessionFunction": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["user#*"],
                                                     "dynamodb:Attributes": ["pk", "session_epoch", "session_epoch#*"]},
                         "StringEquals": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]}},
@@ -221,9 +229,11 @@ def test_users_table_updates_are_limited_to_user_items_and_their_attributes(cfn,
                and "dynamodb:UpdateItem" in statement["Action"]]
     assert [statement["Action"] for statement in updates] == [["dynamodb:UpdateItem"]]
     assert updates[0]["Condition"] == USERS_TABLE_UPDATES[function]
-    for statement in _statements(cfn, function):  # and no other statement writes a user item
-        if statement["Resource"] == {"Fn::GetAtt": ["UsersTable", "Arn"]} and statement != updates[0]:
-            assert statement["Action"] == ["dynamodb:BatchGetItem"]
+    for statement in _statements(cfn, function):  # and no other statement writes a user item, but the lazy
+        if statement["Resource"] == {"Fn::GetAtt": ["UsersTable", "Arn"]} and statement != updates[0]:  # migration's
+            assert statement["Action"] in (["dynamodb:BatchGetItem"], ["dynamodb:PutItem"])
+            if statement["Action"] == ["dynamodb:PutItem"]:  # creation of a user and its identifier items only
+                assert statement["Sid"] == "CreateMigratedUsers" and function in LAZY_MIGRATION_FUNCTIONS
 
 
 def test_every_function_is_covered_by_the_least_privilege_table(cfn):

@@ -25,7 +25,8 @@ from oidc_core.errors import OAuthError
 from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_core.store.users import PROFILE_FIELDS, IdentifierTaken
 from oidc_tools import operations
-from oidc_tools.operations import DEFAULT_GRANT_TYPES, KMS_KEYS, PUBLIC_CLIENT_GRANT_TYPES, RESOURCES, Target
+from oidc_tools.operations import (DEFAULT_GRANT_TYPES, KMS_KEYS, OPTIONAL_RESOURCES, PUBLIC_CLIENT_GRANT_TYPES,
+                                   RESOURCES, Target)
 from oidc_tools.template import ROOT
 
 
@@ -142,6 +143,7 @@ def deployed_target(stack_name: str) -> Target:
             lanes=OWASP_MINIMUM_ARGON2.lanes,
         ),
         **{field: outputs.get(output, "") for field, (_, output) in KMS_KEYS.items()},
+        **{field: outputs.get(output, "") for field, (_, output) in OPTIONAL_RESOURCES.items()},
     )
 
 
@@ -259,6 +261,35 @@ def _user_migrate_identifiers(target: Target, args) -> dict:
 
 def _utc(unix_time: int) -> str:
     return datetime.fromtimestamp(unix_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _users_import(target: Target, args) -> dict:
+    from oidc_tools import user_import
+
+    if args.format != "firebase" and any(value is not None for value in
+                                         (args.hash_key, args.salt_separator, args.rounds, args.mem_cost)):
+        raise AdminError("--hash-key, --salt-separator, --rounds and --mem-cost are for --format firebase")
+    options = {"firebase": user_import.firebase_parameters(args.hash_key, args.salt_separator, args.rounds,
+                                                           args.mem_cost)}
+    path = Path(args.file)
+    if not path.is_file():
+        raise AdminError(f"no file {args.file}")
+    try:
+        report = user_import.import_users(target, path, args.format, dry_run=args.dry_run,
+                                          on_conflict=args.on_conflict, options=options)
+    except user_import.Refused as error:  # the file as a whole is not of the format
+        raise AdminError(str(error)) from None
+    return report.as_dict()
+
+
+def _upstream_set(target: Target, args) -> dict:
+    from oidc_core.login.upstream import UnusableUpstream
+
+    secret = read_secret("Client secret", args.secret_stdin)
+    try:
+        return operations.set_upstream(target, args.issuer, args.client_id, secret)
+    except UnusableUpstream as error:
+        raise AdminError(str(error)) from None
 
 
 def _keys_rotate(target: Target, args) -> dict:
@@ -396,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     _browser_sign_in_arguments(update, "may be given more than once; replaces the list", toggles_default=None)
     update.set_defaults(run=_client_update)
 
-    user = commands.add_parser("user").add_subparsers(dest="action", required=True)
+    user = commands.add_parser("user", aliases=["users"]).add_subparsers(dest="action", required=True)
     create = user.add_parser("create", help="create a user with a username, email and/or phone to log in with")
     create.add_argument("--username")
     create.add_argument("--email")
@@ -430,6 +461,44 @@ def build_parser() -> argparse.ArgumentParser:
         "migrate-identifiers", help="move users' login identifiers to today's normal form (NFKC case folding, ASCII "
                                     "phone digits) so users created under older rules keep logging in; idempotent")
     migrate.set_defaults(run=_user_migrate_identifiers)
+    bring = user.add_parser(
+        "import", help="bring users from another system with their password hashes, each keeping its id as sub; "
+                       "a re-run of the same file changes nothing; exits 2 when any row was refused")
+    bring.add_argument("file")
+    bring.add_argument("--format", required=True, choices=("native", "auth0", "keycloak", "firebase", "authing"),
+                       help="native: JSON Lines of our user fields; auth0: bulk-import JSON; keycloak: realm export; "
+                            "firebase: `firebase auth:export` JSON; authing: user objects (no passwords: they log "
+                            "in through the upstream, `oidc-admin upstream set`)")
+    bring.add_argument("--dry-run", action="store_true", help="check every row and report; write nothing")
+    bring.add_argument("--on-conflict", choices=("skip", "update"), default="skip",
+                       help="a user whose sub is in the table already: leave it (default), or update its fields "
+                            "(a password it has set or upgraded since is kept)")
+    firebase = bring.add_argument_group("firebase", "the project's password hash parameters (Firebase console)")
+    firebase.add_argument("--hash-key", help="base64_signer_key")
+    firebase.add_argument("--salt-separator", help="base64_salt_separator")
+    firebase.add_argument("--rounds", type=int)
+    firebase.add_argument("--mem-cost", type=int)
+    bring.set_defaults(run=_users_import)
+
+    upstream = commands.add_parser(
+        "upstream", help="lazy migration: where users log in the first time (docs/moving-users.md)"
+    ).add_subparsers(dest="action", required=True)
+    set_upstream = upstream.add_parser(
+        "set", help="a password login that names nobody here is checked there once and the user created here; "
+                    "takes effect within KeyCacheSeconds, no deploy")
+    set_upstream.add_argument("--issuer", required=True, help="the upstream's issuer (https; http on loopback only)")
+    set_upstream.add_argument("--client-id", required=True, help="this service's client id there (password grant)")
+    set_upstream.add_argument("--secret-stdin", action="store_true", help="read the client secret from stdin")
+    set_upstream.set_defaults(run=_upstream_set)
+    upstream.add_parser("show", help="the upstream in force (never its secret)").set_defaults(
+        run=lambda target, args: operations.show_upstream(target))
+    upstream.add_parser("off", help="turn lazy migration off").set_defaults(
+        run=lambda target, args: operations.upstream_off(target))
+    migration = commands.add_parser("migration").add_subparsers(dest="action", required=True)
+    migration.add_parser(
+        "status", help="users in all, still on an imported hash (by algorithm), waiting for their first login "
+                       "through the upstream, migrated by it").set_defaults(
+        run=lambda target, args: operations.migration_status(target))
 
     keys = commands.add_parser("keys").add_subparsers(dest="action", required=True)
     rotate = keys.add_parser(
@@ -472,7 +541,7 @@ def run(argv: list[str] | None = None) -> int:
         print(f"oidc-admin: AWS call failed: {_one_line(getattr(error, '__cause__', None) or error)}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2))
-    return 0
+    return 2 if isinstance(result.get("refused"), int) and result["refused"] else 0
 
 
 def main(argv: list[str] | None = None) -> int:

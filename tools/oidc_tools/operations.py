@@ -43,6 +43,7 @@ class Target:
     signing_kms_key_id: str = ""
     rsa_password_kms_key_id: str = ""
     sm2_password_kms_key_id: str = ""
+    upstream_secret_id: str = ""  # the lazy migration's upstream; empty: a stack from before it
 
     def key_store(self, **options) -> rotation.KeyStore:
         return rotation.KeyStore(self.signing_key_secret_id, self.password_keys_secret_id, self.public_keys_secret_id,
@@ -64,6 +65,8 @@ KMS_KEYS = {
     "rsa_password_kms_key_id": ("RsaPasswordKmsKey", "RsaPasswordKmsKeyArn"),
     "sm2_password_kms_key_id": ("Sm2PasswordKmsKey", "Sm2PasswordKmsKeyArn"),
 }
+# Target field -> (logical id, stack output) of what a stack from before lazy migration lacks.
+OPTIONAL_RESOURCES = {"upstream_secret_id": ("UpstreamSecret", "UpstreamSecretArn")}
 KMS_KEY_ROTATION = "asymmetric KMS keys do not rotate (docs/keys.md: Keys held in KMS)"
 
 
@@ -310,3 +313,63 @@ def replace_password_keys(target: Target, rsa_bits: int = 2048, rsa_padding: str
     store = target.key_store(rsa_bits=rsa_bits, rsa_padding=rsa_padding)
     rotation.rotate(aws.client("secretsmanager"), store, target.password_keys_secret_id, now)
     return _read_json_secret(target.public_keys_secret_id)["password_encryption"]
+
+
+# -- moving users here (docs/moving-users.md) ---------------------------------------------------------------------------
+
+def _upstream_secret_id(target: Target) -> str:
+    if not target.upstream_secret_id:
+        raise ValueError("this stack has no upstream secret: deploy this version first (make deploy)")
+    return target.upstream_secret_id
+
+
+def set_upstream(target: Target, issuer: str, client_id: str, client_secret: str) -> dict:
+    """Turn lazy migration on: TokenFunction reads the secret within KeyCacheSeconds, no deploy needed."""
+    from oidc_core.login import upstream  # imported here: it brings Powertools' Logger (see _check_client_settings)
+
+    document = {"issuer": issuer, "client_id": client_id, "client_secret": client_secret}
+    checked = upstream.parse_settings(document)
+    _write_json_secret(_upstream_secret_id(target), {**document, "issuer": checked.issuer})
+    return show_upstream(target)
+
+
+def show_upstream(target: Target) -> dict:
+    """The upstream in force, never its secret."""
+    document = _read_json_secret(_upstream_secret_id(target))
+    if not document:
+        return {"upstream": "off"}
+    return {"upstream": "on", "issuer": document.get("issuer"), "client_id": document.get("client_id"),
+            "client_secret": "set" if document.get("client_secret") else "missing"}
+
+
+def upstream_off(target: Target) -> dict:
+    _write_json_secret(_upstream_secret_id(target), {})
+    return show_upstream(target)
+
+
+def migration_status(target: Target) -> dict:
+    """How far the move has come: users in all, those still on an imported hash (by algorithm), those waiting for
+    their first login through the upstream, those the upstream migrated. Scans the users table: an operator's look,
+    never a request path."""
+    from collections import Counter
+
+    from oidc_core.passwords import imported
+
+    total = waiting = migrated = 0
+    on_imported: Counter = Counter()
+    for page in aws.client("dynamodb").get_paginator("scan").paginate(
+            TableName=target.users_table, ProjectionExpression="pk, password_hash, migrated_at, imported_from"):
+        for item in page["Items"]:
+            if not item["pk"]["S"].startswith("user#"):
+                continue
+            total += 1
+            stored = item.get("password_hash", {}).get("S", "")
+            if "migrated_at" in item:
+                migrated += 1
+            if not stored:
+                waiting += 1
+            elif not imported.is_native(stored):
+                on_imported[imported.algorithm_of(stored)] += 1
+    return {"users": total, "on_imported_hash": dict(sorted(on_imported.items())),
+            "on_imported_hash_total": sum(on_imported.values()), "waiting_for_upstream_login": waiting,
+            "migrated_by_upstream": migrated}

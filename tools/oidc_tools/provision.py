@@ -10,7 +10,8 @@ import boto3
 
 from oidc_core.config import signing_activation_seconds
 from oidc_tools import template as cfn
-from oidc_tools.operations import KMS_KEYS, RESOURCES, Target, replace_password_keys, rotate_signing_key
+from oidc_tools.operations import (KMS_KEYS, OPTIONAL_RESOURCES, RESOURCES, Target, replace_password_keys,
+                                   rotate_signing_key)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def provision(template: dict, parameters: dict) -> Provisioned:
         signing_activation_seconds=signing_activation_seconds(int(resolver.values["KeyCacheSeconds"])),
         token_retention_seconds=max(int(resolver.values["AccessTokenTtl"]), int(resolver.values["IdTokenTtl"])),
         **{field: attributes.get((logical_id, "Arn"), "") for field, (logical_id, _) in KMS_KEYS.items()},
+        **{field: physical_ids.get(logical_id, "") for field, (logical_id, _) in OPTIONAL_RESOURCES.items()},
     )
     # What the stack's creation does: the rotation schedules rotate once at once, which makes the first keys.
     rotate_signing_key(target)

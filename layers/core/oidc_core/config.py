@@ -89,6 +89,10 @@ class Settings:
     sm2_password_kms_key_id: str = ""
     rsa_password_padding: str = ""  # of the RSA password keys the rotation makes; empty: the current key's
     stored_hash_cost_factor: int = 4
+    authorization_code_ttl: int = 60
+    browser_session_idle_ttl: int = 86400
+    browser_session_ttl: int = 14 * 86400
+    upstream_secret_id: str = ""  # the lazy migration's upstream (login/upstream.py); empty: no lazy migration
 
     @property
     def argon2_ceiling(self) -> Argon2Parameters:
@@ -96,9 +100,6 @@ class Settings:
         iterations or lanes it never matches and is never computed, so a planted or imported hash cannot exhaust a
         container's memory (a 2 GiB hash kills TokenFunction) or slow the dummy verifications down."""
         return self.argon2.times(self.stored_hash_cost_factor)
-    authorization_code_ttl: int = 60
-    browser_session_idle_ttl: int = 86400
-    browser_session_ttl: int = 14 * 86400
 
     @property
     def signing_activation_seconds(self) -> int:
@@ -226,6 +227,7 @@ def load_settings(env: dict | None = None) -> Settings:
         authorization_code_ttl=min(_int(env, "AUTHORIZATION_CODE_TTL", 60), MAX_AUTHORIZATION_CODE_TTL),
         browser_session_idle_ttl=browser_session_idle_ttl,
         browser_session_ttl=browser_session_ttl,
+        upstream_secret_id=env.get("UPSTREAM_SECRET_ID", ""),
     )
 
 

@@ -430,7 +430,7 @@ def login(browser: BrowserRequest, settings: Settings) -> Response:
     old = browser_sessions.parse_cookie(browser.cookies.get(browser_sessions.COOKIE_NAME))
     cookie_value, session = browser_sessions.start(settings, sub=user.sub, user_epoch=user.session_epoch, now=now)
     cookies = [browser_sessions.set_cookie(cookie_value, settings)]
-    writes = [*checked.reset_writes(settings), lambda: interactions.finish(settings, interaction.interaction_id)]
+    writes = [*checked.success_writes(settings), lambda: interactions.finish(settings, interaction.interaction_id)]
     if old is not None:
         writes.append(lambda: browser_sessions.end(settings, old.sid, cookie=old))  # a new login replaces the browser's session
     signed_in = SignedIn(sub=user.sub, sid=session.sid, auth_time=now, user_epoch=user.session_epoch)

@@ -15,7 +15,6 @@ import time
 from oidc_core import aws
 from oidc_core.keys import keyring
 from oidc_core.login import credentials
-from oidc_core.passwords import hashing
 from oidc_core.store import refresh_tokens
 from oidc_core.store import users
 from oidc_core.tokens import issuing
@@ -89,12 +88,6 @@ def submitted_password(request: TokenRequest, settings: Settings) -> str | None 
     return candidates[0] if len(candidates) == 1 else candidates
 
 
-def _upgrade_weaker_hash(settings: Settings, user: users.User, password: str) -> None:
-    if hashing.needs_rehash(user.password_hash, settings.argon2):
-        stronger = hashing.hash_password(password, settings.argon2)
-        users.upgrade_password_hash(settings.users_table, user.sub, user.password_hash, stronger)
-
-
 def _refresh_token_for(settings: Settings, client: Client, user: users.User, scopes: list[str], now: int) -> str | None:
     """A refresh token starts a family, for offline_access and a client allowed to redeem it."""
     if "offline_access" not in scopes or "refresh_token" not in client.grant_types:
@@ -111,12 +104,11 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
     checked = credentials.check_password(request, client, settings, identifier, pointer, password)
     user, now = checked.user, int(time.time())
 
-    # The login's writes, in one round trip: a refresh token, a weaker hash upgraded, the lockout counts reset.
+    # The login's writes, in one round trip: a refresh token, the lockout counts reset, a weaker hash upgraded.
     with aws.dependency("dynamodb"):
         refresh_token, *_ = aws.in_parallel(
             lambda: _refresh_token_for(settings, client, user, scopes, now),
-            lambda: _upgrade_weaker_hash(settings, user, checked.password),
-            *checked.reset_writes(settings),
+            *checked.success_writes(settings),
         )
     if refresh_token is None and "offline_access" in scopes:
         scopes = [scope for scope in scopes if scope != "offline_access"]  # granted less, so the answer says so

@@ -22,16 +22,18 @@ from oidc_core import aws
 from oidc_core.login import audit
 from oidc_core.login import ip_throttle
 from oidc_core.login import lockout
+from oidc_core.login import upstream
 from oidc_core.passwords import hashing
+from oidc_core.passwords import imported
 from oidc_core.store import users
 from oidc_core.store.clients import Client
 from oidc_core.config import Settings
 from oidc_core.store.dynamo import get_items
-from oidc_core.errors import OAuthError, invalid_credentials
-from oidc_core.store.identifiers import LoginIdentifier
+from oidc_core.errors import DependencyUnavailable, OAuthError, invalid_credentials
+from oidc_core.store.identifiers import ACCOUNT, LoginIdentifier
 from oidc_core.token_request import TokenRequest
 
-_NOBODY = "-"  # the sub read when an identifier names nobody: no user has it (subs are UUIDs)
+_NOBODY = users.NOBODY  # the sub read when an identifier names nobody: no user may have it
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,16 @@ class Login:
     attempt: lockout.Attempt
     password: str  # the candidate that matched
 
-    def reset_writes(self, settings: Settings) -> list:
-        """A success resets both lockout counts: writes to run alongside the login's other writes."""
-        return lockout.reset_writes(settings, self.attempt)
+    def success_writes(self, settings: Settings) -> list:
+        """A success resets both lockout counts and replaces a weaker or imported hash with Argon2id at the configured
+        parameters (a conditional write: never over a password changed meanwhile): writes to run alongside the
+        login's other writes, whichever way the user logged in."""
+        return [*lockout.reset_writes(settings, self.attempt), lambda: self._upgrade_weaker_hash(settings)]
+
+    def _upgrade_weaker_hash(self, settings: Settings) -> None:
+        if hashing.needs_rehash(self.user.password_hash, settings.argon2):
+            stronger = hashing.hash_password(self.password, settings.argon2)
+            users.upgrade_password_hash(settings.users_table, self.user.sub, self.user.password_hash, stronger)
 
 
 def _locked_answer(settings: Settings, attempt: lockout.Attempt, now: float) -> OAuthError:
@@ -82,24 +91,52 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
         for candidate in candidates:
             hashing.spend_as_verifying(candidate, stored_hash, settings, hashing.PASSWORD)
         reason = "locked"
-    elif user is None:
-        for candidate in candidates:
-            hashing.spend_as_verifying(candidate, None, settings, hashing.PASSWORD)
-        reason = "unknown_user"
     else:
-        # every candidate, without stopping at a match: the work must not say which key fitted
-        matching = [candidate for candidate in candidates
-                    if hashing.verify_stored(candidate, user.password_hash, settings, hashing.PASSWORD)]
-        if matching and not user.blocked:
-            audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="password",
-                                sub=user.sub, identifier_key=identifier.key)
-            return Login(user, attempt, matching[0])
-        undecryptable = all(candidate is None for candidate in given)
-        reason = ("blocked_user" if matching else
-                  "undecryptable_password" if undecryptable else
-                  # above the cost ceiling, or no Argon2id hash at all: the user cannot log in until it is set again
-                  "unusable_password_hash" if not hashing.usable(user.password_hash, settings) else
-                  "wrong_password")
+        # Lazy migration (login/upstream.py): an identifier that names nobody here, or a user imported without a
+        # password, is checked once against the upstream the users come from, if one is set.
+        may_migrate = user is None or (not user.password_hash and not user.blocked)
+        migrated = matched = lazily = None
+        try:
+            lazily = upstream.configured(settings) if may_migrate else None
+            value = request.get(identifier.kind) or request.get(ACCOUNT) or identifier.value
+            for candidate in given if lazily else ():  # several only in a key overlap; a None never decrypted
+                if candidate is not None and migrated is None:
+                    migrated, matched = upstream.migrate(settings, lazily, identifier, value, candidate, user), \
+                        candidate
+        except DependencyUnavailable:
+            with aws.dependency("dynamodb"):  # nothing was checked: nothing counts
+                aws.in_parallel(*lockout.release_writes(settings, attempt, now))
+            audit.login_attempt(request, client_id=client.client_id, outcome="failed", reason="upstream_unavailable",
+                                sub=user.sub if user else None, identifier_key=identifier.key)
+            raise
+        if lazily is not None:
+            if migrated is not None and not migrated.blocked:
+                audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="upstream",
+                                    sub=migrated.sub, identifier_key=identifier.key)
+                return Login(migrated, attempt, matched)
+            if matched is None:  # nothing could be decrypted, so nothing was sent: the work of a local check instead
+                for candidate in candidates:
+                    hashing.spend_as_verifying(candidate, None, settings, hashing.PASSWORD)
+            reason = "upstream_refused" if matched is not None else "undecryptable_password"
+        elif user is None:
+            for candidate in candidates:
+                hashing.spend_as_verifying(candidate, None, settings, hashing.PASSWORD)
+            reason = "unknown_user"
+        else:
+            # every candidate, without stopping at a match: the work must not say which key fitted; by the stored
+            # string's scheme, so an imported hash (until its first login) costs what a native one does
+            matching = [candidate for candidate in candidates
+                        if imported.verify(candidate, user.password_hash, settings)]
+            if matching and not user.blocked:
+                audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="password",
+                                    sub=user.sub, identifier_key=identifier.key)
+                return Login(user, attempt, matching[0])
+            undecryptable = all(candidate is None for candidate in given)
+            reason = ("blocked_user" if matching else
+                      "undecryptable_password" if undecryptable else
+                      # above the cost ceiling, or unreadable: the user cannot log in until it is set again
+                      "unusable_password_hash" if not imported.usable(user.password_hash, settings) else
+                      "wrong_password")
 
     with aws.dependency("dynamodb"):
         aws.in_parallel(lambda: ip_throttle.record_failure(settings, request.source_ip, now),

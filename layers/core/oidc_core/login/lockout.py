@@ -111,11 +111,20 @@ def failure_writes(settings: Settings, attempt: Attempt, now: float) -> list:
     """The writes after a failure, to run in parallel, one per counter: the lock as earned after a check; without a
     check, a reservation given back, or (refused) the same write that matches nothing, so every failure does the
     same work."""
+    return _writes(settings, attempt, now, checked=not attempt.locked)
+
+
+def release_writes(settings: Settings, attempt: Attempt, now: float) -> list:
+    """An attempt reserved but never checked because a dependency failed (the lazy migration's upstream): both
+    counters get their reservation back, and no lock moves."""
+    return _writes(settings, attempt, now, checked=False)
+
+
+def _writes(settings: Settings, attempt: Attempt, now: float, checked: bool) -> list:
     policy = settings.lockout
-    return [lambda: _after_failure(settings, attempt.pair_key, attempt.pair, policy.pair_threshold, now,
-                                   checked=not attempt.locked),
+    return [lambda: _after_failure(settings, attempt.pair_key, attempt.pair, policy.pair_threshold, now, checked),
             lambda: _after_failure(settings, attempt.account_key, attempt.account, policy.user_threshold, now,
-                                   checked=not attempt.locked)]
+                                   checked)]
 
 
 def _after_failure(settings: Settings, key: str, reservation: Reservation, threshold: int, now: float,

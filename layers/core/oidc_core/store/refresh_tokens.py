@@ -27,12 +27,14 @@ from botocore.exceptions import ClientError
 from oidc_core import aws
 from oidc_core.config import Settings
 from oidc_core.store.dynamo import from_item, to_item
-from oidc_core.store.users import User
+from oidc_core.store.users import MAX_SUB_LENGTH, User
 
 _VERSION = 1
 _FAMILY_ID_BYTES = 16
 _SECRET_BYTES = 32
-MAX_TOKEN_LENGTH = 512  # far above a real token; anything longer is refused before decoding
+# The longest token there can be (a sub of MAX_SUB_LENGTH characters of 4 UTF-8 bytes each), in base64url; anything
+# longer is refused before decoding.
+MAX_TOKEN_LENGTH = -(-(1 + _FAMILY_ID_BYTES + _SECRET_BYTES + 4 * MAX_SUB_LENGTH) * 4 // 3)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ password or blocking the user adds one to the epoch, so ending all of a user's s
 from __future__ import annotations
 
 import time
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
@@ -26,6 +27,24 @@ PROFILE_FIELDS = (
     "name", "given_name", "family_name", "middle_name", "nickname", "profile", "picture", "website",
     "gender", "birthdate", "zoneinfo", "locale",
 )
+
+
+# A sub is whatever id the user's source gave (Auth0 `auth0|5f7c…`, Firebase localIds, UUIDs): any text up to this
+# length, which keeps every key and token that carries it within DynamoDB's and our own size limits.
+MAX_SUB_LENGTH = 255
+# The sub a login reads when its identifier names nobody (login/credentials.py): no user may have it, or a password
+# login with any unknown identifier would be checked against that user's password.
+NOBODY = "-"
+
+
+def check_sub(sub: str) -> None:
+    """ValueError for a sub no user may have: empty, too long, or with control or unpaired surrogate characters."""
+    if not isinstance(sub, str) or not sub or len(sub) > MAX_SUB_LENGTH:
+        raise ValueError(f"a sub is 1 to {MAX_SUB_LENGTH} characters")
+    if any(unicodedata.category(character) in ("Cc", "Cs") for character in sub):
+        raise ValueError("a sub may not hold control characters")
+    if sub == NOBODY:
+        raise ValueError(f"the sub {NOBODY!r} is reserved")
 
 
 class IdentifierTaken(Exception):
@@ -105,8 +124,26 @@ def find_by_sub(table: str, sub: str) -> User | None:
     return User.from_record(from_item(found["Item"])) if "Item" in found else None
 
 
-def create(
-    table: str,
+@dataclass(frozen=True)
+class NewUser:
+    """A user about to be written: the record and its login identifiers, checked."""
+
+    record: dict
+    identifiers: tuple[LoginIdentifier, ...]
+
+    @property
+    def sub(self) -> str:
+        return self.record["sub"]
+
+    def writes(self, table: str) -> list[dict]:
+        """The transaction that creates the user: each item only if its key is free, so an identifier belongs to at
+        most one user and a sub to one user (item 0 is the user, then the identifiers in order)."""
+        items = [self.record, *({"pk": identifier.key, "sub": self.sub} for identifier in self.identifiers)]
+        return [{"Put": {"TableName": table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+                for item in items]
+
+
+def new_user(
     *,
     password_hash: str,
     default_country_code: str,
@@ -118,7 +155,13 @@ def create(
     phone_number_verified: bool = False,
     address: dict | None = None,
     profile: dict | None = None,
-) -> User:
+    sub: str | None = None,
+    origin: dict | None = None,
+) -> NewUser:
+    """A new user's items; `sub` is given for a user brought from elsewhere, who keeps the source's id (else a UUID),
+    and `origin` says where from (attributes kept on the record for `oidc-admin migration status`)."""
+    if sub is not None:
+        check_sub(sub)
     identifiers = [identifier_for_new_user(kind, value, default_country_code)
                    for kind, value in (("username", username), ("email", email), ("phone", phone)) if value]
     phone_number = next((identifier.value for identifier in identifiers if identifier.kind == "phone"), None)
@@ -128,7 +171,7 @@ def create(
     if unknown:
         raise ValueError(f"unknown profile fields: {sorted(unknown)}")
 
-    sub = str(uuid.uuid4())
+    sub = sub or str(uuid.uuid4())
     record = {
         "pk": f"user#{sub}",
         "sub": sub,
@@ -142,25 +185,21 @@ def create(
         "address": address,
         "updated_at": int(time.time()),
         **(profile or {}),
+        **(origin or {}),
     }
-    writes = [{"Put": {"TableName": table, "Item": to_item(record), "ConditionExpression": "attribute_not_exists(pk)"}}]
-    writes += [
-        {
-            "Put": {
-                "TableName": table,
-                "Item": to_item({"pk": identifier.key, "sub": sub}),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-        for identifier in identifiers
-    ]
+    return NewUser(record, tuple(identifiers))
+
+
+def create(table: str, **fields) -> User:
+    """Create a user (the fields of new_user); IdentifierTaken when an identifier or the sub is someone's already."""
+    user = new_user(**fields)
     try:
-        aws.client("dynamodb").transact_write_items(TransactItems=writes)
+        aws.client("dynamodb").transact_write_items(TransactItems=user.writes(table))
     except ClientError as error:
         if error.response["Error"]["Code"] == "TransactionCanceledException":
             raise IdentifierTaken("the username, email or phone number is already in use") from None
         raise
-    return User.from_record(record)
+    return User.from_record(user.record)
 
 
 def _update(table: str, sub: str, expression: str, values: dict, condition: str = "attribute_exists(pk)",
@@ -195,6 +234,14 @@ def upgrade_password_hash(table: str, sub: str, old_hash: str, new_hash: str) ->
         table, sub, "SET password_hash = :new", {":new": new_hash, ":old": old_hash},
         condition="attribute_exists(pk) AND password_hash = :old",
     )
+
+
+def give_waiting_user_a_password(table: str, sub: str, password_hash: str) -> bool:
+    """A user imported without a password (waiting for the lazy migration) takes the one the upstream confirmed;
+    False if the user has one already."""
+    return _update(table, sub, "SET password_hash = :hash, migrated_at = :now",
+                   {":hash": password_hash, ":now": int(time.time()), ":none": ""},
+                   condition="attribute_exists(pk) AND password_hash = :none")
 
 
 def set_blocked(table: str, sub: str, blocked: bool) -> bool:
