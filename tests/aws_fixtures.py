@@ -3,6 +3,8 @@ provisioned from template.yaml exactly as the local stack is (loaded for every t
 
 from __future__ import annotations
 
+import io
+import json
 from urllib.parse import urlencode
 
 import pytest
@@ -122,3 +124,25 @@ def call_session(handlers):
         return Reply(handlers["SessionFunction"](event, LambdaContext("SessionFunction")))
 
     return call
+
+
+@pytest.fixture
+def run_admin(stack, monkeypatch, capsys):
+    """oidc-admin against the in-process stack (no rotation schedule: the four key-rotation steps run in oidc-admin):
+    run(*argv, stdin=None) -> (exit code, printed JSON or None, stderr)."""
+    from oidc_tools import admin
+
+    monkeypatch.setattr(admin, "deployed_target", lambda stack_name: stack.target)
+
+    def run(*argv: str, stdin: str | None = None) -> tuple[int, dict | None, str]:
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        capsys.readouterr()  # what the handlers logged before (Powertools logs to stdout)
+        try:
+            code = admin.main(list(argv))
+        except SystemExit as exit:  # argparse refused the command line
+            code = exit.code
+        captured = capsys.readouterr()
+        return code, json.loads(captured.out) if captured.out else None, captured.err
+
+    return run

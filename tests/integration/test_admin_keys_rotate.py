@@ -11,24 +11,7 @@ import pytest
 
 from oidc_core import aws
 from oidc_core.keys import keyring
-from oidc_tools import admin, operations
-
-
-@pytest.fixture
-def run_admin(stack, monkeypatch, capsys):
-    """oidc-admin against the in-process stack (no rotation schedule: the four steps run in oidc-admin)."""
-    monkeypatch.setattr(admin, "deployed_target", lambda stack_name: stack.target)
-
-    def run(*argv: str) -> tuple[int, dict | None, str]:
-        capsys.readouterr()
-        try:
-            code = admin.main(list(argv))
-        except SystemExit as exit:  # argparse refused the command line
-            code = exit.code
-        captured = capsys.readouterr()
-        return code, json.loads(captured.out) if captured.out else None, captured.err
-
-    return run
+from oidc_tools import operations
 
 
 def unix(utc: str) -> int:

@@ -536,22 +536,6 @@ def test_the_code_lifetime_is_a_template_parameter_of_at_most_ten_minutes():
 
 # -- oidc-admin -------------------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def run_admin(stack, monkeypatch, capsys):
-    """oidc-admin against the in-process stack: (exit code, printed JSON or None, stderr)."""
-    from oidc_tools import admin
-
-    monkeypatch.setattr(admin, "deployed_target", lambda stack_name: stack.target)
-
-    def run(*argv: str) -> tuple[int, dict | None, str]:
-        capsys.readouterr()
-        code = admin.main(list(argv))
-        captured = capsys.readouterr()
-        return code, json.loads(captured.out) if captured.out else None, captured.err
-
-    return run
-
-
 def test_oidc_admin_registers_a_browser_client(run_admin, handlers, user):
     code, printed, _ = run_admin("client", "create", "cli-app", "--auth-method", "client_secret_post",
                                  "--grant-types", "authorization_code refresh_token", "--redirect-uri", APP,

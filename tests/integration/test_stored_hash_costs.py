@@ -12,7 +12,7 @@ import boto3
 import pytest
 from cryptography.exceptions import InvalidKey
 
-from helpers import CLIENT_ID, CLIENT_SECRET, PASSWORD, basic_auth, configure
+from helpers import CLIENT_ID, CLIENT_SECRET, PASSWORD, basic_auth
 from oidc_core import config
 from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
 from oidc_core.passwords import hashing
