@@ -10,6 +10,7 @@ from oidc_core.errors import DependencyUnavailable
 from oidc_core.http import caller, resolver
 from oidc_core.observability import logger, metrics, tracer
 
+settings()  # a bad configuration fails the init (one ConfigurationError), never each request with an error page
 app = resolver()
 PAGES = {("GET", "/oidc/auth"): authorize, ("POST", "/oidc/auth"): authorize, ("POST", "/oidc/login"): login,
          ("GET", "/oidc/consent"): consent_page, ("POST", "/oidc/consent"): consent}
