@@ -14,7 +14,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from oidc_tools.lambda_events import LambdaContext, http_api_event, response_body
 
@@ -97,6 +97,11 @@ class HandlerBrowser:
 
     def submit(self, page: Page, path: str, **fields) -> Page:
         return self.request("POST", path, form={**page.hidden_fields(), **fields})
+
+    def follow(self, page: Page, posted_to: str = "/oidc/login") -> Page:
+        """A GET of what a See Other names, resolved against the URL that was posted to, as a browser does."""
+        target = urlsplit(urljoin(posted_to, page.location))
+        return self.request("GET", target.path, query=target.query)
 
     def login(self, page: Page, identifier: str, password: str) -> Page:
         return self.submit(page, "/oidc/login", identifier=identifier, password=password)

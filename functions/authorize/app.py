@@ -1,27 +1,30 @@
 """AuthorizeFunction: the authorization endpoint GET and POST /oidc/auth, and the login and consent pages it shows
-(POST /oidc/login, POST /oidc/consent). It reads no private key: codes are redeemed at TokenFunction."""
+(POST /oidc/login, GET and POST /oidc/consent). It reads no private key: codes are redeemed at TokenFunction."""
 
 from aws_lambda_powertools.logging import correlation_paths
 
 from oidc_core.config import settings
-from oidc_core.endpoints.authorization import authorize, browser_request, consent, login, outage_page
+from oidc_core.endpoints.authorization import (authorize, browser_request, consent, consent_page, login,
+                                              outage_page)
 from oidc_core.errors import DependencyUnavailable
 from oidc_core.http import caller, resolver
 from oidc_core.observability import logger, metrics, tracer
 
+settings()  # a bad configuration fails the init (one ConfigurationError), never each request with an error page
 app = resolver()
-settings()  # a bad configuration fails the init (one ConfigurationError), never each request with a 500
-PAGES = {"/oidc/auth": authorize, "/oidc/login": login, "/oidc/consent": consent}
+PAGES = {("GET", "/oidc/auth"): authorize, ("POST", "/oidc/auth"): authorize, ("POST", "/oidc/login"): login,
+         ("GET", "/oidc/consent"): consent_page, ("POST", "/oidc/consent"): consent}
 
 
 @app.get("/oidc/auth")
 @app.post("/oidc/auth")
 @app.post("/oidc/login")
+@app.get("/oidc/consent")
 @app.post("/oidc/consent")
 def pages():
     event = app.current_event
     try:
-        return PAGES[event.path](browser_request(event, caller(event, settings())), settings())
+        return PAGES[event.http_method, event.path](browser_request(event, caller(event, settings())), settings())
     except DependencyUnavailable as error:  # a page for the browser, not OAuth JSON
         return outage_page(error, event.headers.get("accept-language"))
 

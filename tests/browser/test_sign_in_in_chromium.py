@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,6 +20,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+
+from browser_helpers import run_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "browser-sign-in.md"
@@ -139,3 +142,28 @@ def test_another_site_cannot_frame_the_login_page(running_stack, driver, catcher
     driver.switch_to.frame(driver.find_element(By.TAG_NAME, "iframe"))
     assert driver.find_elements(By.ID, "password") == []  # nothing of the form inside the frame
     driver.switch_to.default_content()
+
+
+def test_the_consent_page_after_a_login_is_a_get_that_a_reload_shows_again(running_stack, driver, catcher):
+    """Post-redirect-get in a real browser: after the login's POST Chromium is on GET /oidc/consent, so reloading
+    the consent page shows it again (no form resubmission, no "expired" page), and allowing it brings the code."""
+    client_id = f"partner-{uuid.uuid4().hex[:8]}"
+    run_admin(running_stack, "client", "create", client_id, "--name", "Partner app", "--auth-method", "none",
+              "--grant-types", "authorization_code", "--redirect-uri", "http://127.0.0.1/callback", "--third-party")
+    while not catcher.requests.empty():
+        catcher.requests.get_nowait()
+    session = OAuth2Session(client_id, redirect_uri=catcher.redirect_uri, scope="openid email",
+                            code_challenge_method="S256", token_endpoint_auth_method="none")
+    url, state = session.create_authorization_url(f"{running_stack.base}/oidc/auth", code_verifier="c" * 43,
+                                                  prompt="login", ui_locales="en")
+    log_in(driver, url, USER, PASSWORD)
+    allow = (By.CSS_SELECTOR, "button[value=allow]")
+    WebDriverWait(driver, 30).until(EC.presence_of_element_located(allow))
+    assert urlsplit(driver.current_url).path == "/oidc/consent"
+    driver.refresh()
+    WebDriverWait(driver, 30).until(EC.presence_of_element_located(allow))
+    assert "Partner app" in driver.page_source and urlsplit(driver.current_url).path == "/oidc/consent"
+    driver.find_element(*allow).click()
+    response = dict(parse_qsl(urlsplit(catcher.next()).query))
+    assert response["code"] and response["state"] == state and "error" not in response
+    assert csp_violations(driver) == []

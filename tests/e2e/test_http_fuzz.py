@@ -53,7 +53,8 @@ REQUEST_TIMEOUT_SECONDS = 30
 
 ROUTES = sorted({route for function in cfn.functions(cfn.load()).values() for route in function.routes})
 LOGOUT = ("GET", "/oidc/session/end")
-BROWSER_PAGES = {("GET", "/oidc/auth"), ("POST", "/oidc/auth"), ("POST", "/oidc/login"), ("POST", "/oidc/consent")}
+BROWSER_PAGES = {("GET", "/oidc/auth"), ("POST", "/oidc/auth"), ("POST", "/oidc/login"), ("GET", "/oidc/consent"),
+                 ("POST", "/oidc/consent")}
 # demo-browser-app's loopback redirect URIs, any port (RFC 8252 §7.3): the only places /oidc/auth may send a browser
 BROWSER_REDIRECT = re.compile(r"^http://(127\.0\.0\.1|\[::1\])(:[0-9]+)?/callback[?#]")
 LOOPBACK_CALLBACK = "http://127.0.0.1:53682/callback"
@@ -251,6 +252,8 @@ def plausible_requests(real: dict, route: tuple[str, str]) -> st.SearchStrategy[
         if method == "GET":
             return st.builds(lambda query: request([], query=query), parameters)
         return st.builds(request, parameters)
+    if route == ("GET", "/oidc/consent"):
+        return st.just(request([], query=[("interaction", "A" * 22), ("client_id", DEMO_BROWSER_CLIENT_ID)]))
     if route in (("POST", "/oidc/login"), ("POST", "/oidc/consent")):
         return st.just(request([("interaction", "A" * 22), ("csrf_token", "B" * 43),
                                 ("client_id", DEMO_BROWSER_CLIENT_ID), ("identifier", "demo"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import boto3
 import jwt
@@ -430,7 +431,8 @@ def test_using_the_session_moves_its_idle_limit_but_never_past_the_absolute_one(
 # -- consent ---------------------------------------------------------------------------------------------------------
 
 def test_a_third_party_client_asks_for_consent_once_and_again_with_prompt_consent(browser):
-    _, answer = sign_in(browser, THIRD, scope="openid email")
+    _, signed_in = sign_in(browser, THIRD, scope="openid email")
+    answer = browser.follow(signed_in)
     assert answer.status == 200 and 'value="allow"' in answer.text
     assert "See your email address" in answer.text and "Partner app" in answer.text
     allowed = browser.submit(answer, "/oidc/consent", decision="allow")
@@ -443,6 +445,44 @@ def test_a_third_party_client_asks_for_consent_once_and_again_with_prompt_consen
     assert page.status == 200 and 'value="allow"' in page.text
     denied = browser.submit(page, "/oidc/consent", decision="deny")
     assert denied.callback()["error"] == "access_denied" and denied.callback()["iss"] == ISSUER
+
+
+def test_after_a_login_the_consent_page_is_a_get_that_a_reload_shows_again(browser):
+    """Post-redirect-get: the login POST answers See Other to GET /oidc/consent, so a reload shows the consent page
+    again (it neither posts the password twice nor says "expired"), only to the browser that signed in, with the
+    pages' headers; each showing has its own CSRF token, and an answered consent is not shown again."""
+    _, signed_in = sign_in(browser, THIRD, scope="openid email")
+    assert signed_in.status == 303 and signed_in.cookie("oidc_session")
+    target = urlsplit(urljoin(ISSUER + "/login", signed_in.location))
+    assert (target.scheme, target.netloc, target.path) == tuple(urlsplit(ISSUER + "/consent")[:3])
+    first = browser.follow(signed_in)
+    assert first.status == 200 and 'value="allow"' in first.text and "Partner app" in first.text
+    assert "frame-ancestors 'none'" in first.headers["content-security-policy"]
+    assert first.headers["x-frame-options"] == "DENY" and first.headers["cache-control"] == "no-store"
+    assert first.headers["referrer-policy"] == "no-referrer"
+    reloaded = browser.follow(signed_in)
+    assert reloaded.status == 200 and 'value="allow"' in reloaded.text
+    assert reloaded.hidden_fields()["csrf_token"] != first.hidden_fields()["csrf_token"]
+
+    other = HandlerBrowser(browser.handlers)
+    start(other, THIRD)  # a browser of its own, with its own binding cookie, that has the consent page's URL
+    assert "oidc_browser" in other.cookies
+    stolen = other.follow(signed_in)
+    assert stolen.status == 403 and 'value="allow"' not in stolen.text
+    assert other.submit(reloaded, "/oidc/consent", decision="allow").status == 403
+
+    assert browser.submit(first, "/oidc/consent", decision="allow").status == 403  # the earlier showing's token
+    allowed = browser.submit(reloaded, "/oidc/consent", decision="allow")
+    assert allowed.status == 303 and "code" in allowed.callback()
+    assert browser.follow(signed_in).status == 403  # answered
+
+
+def test_the_consent_page_after_a_login_expires(stack, browser):
+    _, signed_in = sign_in(browser, THIRD, scope="openid email")
+    interaction = dict(parse_qsl(urlsplit(signed_in.location).query))["interaction"]
+    tokens_table(stack).update_item(Key={"pk": f"interaction#{interaction}"}, UpdateExpression="SET expires_at = :past",
+                                    ExpressionAttributeValues={":past": int(time.time()) - 1})
+    assert browser.follow(signed_in).status == 403
 
 
 def test_the_consent_page_in_chinese_and_consent_required_with_prompt_none(handlers, clients, user):

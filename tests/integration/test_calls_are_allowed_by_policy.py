@@ -235,7 +235,8 @@ def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_f
 
 def _browser_sign_in(recorder: Recorder, handlers: dict, stack) -> None:
     """The authorization code flow: login page, wrong and right password, codes redeemed and reused, a session
-    reused silently with an id_token_hint, consent for a third party, logout of the browser session."""
+    reused silently with an id_token_hint, consent for a third party (after a login, and asked again), logout of the
+    browser session."""
     from browser_helpers import HandlerBrowser, pkce_pair
     from helpers import PASSWORD
     from oidc_tools.operations import create_client
@@ -265,7 +266,10 @@ def _browser_sign_in(recorder: Recorder, handlers: dict, stack) -> None:
     assert browser.token(redeem).status == 400  # reused: revokes what the first redemption issued
     _, page = authorize(prompt="none", id_token_hint=tokens["id_token"])
     assert "code" in page.callback()
-    _, page = authorize("partner")
+    _, page = authorize("partner", prompt="login")
+    shown = browser.follow(browser.login(page, "alice", PASSWORD))  # the consent page after a login is a GET
+    assert browser.submit(shown, "/oidc/consent", decision="allow").status == 303
+    _, page = authorize("partner", prompt="consent")
     assert browser.submit(page, "/oidc/consent", decision="allow").status == 303
     browser.request("GET", "/oidc/session/end", query=f"id_token_hint={tokens['id_token']}")
 

@@ -50,6 +50,8 @@ EXPECTED = {
     # a login or consent form posted by a browser that was never shown the page: refused
     "login-without-the-pages-cookie.json": ("AuthorizeFunction", 403, None, "expired-page"),
     "consent-without-the-pages-cookie.json": ("AuthorizeFunction", 403, None, "expired-page"),
+    # the consent page's URL (where a login sends the browser) opened by a browser that did not sign in: refused
+    "consent-page-without-the-pages-cookie.json": ("AuthorizeFunction", 403, None, "expired-page"),
 }
 
 

@@ -190,7 +190,7 @@ TOKENS_TABLE_KEYS = {
     "AuthorizeFunction": {
         "dynamodb:BatchGetItem": {"bsession#*", "interaction#*", "consent#*", "ipfail#*", "lock#*"},
         "dynamodb:PutItem": {"bsession#*", "interaction#*", "code#*", "consent#*"},
-        "dynamodb:UpdateItem": {"bsession#*", "lock#*", "ipfail#*"},
+        "dynamodb:UpdateItem": {"bsession#*", "lock#*", "ipfail#*", "interaction#*"},
         "dynamodb:DeleteItem": {"bsession#*", "interaction#*", "lock#*"}},
 }
 

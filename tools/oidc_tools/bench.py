@@ -11,10 +11,13 @@ What is measured, and how (docs/performance.md says why):
   thread of the process included), with DynamoDB and Secrets Manager emulated by a moto server in *another* process,
   so the emulator's CPU is not counted. The floor is measured in the same process, interleaved with the requests:
   one Argon2id verification at the stored parameters plus one RS256 signature per JWT the answer carries (and the
-  RSA or SM2 decryption of an encrypted password). Medians, with min and max.
+  RSA or SM2 decryption of an encrypted password). Medians, with min and max. The browser sign-in's requests are
+  AuthorizeFunction's (the login page, the login POST, prompt=none) and TokenFunction's (the code redemption), both
+  warm in the same process.
 - AWS round trips: counted with botocore's before-call hook (see `CallLog`).
-- Cold start: fresh `python -I -S` processes with the built function's directory and its layers' python/ first on
-  sys.path, as Lambda's init has them; against the SDK floor (boto3, the clients, cryptography, PyJWT).
+- Cold start: fresh `python -I -S` processes with the built function's directory (TokenFunction's, and
+  AuthorizeFunction's) and its layers' python/ first on sys.path, as Lambda's init has them; against the SDK floor
+  (boto3, the clients, cryptography, PyJWT).
 - Ratios within one run only: this machine is shared and noisy, absolute times move between runs.
 """
 
@@ -48,9 +51,11 @@ CLIENT_ID, CLIENT_SECRET = "bench", "bench-secret"
 SCOPE = "openid profile offline_access"  # two JWTs (access, ID) and a refresh token, as a typical login asks
 # Lockout and per-IP throttling would stop a run that fails the same login over and over: thresholds no run reaches,
 # so every wrong password still pays what one pays in production before a lock (the counters' writes included).
-NO_LOCKOUT = {"LockoutPairThreshold": "1000000000", "LockoutUserThreshold": "1000000000",
-              "IpFailureThreshold": "1000000000"}
+# The template's MaxValues (the local stack refuses more): a full run fails a few hundred logins.
+NO_LOCKOUT = {"LockoutPairThreshold": "1000", "LockoutUserThreshold": "10000", "IpFailureThreshold": "1000000"}
 REGION = "us-east-1"
+# The browser sign-in's client: a web app with a back end (client_secret_post), PKCE, first party (no consent page)
+BROWSER_CLIENT_ID, BROWSER_REDIRECT_URI = "bench-web", "https://app.example.com/callback"
 
 # Issue 10's targets.
 WARM_PASSWORD_TARGET = 1.10  # × floor
@@ -119,13 +124,19 @@ WARM_TITLE = "Warm path: CPU of the handler against its floor (AWS emulated in a
 WARM = ("password grant, plain password", "password grant, RSA-encrypted password",
         "password grant, SM2-encrypted password", "refresh grant (rotation)",
         "failed login: wrong password", "failed login: unknown user", "failed login: blocked user",
-        "failed login: undecryptable password", "failed login: locked account")
+        "failed login: undecryptable password", "failed login: locked account",
+        "authorization request without a session (login page)", "login POST (code issued)",
+        "authorization request, prompt=none with a session", "code redemption (authorization_code grant)")
 ROUND_TRIPS_TITLE = "AWS calls per warm request (botocore event hooks)"
-ROUND_TRIPS = ("password grant", "refresh grant", "failed login: wrong password")
-COLD_TITLE = "Cold start: fresh `python -I -S` with the built TokenFunction and its layers"
+ROUND_TRIPS = ("password grant", "refresh grant", "failed login: wrong password",
+               "authorization request without a session (login page)", "login POST",
+               "authorization request, prompt=none with a session", "code redemption")
+COLD_TITLE = "Cold start: fresh `python -I -S` with a built function (TokenFunction unless named) and its layers"
 COLD = ("floor: boto3, DynamoDB and Secrets Manager clients, cryptography RSA and Argon2id, PyJWT",
         "import app", "import app + clients", "import app + clients + first password grant (emulator)",
-        "import app + clients, X-Ray SDK subsegments on (XRAY_SDK_TRACING=true)")
+        "import app + clients, X-Ray SDK subsegments on (XRAY_SDK_TRACING=true)",
+        "AuthorizeFunction: import app + clients",
+        "AuthorizeFunction: import app + clients + first login page (emulator)")
 IMPORTS_TITLE = "Cold start: slowest imports of `import app` + clients (-X importtime, by package, one run)"
 PACKAGES_TITLE = "Built packages (sam build for this machine, .aws-sam/build-<arch>)"
 THROUGHPUT_TITLE = "Local stack (make dev): password grants over HTTP, concurrent clients"
@@ -411,10 +422,12 @@ class Measured:
 
 
 class WarmContainer:
-    """A warm TokenFunction container in this process, its AWS in the emulator: what a request costs, and its floor.
+    """A warm TokenFunction container in this process, its AWS in the emulator: what a request costs, and its floor;
+    and a warm AuthorizeFunction beside it, for the browser sign-in (one process: their settings are read from one
+    environment, both functions' variables, TokenFunction's winning where both have one; they do not differ).
 
-    The handler is loaded from the source tree with the function's environment as the template resolves it (tracing
-    as the template sets it, metrics on), its logs and metrics written to a buffer that is thrown away."""
+    The handlers are loaded from the source tree with the functions' environment as the template resolves it (tracing
+    as the template sets it, metrics on), their logs and metrics written to a buffer that is thrown away."""
 
     def __init__(self, endpoint_url: str, parameters: dict | None = None):
         point_boto3_at(endpoint_url)
@@ -426,9 +439,12 @@ class WarmContainer:
         provisioned = provision(self.template, {"IssuerUrl": "https://auth.example.com/oidc", **NO_LOCKOUT,
                                                 **(parameters or {})})
         self.target, self.environments = provisioned.target, provisioned.environments
+        os.environ.update(self.environments["AuthorizeFunction"])
         os.environ.update(self.environments["TokenFunction"])
         os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "bench")
         create_client(self.target, CLIENT_ID, CLIENT_SECRET)
+        create_client(self.target, BROWSER_CLIENT_ID, CLIENT_SECRET, auth_method="client_secret_post",
+                      grant_types=("authorization_code", "refresh_token"), redirect_uris=(BROWSER_REDIRECT_URI,))
         create_user(self.target, PASSWORD, username="bench")
         create_user(self.target, PASSWORD, username="blocked", blocked=True)
         locked = create_user(self.target, PASSWORD, username="locked")
@@ -436,8 +452,11 @@ class WarmContainer:
         # Powertools' Logger binds to sys.stdout when it is created: the logs go where Lambda's would, a stream nobody
         # reads here (a file, written as a pipe would be)
         self.sink = open(os.devnull, "w")
+        functions = template.functions(self.template)
         with contextlib.redirect_stdout(self.sink):
-            self.handler = _load_handler(template.functions(self.template)["TokenFunction"])
+            self.handlers = {name: _load_handler(functions[name]) for name in ("TokenFunction", "AuthorizeFunction")}
+        self.handler = self.handlers["TokenFunction"]
+        self.session_cookie: str | None = None  # the browser session prompt=none uses (browser_session())
         self.calls = CallLog()
         self._instrument()
         self._floor_material()
@@ -539,14 +558,63 @@ class WarmContainer:
         return http_api_event("POST", "/oidc/token", route_key="POST /oidc/token", body=urlencode(form).encode(),
                               headers=[("content-type", "application/x-www-form-urlencoded")])
 
-    def call(self, event: dict) -> tuple[dict, float, float]:
+    def page_event(self, method: str, path: str, *, query: dict | None = None, form: dict | None = None,
+                   cookies: dict | None = None) -> dict:
+        """A browser's request to AuthorizeFunction's pages."""
+        from oidc_tools.lambda_events import http_api_event
+
+        headers = [("accept-language", "en"), ("user-agent", "Mozilla/5.0")]
+        if cookies:
+            headers.append(("cookie", "; ".join(f"{name}={value}" for name, value in cookies.items())))
+        body = b""
+        if form is not None:
+            body = urlencode(form).encode()
+            headers.append(("content-type", "application/x-www-form-urlencoded"))
+        return http_api_event(method, path, route_key=f"{method} {path}", query=urlencode(query or {}),
+                              headers=headers, body=body)
+
+    def authorization_query(self, **extra: str) -> tuple[dict, str]:
+        """An authorization request's parameters, with a fresh PKCE pair; and its code_verifier."""
+        import hashlib
+        import secrets
+
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        return ({"client_id": BROWSER_CLIENT_ID, "redirect_uri": BROWSER_REDIRECT_URI, "response_type": "code",
+                 "scope": SCOPE, "state": secrets.token_urlsafe(16), "nonce": secrets.token_urlsafe(16),
+                 "code_challenge": challenge, "code_challenge_method": "S256", **extra}, verifier)
+
+    def login_form_event(self) -> dict:
+        """The login POST of a browser just shown the login page (shown here, outside any measurement)."""
+        query, _ = self.authorization_query()
+        shown, _, _ = self.call(self.page_event("GET", "/oidc/auth", query=query), "AuthorizeFunction")
+        assert shown["statusCode"] == 200, shown
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', shown["body"]))
+        return self.page_event("POST", "/oidc/login", form={**fields, "identifier": "bench", "password": PASSWORD},
+                               cookies=_cookies(shown))
+
+    def browser_session(self) -> dict:
+        """The cookie of a browser signed in once (the first call signs it in)."""
+        if self.session_cookie is None:
+            answer, _, _ = self.call(self.login_form_event(), "AuthorizeFunction")
+            assert answer["statusCode"] == 303, answer
+            self.session_cookie = _cookies(answer)["oidc_session"]
+        return {"oidc_session": self.session_cookie}
+
+    def silent_authorization(self) -> tuple[dict, str]:
+        """A prompt=none authorization request from the signed-in browser, and the code_verifier of its code."""
+        query, verifier = self.authorization_query(prompt="none")
+        return self.page_event("GET", "/oidc/auth", query=query, cookies=self.browser_session()), verifier
+
+    def call(self, event: dict, function: str = "TokenFunction") -> tuple[dict, float, float]:
         """The handler's answer, its CPU ms and wall ms."""
         from oidc_tools.lambda_events import LambdaContext
 
-        context = LambdaContext("TokenFunction", memory_limit_in_mb=memory_size(self.template))
+        context = LambdaContext(function, memory_limit_in_mb=memory_size(self.template, function))
+        handler = self.handlers[function]
         with contextlib.redirect_stdout(self.sink):  # its metrics (printed when the handler returns), not figures
             wall, cpu = time.perf_counter(), time.process_time()
-            response = self.handler(event, context)
+            response = handler(event, context)
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         return response, cpu * 1000, wall * 1000
 
@@ -558,21 +626,31 @@ class WarmContainer:
                 after: Callable[[dict], None] | None = None) -> Measured:
         """`make_form()` gives the form and the floor's arguments (so an encrypted password is encrypted outside the
         measurement). A warm-up request first: the container is warm, its keys and client secret cached."""
+        def make_event():
+            form, floor_arguments = make_form()
+            return self.event(form), floor_arguments
+
+        return self.measure_events(make_event, expected, repeat,
+                                   after=(lambda response: after(json.loads(response["body"]))) if after else None)
+
+    def measure_events(self, make_event: Callable[[], tuple[dict, dict]], expected: int, repeat: int,
+                       after: Callable[[dict], None] | None = None, function: str = "TokenFunction") -> Measured:
+        """`make_event()` gives the event and the floor's arguments, doing outside the measurement whatever the
+        request needs first (a page shown, a code issued); `after` sees each answer."""
         cpu, floor, wall, phases = [], [], [], []
         for index in range(repeat + 1):
-            form, floor_arguments = make_form()
-            event = self.event(form)
+            event, floor_arguments = make_event()
             started = time.process_time()
             self.floor(**floor_arguments)
             floor_ms = (time.process_time() - started) * 1000
             self.calls.reset()
             self.phase_cpu = dict.fromkeys(self.phase_cpu, 0.0)
             self.calls.recording = True
-            response, cpu_ms, wall_ms = self.call(event)
+            response, cpu_ms, wall_ms = self.call(event, function)
             self.calls.recording = False
             assert response["statusCode"] == expected, response
             if after:
-                after(json.loads(response["body"]))
+                after(response)
             if index == 0:
                 continue
             cpu.append(cpu_ms)
@@ -584,6 +662,11 @@ class WarmContainer:
                            "waiting (wall − CPU: AWS round trips, emulated)": max(0.0, wall_ms - cpu_ms)})
         median_phases = {name: statistics.median(phase[name] for phase in phases) for name in (phases or [{}])[0]}
         return Measured(Samples(cpu), Samples(floor), Samples(wall), self.calls.snapshot(), median_phases)
+
+
+def _cookies(response: dict) -> dict[str, str]:
+    """The cookies a handler's answer sets, as the browser then sends them."""
+    return dict(header.split(";", 1)[0].split("=", 1) for header in response.get("cookies") or [])
 
 
 def _argon2_verify(password: str, stored_hash: str) -> None:
@@ -711,7 +794,11 @@ def warm_path(run: Run) -> Table:
              (failing(username="locked"), 400, None)]
     table = Table(WARM_TITLE, COLUMNS[WARM_TITLE])
     for name, (make_form, expected, after) in zip(WARM, cases):
-        measured = run.warm[name] = container.measure(make_form, expected, repeat, after=after)
+        run.warm[name] = container.measure(make_form, expected, repeat, after=after)
+    for name, measured in zip(WARM[len(cases):], browser_sign_in(container, repeat)):
+        run.warm[name] = measured
+    for name in WARM:
+        measured = run.warm[name]
         cpu, floor = measured.cpu.median, measured.floor.median
         target = ""
         if name == WARM[0]:
@@ -727,13 +814,43 @@ def warm_path(run: Run) -> Table:
         "handler call; the floor, measured between the requests: one Argon2id verify at the stored parameters (none "
         "for a refresh; a locked account pays one too, so that its answer comes no sooner), one RS256 signature per "
         "JWT the answer carries (2: access and ID token), and the decryption of an encrypted password. Logs and "
-        "metrics are on, as deployed."]
+        "metrics are on, as deployed. The browser sign-in (AuthorizeFunction, a first-party web app with PKCE, "
+        f"scope {SCOPE}): the login page and prompt=none have no floor (no hash, no signature), the login POST one "
+        "Argon2id verify, the code redemption its 2 signatures."]
     return table
+
+
+def browser_sign_in(container: WarmContainer, repeat: int) -> list[Measured]:
+    """The authorization code flow's requests, warm, in the order of WARM's last four rows."""
+    def login_page():
+        query, _ = container.authorization_query()
+        return container.page_event("GET", "/oidc/auth", query=query), {"hashes": 0}  # a browser's first visit
+
+    def login_post():
+        return container.login_form_event(), {"hashes": 1}
+
+    def silent():
+        return container.silent_authorization()[0], {"hashes": 0}
+
+    def redemption():
+        from urllib.parse import parse_qs, urlsplit
+
+        event, verifier = container.silent_authorization()
+        issued, _, _ = container.call(event, "AuthorizeFunction")
+        code = parse_qs(urlsplit(issued["headers"]["Location"]).query)["code"][0]
+        return container.event({"grant_type": "authorization_code", "code": code, "redirect_uri": BROWSER_REDIRECT_URI,
+                                "client_id": BROWSER_CLIENT_ID, "client_secret": CLIENT_SECRET,
+                                "code_verifier": verifier}), {"hashes": 0, "signatures": 2}
+
+    return [container.measure_events(login_page, 200, repeat, function="AuthorizeFunction"),
+            container.measure_events(login_post, 303, repeat, function="AuthorizeFunction"),
+            container.measure_events(silent, 302, repeat, function="AuthorizeFunction"),
+            container.measure_events(redemption, 200, repeat)]
 
 
 def round_trips(run: Run) -> Table:
     table = Table(ROUND_TRIPS_TITLE, COLUMNS[ROUND_TRIPS_TITLE])
-    for name, warm_name in zip(ROUND_TRIPS, (WARM[0], WARM[3], WARM[4])):
+    for name, warm_name in zip(ROUND_TRIPS, (WARM[0], WARM[3], WARM[4], *WARM[-4:])):
         calls = run.warm[warm_name].calls  # the log of the last measured request of that kind
         before = calls.round_trips("dynamodb", before_hash=True) if calls.first_hash_at else None
         key_calls = calls.count("secretsmanager", "kms")
@@ -768,13 +885,15 @@ else:
         aws.client("dynamodb")
         aws.client("secretsmanager")
     if mode == "request":
+        import os
+        name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
         class Context:
-            function_name = "TokenFunction"
+            function_name = name
             function_version = "$LATEST"
             memory_limit_in_mb = 1024
-            invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:TokenFunction"
+            invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
             aws_request_id = "cold"
-            log_group_name = "/aws/lambda/TokenFunction"
+            log_group_name = f"/aws/lambda/{name}"
             def get_remaining_time_in_millis(self):
                 return 10000
         saved, sys.stdout = sys.stdout, open("/dev/null", "w")
@@ -790,21 +909,21 @@ def build_dir() -> Path:
     return ROOT / os.environ.get("HOST_BUILD", f".aws-sam/build-{architecture}")
 
 
-def _cold_command(mode: str, *flags: str) -> list[str]:
+def _cold_command(mode: str, *flags: str, function: str = "TokenFunction") -> list[str]:
     build = build_dir()
-    if not (build / "TokenFunction" / "app.py").exists():
+    if not (build / function / "app.py").exists():
         raise SystemExit(f"no build at {build}: run `make build-host` (make bench does)")
     layers = [str(build / layer / "python") for layer in ("DependenciesLayer", "CoreLayer")]
-    return [sys.executable, "-I", "-S", *flags, "-c", _COLD_SCRIPT, mode, str(build / "TokenFunction"), *layers]
+    return [sys.executable, "-I", "-S", *flags, "-c", _COLD_SCRIPT, mode, str(build / function), *layers]
 
 
-def _lambda_environment(run: Run, **extra: str) -> dict:
-    """What a TokenFunction process sees in Lambda: the template's environment, the runtime's variables."""
-    environment = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", **run.warm_container().environments["TokenFunction"],
+def _lambda_environment(run: Run, function: str = "TokenFunction", **extra: str) -> dict:
+    """What a function's process sees in Lambda: the template's environment, the runtime's variables."""
+    environment = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", **run.warm_container().environments[function],
                    **{name: os.environ[name] for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
                                                           "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION")},
-                   "LAMBDA_TASK_ROOT": str(build_dir() / "TokenFunction"), "AWS_LAMBDA_FUNCTION_NAME": "TokenFunction",
-                   "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_size(run.warm_container().template)),
+                   "LAMBDA_TASK_ROOT": str(build_dir() / function), "AWS_LAMBDA_FUNCTION_NAME": function,
+                   "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_size(run.warm_container().template, function)),
                    "POWERTOOLS_METRICS_NAMESPACE": "bench",
                    "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR", **extra}
     return environment
@@ -812,17 +931,22 @@ def _lambda_environment(run: Run, **extra: str) -> dict:
 
 def cold_start(run: Run) -> Table:
     """Fresh processes, interleaved (floor, app, …) so that the machine's mood changes touch every figure alike."""
-    login = run.warm_container().event(run.warm_container().password_form())
-    modes = [("floor", {}), ("import", {}), ("clients", {}), ("request", {}),
-             ("clients", {"XRAY_SDK_TRACING": "true"})]
+    container = run.warm_container()
+    first_requests = {"TokenFunction": container.event(container.password_form()),
+                      "AuthorizeFunction": container.page_event("GET", "/oidc/auth",
+                                                                query=container.authorization_query()[0])}
+    token, authorize = "TokenFunction", "AuthorizeFunction"
+    modes = [("floor", token, {}), ("import", token, {}), ("clients", token, {}), ("request", token, {}),
+             ("clients", token, {"XRAY_SDK_TRACING": "true"}), ("clients", authorize, {}), ("request", authorize, {})]
     samples: list[list[float]] = [[] for _ in modes]
     for round_number in range(run.repeat(15) + 1):  # round 0 warms the page cache and writes the .pyc files
-        for index, (mode, extra) in enumerate(modes):
-            result = subprocess.run(_cold_command(mode), env=_lambda_environment(run, **extra),
-                                    input=json.dumps(login) if mode == "request" else "",
+        for index, (mode, function, extra) in enumerate(modes):
+            result = subprocess.run(_cold_command(mode, function=function),
+                                    env=_lambda_environment(run, function, **extra),
+                                    input=json.dumps(first_requests[function]) if mode == "request" else "",
                                     capture_output=True, text=True, timeout=120)
             if result.returncode != 0:
-                raise SystemExit(f"cold start {mode} failed:\n{result.stderr}")
+                raise SystemExit(f"cold start {function} {mode} failed:\n{result.stderr}")
             if round_number:
                 samples[index].append(float(result.stdout.strip().splitlines()[-1]))
     figures = [Samples(values) for values in samples]
@@ -833,7 +957,9 @@ def cold_start(run: Run) -> Table:
         target = ratio_cell(ratio, COLD_START_TARGET) if name == "import app + clients" else ""
         table.rows.append((name, str(figure), f"{ratio:.2f}", target))
     table.notes = [f"Medians of {len(samples[0])} fresh processes each, tracing as the template deploys it "
-                   "(Lambda's own X-Ray segments, no SDK); the last row with the SDK's subsegments switched on."]
+                   "(Lambda's own X-Ray segments, no SDK); the X-Ray row with the SDK's subsegments switched on. "
+                   "AuthorizeFunction's rows: its built directory with the same layers, its first request an "
+                   "authorization request without a session (the login page), against the same floor."]
     return table
 
 

@@ -31,7 +31,7 @@ def plot(run, path: Path, *, warm_order: list[str], chosen_memory_mb: int, full_
         phases_axis.plot([floor, floor], [index - 0.4, index + 0.4], color="black", linewidth=1.5)
     phases_axis.invert_yaxis()
     phases_axis.set_xlabel("ms (medians; black tick: the floor, Argon2id + RS256 [+ decryption])")
-    phases_axis.set_title("Warm TokenFunction request by phase (AWS emulated elsewhere)", fontsize=10)
+    phases_axis.set_title("Warm requests by phase (AWS emulated elsewhere)", fontsize=10)
     phases_axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8)
 
     # Right: the measured curve, the model, and the template's choice.

@@ -1,5 +1,5 @@
 """GET and POST /oidc/auth, the authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2), and its pages: the login
-form (POST /oidc/login) and the consent form (POST /oidc/consent).
+form (POST /oidc/login) and the consent form (GET and POST /oidc/consent).
 
 The order of the checks is what keeps the endpoint from being an open redirect (RFC 9700 §4.11): the client and its
 redirect URI come first, the URI compared exactly with a registered one (RFC 9700 §2.1; only the port of a loopback
@@ -350,7 +350,7 @@ def authorize(browser: BrowserRequest, settings: Settings) -> Response:
     return _issue_code(request, login, settings, now, also=[lambda: browser_sessions.touch(settings, session, now)])
 
 
-# -- POST /oidc/login and POST /oidc/consent ------------------------------------------------------------------------
+# -- POST /oidc/login, GET and POST /oidc/consent ------------------------------------------------------------------
 
 def _pending(browser: BrowserRequest, form: dict, settings: Settings, extra: dict | None = None
              ) -> tuple[interactions.Interaction | None, Client | None, dict]:
@@ -437,12 +437,46 @@ def login(browser: BrowserRequest, settings: Settings) -> Response:
     if client.third_party:
         remembered = get_items({"consent": (settings.tokens_table, consents.consent_key(user.sub, client.client_id))})
         if _needs_consent(request, client, remembered["consent"]):
+            binding = browser.cookies[interactions.BROWSER_COOKIE_NAME]  # _pending found it
             with aws.dependency("dynamodb"):
-                aws.in_parallel(*writes)
-            shown = _start_interaction(request, client, browser, settings, now, login=signed_in)
-            shown.cookies = cookies + shown.cookies
-            return shown
+                (consent_id, _), *_ = aws.in_parallel(
+                    lambda: interactions.start(settings, request.stored, binding, now, login=asdict(signed_in)),
+                    *writes)
+            # Post-redirect-get: the consent page is a GET of its own, so that reloading it shows it again rather than
+            # posting the password a second time (the CSRF token is the GET's: `interactions.show`)
+            where = urlencode({"interaction": consent_id, "client_id": client.client_id})
+            return Response(status_code=303, headers={"Location": f"consent?{where}", **render.security_headers()},
+                            cookies=cookies)
     return _issue_code(request, signed_in, settings, now, status=303, cookies=cookies, also=writes)
+
+
+def consent_page(browser: BrowserRequest, settings: Settings) -> Response:
+    """GET /oidc/consent: where a login for a third party's app sends the browser; shown again on every reload until
+    answered or expired, only to the browser that signed in."""
+    locale = choose_locale(None, browser.accept_language)
+    try:
+        query = _parameters(browser)
+    except OAuthError:
+        return error_page(400, locale, "bad_request")
+    interaction_id, client_id = query.get("interaction"), query.get("client_id")
+    binding = browser.cookies.get(interactions.BROWSER_COOKIE_NAME)
+    if not (interactions.well_formed(interaction_id) and interactions.well_formed(binding) and client_id
+            and len(client_id) <= MAX_CLIENT_ID_LENGTH):
+        return error_page(403, locale, "expired")
+    with aws.dependency("dynamodb"):
+        shown, found = aws.in_parallel(
+            lambda: interactions.show(settings, interaction_id, binding, int(time.time())),
+            lambda: get_items({"client": (settings.clients_table, client_key(client_id))}))
+    client = Client.from_record(found["client"]) if found["client"] else None
+    if shown is None or client is None or client.client_id != shown[0].request["client_id"]:
+        logger.info("interaction refused", extra={"reason": "unknown, expired or another browser's"})
+        return error_page(403, locale, "expired")
+    interaction, csrf_token = shown
+    request = AuthorizationRequest(**interaction.request)
+    html = render.consent_page(request.locale, client_name=client.name or client.client_id,
+                               interaction_id=interaction.interaction_id, csrf_token=csrf_token, scopes=request.scopes,
+                               client_id=client.client_id)
+    return page(200, html, form_targets=(render.origin_of(request.redirect_uri),))
 
 
 def consent(browser: BrowserRequest, settings: Settings) -> Response:

@@ -5,6 +5,9 @@ on the login and consent pages.
 CSRF token. The interaction is bound to the browser it was shown to: the item keeps the SHA-256 of that browser's
 binding cookie (set with the page, HttpOnly), so the form's hidden fields replayed from another browser log nobody
 in there (login CSRF, RFC 6749 §10.12). Only digests of the CSRF token and the cookie are stored.
+
+After a login the consent page is reached by a See Other and a GET (post-redirect-get), so that a reload shows it
+again: each showing gets a new CSRF token (`show`), since the stored digest cannot give the old one back.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 
 from oidc_core import aws
 from oidc_core.config import Settings
-from oidc_core.store.dynamo import to_item
+from oidc_core.store.dynamo import from_item, to_item
 
 TTL_SECONDS = 600
 BROWSER_COOKIE_NAME = "oidc_browser"
@@ -77,6 +80,27 @@ def start(settings: Settings, request: dict, browser_binding: str, now: int, log
         aws.client("dynamodb").put_item(TableName=settings.tokens_table, Item=to_item(record),
                                         ConditionExpression="attribute_not_exists(pk)")
     return interaction_id, csrf_token
+
+
+def show(settings: Settings, interaction_id: str, browser_binding: str, now: int) -> tuple[Interaction, str] | None:
+    """The consent step of an interaction shown (again) to the browser it is bound to, while it lasts: the
+    interaction and the CSRF token of this showing (the one the page showed before stops working). None for another
+    browser, an expired or answered interaction, or one still waiting for its login."""
+    csrf_token = secrets.token_urlsafe(32)
+    client = aws.client("dynamodb")
+    with aws.dependency("dynamodb"):
+        try:
+            # DynamoDB compares the stored digest, not our code: nothing here times a comparison of a secret
+            answer = client.update_item(
+                TableName=settings.tokens_table, Key=interaction_key(interaction_id),
+                UpdateExpression="SET csrf_digest = :csrf",
+                ConditionExpression="browser_digest = :browser AND expires_at > :now AND attribute_exists(login)",
+                ExpressionAttributeValues={":csrf": {"S": _digest(csrf_token)},
+                                           ":browser": {"S": _digest(browser_binding)}, ":now": {"N": str(now)}},
+                ReturnValues="ALL_NEW")
+        except client.exceptions.ConditionalCheckFailedException:
+            return None
+    return Interaction.from_record(from_item(answer["Attributes"])), csrf_token
 
 
 def finish(settings: Settings, interaction_id: str) -> None:
