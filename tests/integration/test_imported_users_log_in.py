@@ -90,6 +90,24 @@ def test_each_imported_algorithm_logs_in_and_is_upgraded_to_argon2id(call_token,
     assert (wrong.status, wrong.json()) == (400, WRONG)
 
 
+def test_the_login_page_upgrades_an_imported_hash_too(stack, handlers, client):
+    """A first login on the browser's login page replaces the imported hash as the token endpoint's does."""
+    from browser_helpers import HandlerBrowser, pkce_pair
+    from oidc_tools.operations import create_client
+
+    app = "https://app.example.com/callback"
+    create_client(stack.target, "spa", auth_method="none", grant_types=("authorization_code",), redirect_uris=(app,))
+    stored, password = ALGORITHMS["bcrypt"]()
+    _create(stack, stored, sub="source|browser")
+    browser = HandlerBrowser(handlers)
+    _, challenge = pkce_pair()
+    page = browser.authorize(client_id="spa", redirect_uri=app, response_type="code", scope="openid",
+                             code_challenge=challenge, code_challenge_method="S256")
+    answer = browser.login(page, "imported", password)
+    assert answer.status == 303 and "code" in answer.callback(), answer
+    assert _stored_hash(stack, "source|browser").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
 def test_a_hash_beyond_the_ceiling_never_logs_in(call_token, password_form, stack, client):
     stored = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode().replace("$04$", "$17$", 1)
     _create(stack, stored, sub="too-costly")

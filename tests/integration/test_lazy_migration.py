@@ -291,3 +291,29 @@ def test_an_undecryptable_password_sends_nothing_upstream_and_costs_a_local_chec
                   password_encrypt_type="rsa")
     assert (reply.status, reply.json()) == (400, WRONG)
     assert requests_upstream == [] and len(dummies) == 1
+
+
+def test_the_login_page_migrates_lazily_too(stack, handlers, call_token, password_form, upstream_stack,
+                                            requests_upstream):
+    """The browser's login page checks passwords by the same path: a first login there creates the user with the
+    upstream's sub, and the code it leads to is redeemed for that sub."""
+    from browser_helpers import HandlerBrowser, pkce_pair
+    from oidc_tools.operations import create_client
+
+    app = "https://app.example.com/callback"
+    create_client(stack.target, "spa", auth_method="none", grant_types=("authorization_code",), redirect_uris=(app,))
+    use_upstream(stack, upstream_stack.base + "/oidc")
+    browser = HandlerBrowser(handlers)
+    verifier, challenge = pkce_pair()
+    page = browser.authorize(client_id="spa", redirect_uri=app, response_type="code", scope="openid email",
+                             code_challenge=challenge, code_challenge_method="S256")
+    assert page.status == 200 and "<form" in page.text, page
+    answer = browser.login(page, "erin", "erin-password")  # whom no earlier test sent a wrong password upstream
+    assert answer.status == 303 and "code" in answer.callback(), answer
+    assert any(url.endswith("/oidc/token") for url in requests_upstream)
+    redeemed = browser.token({"grant_type": "authorization_code", "code": answer.callback()["code"], "redirect_uri": app,
+                              "client_id": "spa", "code_verifier": verifier})
+    assert redeemed.status == 200, redeemed
+    sub = jwt.decode(json.loads(redeemed.text)["id_token"], options={"verify_signature": False})["sub"]
+    assert sub == upstream_sub(upstream_stack, "erin", "erin-password")
+    assert users.find_by_sub(stack.target.users_table, sub).password_hash.startswith("$argon2id$")
