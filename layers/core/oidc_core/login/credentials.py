@@ -92,24 +92,9 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
             hashing.spend_as_verifying(candidate, stored_hash, settings, hashing.PASSWORD)
         reason = "locked"
     else:
-        # Lazy migration (login/upstream.py): an identifier that names nobody here, or a user imported without a
-        # password, is checked once against the upstream the users come from, if one is set.
-        may_migrate = user is None or (not user.password_hash and not user.blocked)
-        migrated = matched = lazily = None
-        try:
-            lazily = upstream.configured(settings) if may_migrate else None
-            value = request.get(identifier.kind) or request.get(ACCOUNT) or identifier.value
-            for candidate in given if lazily else ():  # several only in a key overlap; a None never decrypted
-                if candidate is not None and migrated is None:
-                    migrated, matched = upstream.migrate(settings, lazily, identifier, value, candidate, user), \
-                        candidate
-        except DependencyUnavailable:
-            with aws.dependency("dynamodb"):  # nothing was checked: nothing counts
-                aws.in_parallel(*lockout.release_writes(settings, attempt, now))
-            audit.login_attempt(request, client_id=client.client_id, outcome="failed", reason="upstream_unavailable",
-                                sub=user.sub if user else None, identifier_key=identifier.key)
-            raise
+        lazily = _ask_upstream(request, client, settings, identifier, given, user, attempt, now)
         if lazily is not None:
+            migrated, matched = lazily
             if migrated is not None and not migrated.blocked:
                 audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="upstream",
                                     sub=migrated.sub, identifier_key=identifier.key)
@@ -144,3 +129,30 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
     audit.login_attempt(request, client_id=client.client_id, outcome="locked" if attempt.locked else "failed",
                         reason=reason, sub=user.sub if user else None, identifier_key=identifier.key)
     raise _locked_answer(settings, attempt, now) if attempt.locked else invalid_credentials()
+
+
+def _ask_upstream(request: TokenRequest, client: Client, settings: Settings, identifier: LoginIdentifier,
+                  given: tuple[str | None, ...], user: users.User | None, attempt: lockout.Attempt,
+                  now: float) -> tuple[users.User | None, str | None] | None:
+    """Lazy migration (login/upstream.py): an identifier that names nobody here, or a user imported without a
+    password, is checked once against the upstream the users come from. None when no upstream is set or the user
+    may not migrate; otherwise (the user the upstream vouched for, or None; the candidate sent, or None when none
+    could be decrypted). An upstream outage gives the attempt's reservations back (nothing was checked) and raises."""
+    if not (user is None or (not user.password_hash and not user.blocked)):
+        return None
+    migrated = matched = None
+    try:
+        lazily = upstream.configured(settings)
+        if lazily is None:
+            return None
+        value = request.get(identifier.kind) or request.get(ACCOUNT) or identifier.value
+        for candidate in given:  # several only in a key overlap; a None never decrypted, so nothing to send
+            if candidate is not None and migrated is None:
+                migrated, matched = upstream.migrate(settings, lazily, identifier, value, candidate, user), candidate
+    except DependencyUnavailable:
+        with aws.dependency("dynamodb"):
+            aws.in_parallel(*lockout.release_writes(settings, attempt, now))
+        audit.login_attempt(request, client_id=client.client_id, outcome="failed", reason="upstream_unavailable",
+                            sub=user.sub if user else None, identifier_key=identifier.key)
+        raise
+    return migrated, matched
