@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -11,8 +12,8 @@ DOCS = ROOT / "docs"
 
 
 def page(name: str) -> str:
-    """README.md, or a page of docs/ by its file name (`token-endpoint.md`)."""
-    return (ROOT / name if name == "README.md" else DOCS / name).read_text()
+    """README.md, or a page of docs/ by its file name (`token-endpoint.md`; docs' own index is `docs/README.md`)."""
+    return (ROOT / name if name in ("README.md", "docs/README.md") else DOCS / name).read_text()
 
 
 def headings(text: str) -> list[tuple[int, str, int]]:
@@ -61,3 +62,55 @@ def answers(output: str) -> list:
             found.append(line)
             position = len(output) - len(rest)
     return found
+
+
+# What a fence's language says: code the tests run, or something shown (output, a diagram, a layout).
+RUN = {"sh": "bash", "bash": "bash", "js": "node", "python": "python"}
+SHOWN = {"json", "mermaid", "text", ""}
+FENCE = re.compile(r"^( *)```(\S*)\s*$")
+MARK = re.compile(r"^\s*<!-- not run: (.+?) -->\s*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """A fenced block of a page: where it starts (1-based line of the fence), its language, its code (a list item's
+    indentation removed) and, when the Markdown marks it `<!-- not run: why -->` just before the fence, why the tests
+    cannot run it as written."""
+
+    page: str
+    line: int
+    language: str
+    code: str
+    not_run: str | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.page}:{self.line}"
+
+
+def pages() -> list[str]:
+    """README.md, then every page of docs/ in name order: the order a run of all their blocks follows."""
+    return ["README.md", *sorted(path.name if path.name != "README.md" else "docs/README.md"
+                                 for path in DOCS.glob("*.md"))]
+
+
+def page_blocks(name: str) -> list[Block]:
+    """Every fenced block of a page, indented ones (in a list item) too."""
+    found, lines, opened = [], page(name).splitlines(), None
+    for number, line in enumerate(lines):
+        match = FENCE.match(line)
+        if match and opened is None:
+            opened = (number, match.group(1), match.group(2))
+        elif match and len(match.group(1)) == len(opened[1]) and not match.group(2):
+            start, indent, language = opened
+            code = "".join(text.removeprefix(indent) + "\n" for text in lines[start + 1:number])
+            previous = next((text for text in reversed(lines[:start]) if text.strip()), "")
+            mark = MARK.match(previous)
+            found.append(Block(name, start + 1, language, code, mark.group(1) if mark else None))
+            opened = None
+    assert opened is None, f"{name}:{opened[0] + 1}: a fence that is never closed"
+    return found
+
+
+def every_block() -> list[Block]:
+    return [block for name in pages() for block in page_blocks(name)]
