@@ -21,10 +21,11 @@ from __future__ import annotations
 import ast
 import html.parser
 import json
-import os
+import queue
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -181,9 +182,16 @@ class LoginForm(html.parser.HTMLParser):
 def sign_in_at_the_printed_url(process: subprocess.Popen, stack: RunningStack) -> None:
     """What the person at the browser does: open the URL the example prints and sign in as demo on the login page
     (no script needed), which sends the browser back to the example's loopback redirect URI."""
-    first = process.stdout.readline()
+    lines = queue.Queue()
+    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
+    try:
+        first = lines.get(timeout=BLOCK_SECONDS)
+    except queue.Empty:
+        pytest.fail(f"the example printed no URL within {BLOCK_SECONDS} s")
     url = first.removeprefix("Open this URL in a browser: ").strip()
-    assert url.startswith(f"{stack.base}/oidc/auth?"), first
+    if not url.startswith(f"{stack.base}/oidc/auth?"):
+        process.kill()
+        pytest.fail(f"the example printed no URL to open: {first!r}\n{process.communicate()[1]}")
     browser = requests.Session()
     login_page = browser.get(url, timeout=30)
     form = LoginForm(login_page.text)
