@@ -5,10 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from pathlib import Path
+
+import pytest
 
 from stack_process import ROOT
 
 DOCS = ROOT / "docs"
+NODE_MODULES = ROOT / "tests" / "interop" / "node_modules"  # make interop-deps: the pinned JavaScript packages
 
 
 def page(name: str) -> str:
@@ -114,3 +118,40 @@ def page_blocks(name: str) -> list[Block]:
 
 def every_block() -> list[Block]:
     return [block for name in pages() for block in page_blocks(name)]
+
+
+def npm_installs(code: str) -> list[str]:
+    """The package specs of the block's `npm i …` comment(s)."""
+    return [spec for line in re.findall(r"npm i(?:nstall)? ([^\n]*)", code) for spec in re.findall(r"[@\w./-]+", line)]
+
+
+def name_and_version(spec: str) -> tuple[str, str]:
+    """`openid-client@6.9.0` -> (openid-client, 6.9.0); `sm-crypto` -> (sm-crypto, ""); a scope's @ is the name's."""
+    name, at, version = spec.rpartition("@")
+    return (name, version) if at and name else (spec, "")
+
+
+def pinned_package(spec: str) -> Path:
+    """tests/interop/node_modules' copy of `name[@version]` (a version matches itself or, as `6`, its releases): an
+    alias such as openid-client-6 is what `npm i openid-client@6` would install."""
+    name, version = name_and_version(spec)
+    for directory in [NODE_MODULES / name, *sorted(NODE_MODULES.iterdir())]:
+        manifest = directory / "package.json"
+        if manifest.is_file():
+            package = json.loads(manifest.read_text())
+            if package.get("name") == name and (not version or f"{package['version']}.".startswith(f"{version}.")):
+                return directory
+    pytest.fail(f"npm i {spec}: no such version pinned in tests/interop/package.json", pytrace=False)
+
+
+def node_project(code: str, directory: Path) -> Path:
+    """An ES module in a project whose node_modules holds exactly what the block's `npm i` comment installs."""
+    installs = npm_installs(code)
+    assert installs, "a JavaScript block says what it needs: a `// npm i package@version …` comment"
+    (directory / "node_modules").mkdir(parents=True)
+    for spec in installs:
+        link = directory / "node_modules" / name_and_version(spec)[0]
+        link.symlink_to(pinned_package(spec), target_is_directory=True)
+    script = directory / "example.mjs"
+    script.write_text(code)
+    return script

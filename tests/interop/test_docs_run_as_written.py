@@ -33,8 +33,7 @@ import bcrypt
 import pytest
 import requests
 
-from doc_blocks import RUN, SHOWN, Block, answers, every_block, page, section
-from interop.conftest import NODE_MODULES
+from doc_blocks import NODE_MODULES, RUN, SHOWN, Block, answers, every_block, node_project, page, section
 from stack_process import ROOT, RunningStack
 
 DOCUMENTED_BASE = "http://127.0.0.1:3000"
@@ -219,37 +218,6 @@ IN_A_BROWSER = {("authing-sdks.md", 'import JSEncrypt from "jsencrypt"'): in_nod
 def keyed(table: dict, block: Block):
     return next((value for (name, marker), value in table.items() if name == block.page and marker in block.code),
                 None)
-
-
-def npm_installs(code: str) -> list[str]:
-    """The package specs of the block's `npm i …` comment(s)."""
-    return [spec for line in re.findall(r"npm i(?:nstall)? ([^\n]*)", code) for spec in re.findall(r"[@\w./-]+", line)]
-
-
-def pinned_package(spec: str) -> Path:
-    """tests/interop/node_modules' copy of `name[@version]` (a version matches itself or, as `6`, its releases): an
-    alias such as openid-client-6 is what `npm i openid-client@6` would install."""
-    name, _, version = spec.rpartition("@") if spec.rfind("@") > 0 else (spec, "", "")
-    for directory in [NODE_MODULES / name, *sorted(NODE_MODULES.iterdir())]:
-        manifest = directory / "package.json"
-        if manifest.is_file():
-            package = json.loads(manifest.read_text())
-            if package.get("name") == name and (not version or f"{package['version']}.".startswith(f"{version}.")):
-                return directory
-    pytest.fail(f"npm i {spec}: no such version pinned in tests/interop/package.json", pytrace=False)
-
-
-def node_project(code: str, directory: Path) -> Path:
-    """An ES module in a project whose node_modules holds exactly what the block's `npm i` comment installs."""
-    installs = npm_installs(code)
-    assert installs, "a JavaScript block says what it needs: a `// npm i package@version …` comment"
-    (directory / "node_modules").mkdir(parents=True)
-    for spec in installs:
-        (directory / "node_modules" / spec.rsplit("@", 1)[0] if spec.rfind("@") > 0 else
-         directory / "node_modules" / spec).symlink_to(pinned_package(spec), target_is_directory=True)
-    script = directory / "example.mjs"
-    script.write_text(code)
-    return script
 
 
 def command_for(block: Block, code: str, directory: Path) -> tuple[list[str], Path]:
