@@ -120,6 +120,11 @@ def every_block() -> list[Block]:
     return [block for name in pages() for block in page_blocks(name)]
 
 
+def blocks_run_by(test: str) -> list[Block]:
+    """The blocks the doc runner does not run because their mark says this test (`tests/e2e/test_x.py`) does."""
+    return [block for block in every_block() if block.not_run and test in block.not_run]
+
+
 def npm_installs(code: str) -> list[str]:
     """The package specs of the block's `npm i …` comment(s)."""
     return [spec for line in re.findall(r"npm i(?:nstall)? ([^\n]*)", code) for spec in re.findall(r"[@\w./-]+", line)]

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import shlex
 
-from doc_blocks import page_blocks
+from doc_blocks import blocks_run_by
 from stack_process import RunningStack
 
 DEFAULT_ORIGINS = ("http://localhost:8080", "http://127.0.0.1:8080")  # what browser-sign-in.md promises
 
 
 def parameters_command() -> list[str]:
-    (block,) = [block for block in page_blocks("browser-sign-in.md") if "CorsAllowedOrigins" in block.code]
+    (block,) = blocks_run_by("tests/e2e/test_local_stack_cors_origins.py")
     return shlex.split(block.code, comments=True)
 
 

@@ -298,6 +298,12 @@ def test_every_check_and_person_finds_its_one_block():
         assert not next(block for block in RUN_BLOCKS if block.where == matching[0]).not_run, key
 
 
+def test_a_mark_that_names_the_test_running_the_block_names_one_that_exists():
+    named = {(block.where, test) for block in every_block() if block.not_run
+             for test in re.findall(r"tests/[\w/]+\.py", block.not_run)}
+    assert named and all((ROOT / test).is_file() for _, test in named), named
+
+
 # ----- what a page promises about its blocks beyond their output
 
 def third_party_imports(code: str) -> set[str]:
