@@ -7,7 +7,6 @@ that the session cookie signs the user in silently the next time, and takes the 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import time
 import uuid
@@ -22,20 +21,19 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from browser_helpers import run_admin
+from doc_blocks import node_project, page_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
-DOC = ROOT / "docs" / "browser-sign-in.md"
-INTEROP = ROOT / "tests" / "interop"
 CLIENT_ID = "demo-browser-app"  # seeded by the local stack
 USER, PASSWORD = "demo", "demo-password"
 
 
-def example_script() -> str:
-    """The openid-client example of docs/browser-sign-in.md, word for word, importing the v6 the interop tests pin
-    (installed as openid-client-6 beside v5)."""
-    block = DOC.read_text().split("<!-- example: openid-client -->", 1)[1]
-    code = re.search(r"```js\n(.*?)```", block, re.S).group(1)
-    return code.replace('from "openid-client"', 'from "openid-client-6"')
+def example_script(directory: Path) -> Path:
+    """The openid-client example of docs/browser-sign-in.md, word for word, in a project holding what its `npm i`
+    comment installs (openid-client 6, as the interop tests pin it), as tests/interop/test_docs_run_as_written.py
+    runs it."""
+    (block,) = [block for block in page_blocks("browser-sign-in.md") if "client.authorizationCodeGrant" in block.code]
+    return node_project(block.code, directory)
 
 
 def log_in(driver, url: str, identifier: str, password: str, screenshot: Path | None = None) -> None:
@@ -53,10 +51,9 @@ def csp_violations(driver) -> list[str]:
     return [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
 
 
-def test_openid_client_runs_the_docs_example_through_the_login_page(running_stack, driver, node):
-    script = INTEROP / f".browser-sign-in-example-{running_stack.port}.mjs"  # beside node_modules, to import them
-    script.write_text(example_script())
-    process = subprocess.Popen([node, str(script)], cwd=INTEROP, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+def test_openid_client_runs_the_docs_example_through_the_login_page(running_stack, driver, node, tmp_path):
+    script = example_script(tmp_path / "sign-in")
+    process = subprocess.Popen([node, script.name], cwd=script.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env={"ISSUER": f"{running_stack.base}/oidc"})
     try:
         first = process.stdout.readline()
@@ -66,7 +63,6 @@ def test_openid_client_runs_the_docs_example_through_the_login_page(running_stac
         log_in(driver, url + "&ui_locales=en", USER, PASSWORD, screenshot=ROOT / "docs" / "browser-sign-in-en.png")
         output, errors = process.communicate(timeout=60)
     finally:
-        script.unlink(missing_ok=True)
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, errors

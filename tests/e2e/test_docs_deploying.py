@@ -32,7 +32,7 @@ from oidc_core.passwords import hashing
 from oidc_tools import operations, template
 from oidc_tools.operations import RESOURCES
 from oidc_tools.provision import provision
-from doc_blocks import blocks, page, section
+from doc_blocks import blocks_run_by
 from stack_process import ROOT
 from terminal import answer_prompts
 
@@ -45,10 +45,11 @@ BUILD_SECONDS = 900  # a deadline for a cold `sam build` on a slow machine, not 
 
 
 def deploying_commands() -> list[str]:
-    """The commands of the sh blocks of '## Deploying' (its subsections included), continuation lines joined."""
+    """The commands of the blocks whose `<!-- not run: … -->` mark sends them here (they need an AWS account: the
+    doc runner skips them), continuation lines joined."""
     commands = []
-    for block in blocks(section(page("deploying.md"), "## Deploying"), "sh"):
-        for line in block.replace("\\\n", " ").splitlines():
+    for block in blocks_run_by("tests/e2e/test_docs_deploying.py"):
+        for line in block.code.replace("\\\n", " ").splitlines():
             if line.strip() and not line.lstrip().startswith("#"):
                 commands.append(line.strip())
     return commands

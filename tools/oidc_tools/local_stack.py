@@ -217,6 +217,14 @@ class LocalStack:
         finally:
             self.moto.stop()
 
+    def cors_line(self) -> str:
+        """The origins browsers may call the API from (the template's resolved CorsAllowedOrigins)."""
+        origins = cfn.Resolver(self.template, self.parameters, {}).values["CorsAllowedOrigins"]
+        origins = origins.split(",") if isinstance(origins, str) else origins
+        if "*" in origins:
+            return "browsers may call the API from any origin (*)"
+        return ", ".join(origins) + " (the whole list: make dev PARAMETERS='CorsAllowedOrigins=<origin>,<origin>')"
+
     def data_line(self) -> str:
         if self.data_file is None:
             return "in memory: lost when it stops (make dev PERSIST=1 keeps it)"
@@ -464,6 +472,7 @@ def serve(port: int, data_file: Path | None = None, parameters: dict | None = No
             f"""serverless-oidc local stack (emulated DynamoDB, Secrets Manager and KMS at {stack.endpoint_url})
   data:      {stack.data_line()}
   keys:      {stack.keys_line()}
+  CORS:      {stack.cors_line()}
   discovery: curl {base}/oidc/.well-known/openid-configuration -w '\\n'
   token:     curl -X POST {base}/oidc/token -w '\\n' -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} \\
                -d grant_type=password -d username=demo -d password={DEMO_PASSWORD} -d 'scope=openid profile email'
