@@ -93,6 +93,7 @@ def test_an_enrolment_counts_only_once_a_code_confirms_it(table, sealer):
     assert "<svg" in enrolment.qr_svg
     code = _code(enrolment.secret, NOW)
     assert not totp.check_code(table, sealer, SUB, code, NOW)  # pending: not a factor yet
+    assert not stored.spend_totp_step(table, SUB, totp.step_at(NOW) + 5, NOW)  # nor for the store
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     assert not totp.confirm_enrolment(table, sealer, SUB, wrong, NOW)
     assert totp.confirm_enrolment(table, sealer, SUB, code, NOW)

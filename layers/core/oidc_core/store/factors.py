@@ -127,10 +127,11 @@ def confirm_totp_enrolment(table: str, sub: str, sealed_secret: bytes, step: int
 
 def spend_totp_step(table: str, sub: str, step: int, now: int | None = None) -> bool:
     """Take a time step once: True only if it is later than every step taken before (RFC 6238 §5.2: a code is
-    accepted once); a replay of that step or an older one, even at the same instant, gets False."""
+    accepted once); a replay of that step or an older one, even at the same instant, gets False. Only a confirmed
+    factor has a last_step (a comparison with a missing attribute is false), so the condition names no other
+    attribute, and IAM can limit this write to last_step and last_used_at."""
     return _update(table, totp_key(sub), "SET last_step = :step, last_used_at = :now",
-                   {":step": step, ":now": _now(now)},
-                   condition="attribute_exists(sealed_secret) AND last_step < :step")
+                   {":step": step, ":now": _now(now)}, condition="last_step < :step")
 
 
 def remove_totp(table: str, sub: str) -> None:
