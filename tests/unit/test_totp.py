@@ -138,3 +138,8 @@ def test_the_qr_code_is_an_svg_image_of_the_uri_with_a_text_alternative():
     # The modules are those of the URI's own symbol, not of something else.
     expected = segno.make(uri, error="m", micro=False)
     assert {(r + border, c + border) for r, row in enumerate(expected.matrix) for c, on in enumerate(row) if on} == dark
+
+
+def test_what_an_enrolment_shows_is_not_in_its_repr():
+    enrolment = totp.Enrolment(secret="JBSWY3DPEHPK3PXP", uri="otpauth://totp/x?secret=JBSWY3DPEHPK3PXP", qr_svg="<svg/>")
+    assert "JBSWY3DPEHPK3PXP" not in repr(enrolment)

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 import pyotp
@@ -76,11 +76,11 @@ def matching_step(secret: str, code: str, now: float) -> int | None:
 
 @dataclass(frozen=True)
 class Enrolment:
-    """What the enrolment page shows, once: never stored in clear, never logged."""
+    """What the enrolment page shows, once: never stored in clear, never logged (so none of it is in the repr)."""
 
-    secret: str
-    uri: str
-    qr_svg: str
+    secret: str = field(repr=False)
+    uri: str = field(repr=False)
+    qr_svg: str = field(repr=False)
 
 
 def begin_enrolment(table: str, sealer: Sealer, sub: str, *, issuer: str, account: str,
@@ -107,7 +107,9 @@ def confirm_enrolment(table: str, sealer: Sealer, sub: str, code: str, now: floa
 
 def check_code(table: str, sealer: Sealer, sub: str, code: str, now: float | None = None) -> bool:
     """The challenge: True when `code` is the user's code within ±1 step and its step is later than any accepted
-    before (then spent); False for a wrong code, a replay, or a user without an active TOTP factor."""
+    before (then spent); False for a wrong code, a replay, or a user without an active TOTP factor.
+    SealedSecretUnusable when the stored secret does not open for this user (an item tampered with): the caller
+    logs it and answers as for a wrong code."""
     now = time.time() if now is None else now
     factor, _ = stored.read_totp_and_recovery_codes(table, sub)
     if factor is None or not factor.active:
