@@ -205,3 +205,22 @@ def test_a_user_without_recovery_codes_has_none_left(table):
     assert recovery_codes.left(table, SUB) == 0
     assert not recovery_codes.use(table, SUB, "abcd-efgh-jkmn")
     assert _raw(table, f"recovery#{SUB}") is None
+
+
+def test_kms_out_of_reach_is_a_dependency_outage_not_a_wrong_code(table, sealer, monkeypatch):
+    """A closed port is what a network outage is: the challenge must become a 503 to retry, never a failed factor
+    (which would count toward the lockout) or a 500."""
+    secret = _enrolled(table, sealer)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", "http://127.0.0.1:9")
+    aws.client.cache_clear()  # a new container: its client picks up the endpoint
+    later = NOW + totp.PERIOD
+    with pytest.raises(DependencyUnavailable):
+        totp.check_code(table, sealer, SUB, _code(secret, later), later)
+
+
+def test_a_users_table_outage_is_a_dependency_outage(table, sealer):
+    aws.client("dynamodb").delete_table(TableName=table)
+    with pytest.raises(DependencyUnavailable):
+        totp.check_code(table, sealer, SUB, "123456", NOW)
+    with pytest.raises(DependencyUnavailable):
+        recovery_codes.use(table, SUB, "abcd-efgh-jkmn")
