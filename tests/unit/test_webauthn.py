@@ -263,3 +263,36 @@ def test_a_recorded_windows_hello_assertion_signs_in_without_a_password():
 
 def test_b64url_helpers_round_trip():
     assert from_b64url(b64url(b"\xff\x00abc")) == b"\xff\x00abc"
+
+
+# A registration recorded from a real security key (attestation "none", counter 23), from py_webauthn's tests
+# (tests/test_verify_registration_response.py).
+RECORDED_REGISTRATION = {
+    "id": "9y1xA8Tmg1FEmT-c7_fvWZ_uoTuoih3OvR45_oAK-cwHWhAbXrl2q62iLVTjiyEZ7O7n-CROOY494k7Q3xrs_w",
+    "rawId": "9y1xA8Tmg1FEmT-c7_fvWZ_uoTuoih3OvR45_oAK-cwHWhAbXrl2q62iLVTjiyEZ7O7n-CROOY494k7Q3xrs_w",
+    "response": {
+        "attestationObject": "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YVjESZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2NFAAAAFwAAAAAA"
+                             "AAAAAAAAAAAAAAAAQPctcQPE5oNRRJk_nO_371mf7qE7qIodzr0eOf6ACvnMB1oQG165dqutoi1U44shGezu5_gkTjm"
+                             "OPeJO0N8a7P-lAQIDJiABIVggSFbUJF-42Ug3pdM8rDRFu_N5oiVEysPDB6n66r_7dZAiWCDUVnB39FlGypL-qAoIO9"
+                             "xWHtJygo2jfDmHl-_eKFRLDA",
+        "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiVHdON240V1R5R0tMYzRaWS1xR3NGcUtuSE00bmds"
+                          "cXN5VjBJQ0psTjJUTzlYaVJ5RnRya2FEd1V2c3FsLWdrTEpYUDZmbkYxTWxyWjUzTW00UjdDdnciLCJvcmlnaW4iOiJo"
+                          "dHRwOi8vbG9jYWxob3N0OjUwMDAiLCJjcm9zc09yaWdpbiI6ZmFsc2V9",
+    },
+    "type": "public-key", "clientExtensionResults": {},
+}
+RECORDED_REGISTRATION_CHALLENGE = "TwN7n4WTyGKLc4ZY-qGsFqKnHM4nglqsyV0ICJlN2TO9XiRyFtrkaDwUvsql-gkLJXP6fnF1MlrZ53Mm4R7Cvw"
+
+
+def test_a_recorded_security_key_registration_gives_its_credential():
+    passkey = webauthn.verify_registration(RECORDED_RP, RECORDED_REGISTRATION,
+                                           challenge=from_b64url(RECORDED_REGISTRATION_CHALLENGE), sub=SUB,
+                                           user_handle=b"h" * 32)
+    assert passkey.credential_id == RECORDED_REGISTRATION["id"]
+    assert passkey.public_key == from_b64url(
+        "pQECAyYgASFYIEhW1CRfuNlIN6XTPKw0RbvzeaIlRMrDwwep-uq_-3WQIlgg1FZwd_RZRsqS_qgKCDvcVh7ScoKNo3w5h5fv3ihUSww")
+    assert (passkey.sign_count, passkey.backup_eligible, passkey.backup_state) == (23, False, False)
+    with pytest.raises(PasskeyRejected):  # the same response at an origin that is not exactly the page's
+        webauthn.verify_registration(replace(RECORDED_RP, origin="http://localhost:5001"), RECORDED_REGISTRATION,
+                                     challenge=from_b64url(RECORDED_REGISTRATION_CHALLENGE), sub=SUB,
+                                     user_handle=b"h" * 32)
