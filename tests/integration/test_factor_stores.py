@@ -224,3 +224,13 @@ def test_a_users_table_outage_is_a_dependency_outage(table, sealer):
         totp.check_code(table, sealer, SUB, "123456", NOW)
     with pytest.raises(DependencyUnavailable):
         recovery_codes.use(table, SUB, "abcd-efgh-jkmn")
+
+
+def test_a_factor_read_before_another_request_spent_the_step_does_not_spend_it_again(table, sealer):
+    """The login path may read the item in its own batch and pass it in: the conditional write, not that stale copy,
+    decides."""
+    secret = _enrolled(table, sealer)
+    stale, _ = stored.read_totp_and_recovery_codes(table, SUB)
+    later = NOW + totp.PERIOD
+    assert totp.check_code(table, sealer, SUB, _code(secret, later), later, factor=stale)
+    assert not totp.check_code(table, sealer, SUB, _code(secret, later), later, factor=stale)

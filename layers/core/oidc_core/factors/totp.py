@@ -105,13 +105,17 @@ def confirm_enrolment(table: str, sealer: Sealer, sub: str, code: str, now: floa
     return step is not None and stored.confirm_totp_enrolment(table, sub, factor.pending_secret, step, int(now))
 
 
-def check_code(table: str, sealer: Sealer, sub: str, code: str, now: float | None = None) -> bool:
+def check_code(table: str, sealer: Sealer, sub: str, code: str, now: float | None = None, *,
+               factor: stored.TotpFactor | None = None) -> bool:
     """The challenge: True when `code` is the user's code within ±1 step and its step is later than any accepted
     before (then spent); False for a wrong code, a replay, or a user without an active TOTP factor.
     SealedSecretUnusable when the stored secret does not open for this user (an item tampered with): the caller
-    logs it and answers as for a wrong code."""
+    logs it and answers as for a wrong code. `factor`: the item as the caller read it already (its key in the batch
+    that reads the user, `store.factors.totp_key`), which saves a round trip; however stale, the write that spends
+    the step still refuses a step taken meanwhile."""
     now = time.time() if now is None else now
-    factor, _ = stored.read_totp_and_recovery_codes(table, sub)
+    if factor is None:
+        factor, _ = stored.read_totp_and_recovery_codes(table, sub)
     if factor is None or not factor.active:
         return False
     step = matching_step(sealer.open(sub, factor.sealed_secret).decode("ascii"), code, now)
