@@ -19,9 +19,11 @@ Any failure is one PasskeyRejected: the page says "that passkey could not be use
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import time
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 import webauthn as py_webauthn
 from webauthn.helpers import (bytes_to_base64url, options_to_json, parse_authentication_credential_json,
@@ -51,9 +53,34 @@ class PasskeyRejected(Exception):
 
 @dataclass(frozen=True)
 class RelyingParty:
+    """Checked when made (configuration is parsed once, at init), so that a misconfigured RP fails the deployment's
+    first request rather than every browser's ceremony."""
+
     id: str  # a domain: the issuer's host or a parent of it (an IP address cannot be an RP ID)
     name: str
     origin: str  # scheme://host[:port] of the pages, compared exactly
+
+    def __post_init__(self):
+        parts = urlsplit(self.origin)
+        host = parts.hostname or ""
+        if not self.id or _is_ip_address(self.id):
+            raise ValueError("a WebAuthn RP ID is a domain, never an IP address (WebAuthn §5.1.4.1)")
+        if host != self.id and not host.endswith("." + self.id):
+            raise ValueError("the pages' host must be the RP ID or a subdomain of it")
+        if self.origin != f"{parts.scheme}://{parts.netloc}":
+            raise ValueError("an origin is scheme://host[:port], nothing more")
+        # WebAuthn needs a secure context: https, or http on localhost (what browsers treat as secure).
+        if parts.scheme != "https" and not (parts.scheme == "http" and (host == "localhost"
+                                                                         or host.endswith(".localhost"))):
+            raise ValueError("WebAuthn needs https (or http://localhost)")
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def new_user_handle() -> bytes:
