@@ -308,8 +308,9 @@ def test_a_relying_party_is_a_domain_its_pages_are_under(rp_id, origin):
 
 
 @pytest.mark.parametrize(("rp_id", "origin"), [
-    ("127.0.0.1", "http://127.0.0.1:3000"),  # an IP address cannot be an RP ID: why make dev serves localhost too
-    ("::1", "http://[::1]:3000"),
+    ("127.0.0.1", "https://127.0.0.1:3000"),  # an IP address cannot be an RP ID: why make dev serves localhost too
+    ("::1", "https://[::1]:3000"),
+    ("127.0.0.1", "http://127.0.0.1:3000"),
     ("", "https://login.example.com"),
     ("example.com", "https://login.example.org"),  # the pages are not under the RP ID
     ("example.com", "https://notexample.com"),
