@@ -80,6 +80,11 @@ class Client:
         return bool(requested) and any(redirect_uri_matches(requested, uri) for uri in self.redirect_uris)
 
     @property
+    def display_name(self) -> str:
+        """What the pages call the app: its name, or its id when the operator gave it none."""
+        return self.name or self.client_id
+
+    @property
     def is_public(self) -> bool:
         return self.token_endpoint_auth_method == PUBLIC_AUTH_METHOD
 
