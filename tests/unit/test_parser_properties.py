@@ -288,7 +288,7 @@ def test_parse_scope_is_a_list_of_scope_tokens_or_invalid_scope(scope):
 @given(tokens=st.lists(scope_token, max_size=10), separators=st.lists(st.sampled_from([" ", "  ", "   "]), min_size=11,
                                                                           max_size=11))
 def test_space_separated_scope_tokens_parse_back(tokens, separators):
-    text = separators[0] + "".join(token + separator for token, separator in zip(tokens, separators[1:]))
+    text = separators[0] + "".join(token + separator for token, separator in zip(tokens, separators[1:], strict=False))
     assert scopes.parse_scope(text) == list(dict.fromkeys(tokens))
 
 

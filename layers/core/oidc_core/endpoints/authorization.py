@@ -479,12 +479,12 @@ def consent(browser: BrowserRequest, settings: Settings) -> Response:
     request = AuthorizationRequest(**interaction.request)
     signed_in = SignedIn(**interaction.login)
     now = int(time.time())
-    finished = lambda: interactions.finish(settings, interaction.interaction_id)  # noqa: E731
+    finished = lambda: interactions.finish(settings, interaction.interaction_id)
     if form.get("decision") != "allow":
         with aws.dependency("dynamodb"):
             finished()
         return _redirect_error(request, "access_denied", "the user denied the request", settings, status=303)
-    remembered = lambda: consents.remember(settings, signed_in.sub, client.client_id, request.scopes, now)  # noqa
+    remembered = lambda: consents.remember(settings, signed_in.sub, client.client_id, request.scopes, now)
     return _issue_code(request, signed_in, settings, now, status=303, also=[finished, remembered])
 
 

@@ -43,7 +43,7 @@ def redirect_uri_matches(requested: str, registered: str) -> bool:
         return True
     try:
         asked, known = urlsplit(requested), urlsplit(registered)
-        asked.port, known.port  # noqa: B018
+        asked.port, known.port  # noqa: B018  (read for the ValueError a malformed port raises)
     except ValueError:
         return False
     if not (_is_loopback_http(asked) and _is_loopback_http(known)) or "@" in asked.netloc or "#" in requested:
