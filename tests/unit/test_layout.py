@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "layers" / "core" / "oidc_core"
 
 # Who may import whom: a module imports its own room and the rooms below it, never one above.
-# The modules at the top of the package (config, errors, http, routing, aws, observability, token_request) are the
+# The modules at the top of the package (config, errors, http, routing, aws, observability, parameters) are the
 # plumbing everything else stands on.
 # pages (the HTML of the login and consent pages, zh-CN and en) is rendered by the endpoints and imports nothing but
 # the plumbing: it ranks just below them, beside the grants, so no lower room can grow a dependency on HTML.
