@@ -132,6 +132,24 @@ def test_the_right_code_sent_twenty_times_at_once_is_accepted_exactly_once(setti
     assert set(verdicts) == {Verdict.ACCEPTED, Verdict.DEAD}
 
 
+def test_two_checks_that_both_got_their_try_before_either_used_the_code_accept_it_once(settings):
+    # The interleaving a busy table makes: both checks have reserved a try and matched the digest before either
+    # deletes the item (held at the DeleteItem by a barrier), so only the delete's condition can keep the code single use.
+    put(settings)
+    both_matched = threading.Barrier(2)
+
+    def hold(**_):
+        both_matched.wait(timeout=30)
+
+    events = aws.client("dynamodb").meta.events
+    events.register("before-call.dynamodb.DeleteItem", hold)
+    try:
+        verdicts = in_parallel(2, lambda _: check(settings))
+    finally:
+        events.unregister("before-call.dynamodb.DeleteItem", hold)
+    assert sorted(verdict.value for verdict in verdicts) == ["accepted", "dead"]
+
+
 def test_twenty_wrong_codes_at_once_get_exactly_five_tries(settings):
     put(settings)
     verdicts = in_parallel(20, lambda index: check(settings, f"{index:06d}" if index != 123456 else "999999"))
