@@ -21,6 +21,7 @@ from oidc_core.codes.texts import Message
 from oidc_core.config import load_settings
 from oidc_core.store.passcodes import Verdict
 from oidc_tools import outbox
+from doc_blocks import answers, block_with, page, section
 from stack_process import ROOT
 
 KEY = b"digest-key-for-tests-0123456789ab"
@@ -111,3 +112,18 @@ def test_oidc_admin_prints_the_same_outbox(running_stack, in_the_stacks_aws):
 def test_oidc_admin_outbox_refuses_a_deployed_stack(running_stack):
     refused = run_admin("outbox")
     assert refused.returncode == 2 and "outbox exists only on the local stack: add --local" in refused.stderr
+
+
+def test_the_pages_outbox_commands_run_as_written(running_stack, in_the_stacks_aws):
+    """docs/self-service.md, "The local outbox": the curl command and oidc-admin print the outbox; only the port
+    changes."""
+    deliver(POLICY, EMAIL, unique_email(), Message("docs", "seen by the docs"))
+    block = block_with(section(page("self-service.md"), "## The local outbox"), "bash", "/_local/outbox")
+    script = block.replace("http://127.0.0.1:3000", running_stack.base).replace(
+        "--local ", f"--local --port {running_stack.port} ")
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    from_curl, from_admin = answers(result.stdout)
+    assert from_curl == from_admin == {"messages": outbox_of(running_stack)}
+    assert from_curl["messages"][0]["text"] == "seen by the docs"
