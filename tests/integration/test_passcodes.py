@@ -134,7 +134,7 @@ def test_the_right_code_sent_twenty_times_at_once_is_accepted_exactly_once(setti
 
 def test_two_checks_that_both_got_their_try_before_either_used_the_code_accept_it_once(settings):
     # The interleaving a busy table makes: both checks have reserved a try and matched the digest before either
-    # deletes the item (held at the DeleteItem by a barrier), so only the delete's condition can keep the code single use.
+    # deletes the item (held at the DeleteItem by a barrier), so only the delete's condition keeps the code single use.
     put(settings)
     both_matched = threading.Barrier(2)
 

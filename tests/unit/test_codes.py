@@ -107,7 +107,8 @@ def test_the_digest_binds_the_code_to_its_channel_its_address_and_the_key():
 def test_the_digest_cannot_be_shifted_between_address_and_code():
     # channel|address|code with a '|' in the address: the parts cannot be regrouped into another triple
     key = b"k" * 32
-    assert code_digest(key, CHANNEL_LOGIN, "a|1@x.org", "234567") != code_digest(key, CHANNEL_LOGIN, "a", "1@x.org|234567")
+    assert code_digest(key, CHANNEL_LOGIN, "a|1@x.org", "234567") != \
+        code_digest(key, CHANNEL_LOGIN, "a", "1@x.org|234567")
 
 
 # -- the messages -----------------------------------------------------------------------------------------------------

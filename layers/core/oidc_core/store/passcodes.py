@@ -3,7 +3,8 @@
 
 Only a digest of the code is stored, HMAC-SHA256 under a key the caller holds (not in the table) of
 channel|address|code (the address length-prefixed): a code is bound to what it was sent for, and a copy of the table
-alone cannot confirm any of the million codes. The item expires with the code (TTL on expires_at; reads check the time too, TTL deletion lags).
+alone cannot confirm any of the million codes. The item expires with the code (TTL on expires_at; reads check the
+time too, since TTL deletion lags).
 
 Checking a code is exact under concurrency, like the lockout: each try is first reserved by one conditional write
 (tries < 5, not expired), so no more than 5 tries of a code are ever compared, whatever runs in parallel; the digest is
