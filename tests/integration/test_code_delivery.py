@@ -16,7 +16,7 @@ from oidc_core.codes import limits
 from oidc_core.codes.channels import CHANNEL_LOGIN, CHANNEL_REGISTER, CHANNEL_RESET_PASSWORD, EMAIL, SMS, Delivery
 from oidc_core.codes.passcodes import check_code, send_code
 from oidc_core.codes.policy import CodePolicy
-from oidc_core.errors import DependencyUnavailable
+from oidc_core.errors import DependencyUnavailable, OAuthError
 from oidc_core.store.passcodes import Verdict
 from oidc_tools import outbox
 
@@ -129,3 +129,17 @@ def test_a_sender_ses_does_not_know_is_a_503_with_retry_after(settings):
         send(settings, policy=CodePolicy(email_sender="nobody@unverified.example"))
     assert unavailable.value.status_code == 503 and unavailable.value.headers["Retry-After"]
     assert outbox.messages() == []
+
+
+def test_an_address_that_cannot_be_sent_to_is_a_400_before_anything_is_counted_or_sent(settings, requests_made):
+    for medium, address in ((EMAIL, "alice@localhost"), (EMAIL, "张三@example.com"), (SMS, "13800138000")):
+        with pytest.raises(OAuthError) as refused:
+            send(settings, medium=medium, address=address, policy=CodePolicy(email_sender=SENDER,
+                                                                             sends_per_ip_per_hour=1))
+        assert (refused.value.status_code, refused.value.error) == (400, "invalid_request")
+    assert requests_made == [] and aws.client("dynamodb").scan(TableName=settings.tokens_table)["Items"] == []
+
+
+def test_an_international_domain_is_sent_to_in_its_ascii_form(settings):
+    send(settings, address="alice@例子.中国")
+    assert outbox.messages()[0]["to"] == "alice@xn--fsqu00a.xn--fiqs8s"

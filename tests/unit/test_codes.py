@@ -16,7 +16,9 @@ from oidc_core.codes.generation import looks_like_a_code, new_code
 from oidc_core.codes.policy import CodePolicy, load_code_policy
 from oidc_core.codes.sms_defences import country_allowed
 from oidc_core.codes.texts import address_taken_message, code_message, no_account_message
+from oidc_core.codes.addresses import require_sendable, ses_recipient
 from oidc_core.config import ConfigurationError
+from oidc_core.errors import OAuthError
 from oidc_core.store.passcodes import code_digest
 
 ISSUE_CHANNELS = {CHANNEL_LOGIN, CHANNEL_REGISTER, CHANNEL_RESET_PASSWORD, CHANNEL_VERIFY_EMAIL_LINK,
@@ -179,3 +181,29 @@ def test_sms_go_only_to_the_listed_country_codes():
         assert not country_allowed(elsewhere, china), elsewhere
     two = CodePolicy(sms_country_codes=("+86", "+852"))
     assert country_allowed("+85212345678", two) and not country_allowed("+85312345678", two)
+
+
+# -- addresses that cannot be sent to -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("medium, address", [
+    (EMAIL, "alice@example.com"), (EMAIL, "alice@例子.中国"), (EMAIL, "a.b+tag@mail.example.co.uk"),
+    (SMS, "+8613800138000"), (SMS, "+12025550123")])
+def test_an_address_that_can_be_sent_to_passes(medium, address):
+    assert require_sendable(medium, address) == address
+
+
+@pytest.mark.parametrize("medium, address", [
+    (EMAIL, "alice"), (EMAIL, "alice@"), (EMAIL, "@example.com"), (EMAIL, "alice@localhost"), (EMAIL, "a b@x.org"),
+    (EMAIL, "a@b@x.org"), (EMAIL, "alice@example.com\n"), (EMAIL, "x" * 65 + "@example.com"),
+    (EMAIL, "a@" + "b" * 250 + ".com"), (EMAIL, ""), (EMAIL, "张三@example.com"), (EMAIL, "a@" + "b" * 64 + ".com"),
+    (SMS, "13800138000"), (SMS, "+86 138 0013 8000"), (SMS, "+0123456789"), (SMS, "+١٣٨٠٠١٣٨٠٠٠"), (SMS, "+123"),
+    (SMS, "")])
+def test_an_address_that_cannot_be_sent_to_is_a_clear_invalid_request(medium, address):
+    with pytest.raises(OAuthError) as refused:
+        require_sendable(medium, address)
+    assert (refused.value.status_code, refused.value.error) == (400, "invalid_request")
+
+
+def test_an_international_domain_goes_to_ses_in_its_ascii_form():
+    assert ses_recipient("alice@例子.中国") == "alice@xn--fsqu00a.xn--fiqs8s"
+    assert ses_recipient("alice@example.com") == "alice@example.com"

@@ -8,6 +8,7 @@ already counted the attempt, which is what keeps a retry storm during an outage 
 from __future__ import annotations
 
 from oidc_core import aws
+from oidc_core.codes.addresses import ses_recipient
 from oidc_core.codes.texts import Message
 
 # Transactional SMS are routed for delivery rather than price, which is what a one-time code needs (SNS's default,
@@ -20,7 +21,7 @@ def send_email(*, sender: str, to: str, message: Message, configuration_set: str
     """Send one email; returns SES's message id."""
     request = {
         "FromEmailAddress": sender,
-        "Destination": {"ToAddresses": [to]},
+        "Destination": {"ToAddresses": [ses_recipient(to)]},
         "Content": {"Simple": {"Subject": {"Data": message.subject or "", "Charset": "UTF-8"},
                                "Body": {"Text": {"Data": message.text, "Charset": "UTF-8"}}}},
     }

@@ -9,6 +9,7 @@ a message saying no account uses it, or nothing. The caller answers the request 
 from __future__ import annotations
 
 from oidc_core.codes import delivery, limits
+from oidc_core.codes.addresses import require_sendable
 from oidc_core.codes.channels import EMAIL, Delivery, delivery_for
 from oidc_core.codes.generation import looks_like_a_code, new_code
 from oidc_core.codes.policy import MAX_TRIES, CodePolicy
@@ -21,8 +22,10 @@ from oidc_core.store.passcodes import Verdict
 def send_code(settings: Settings, policy: CodePolicy, *, channel: str, medium: str, address: str,
               address_in_use: bool, source_ip: str, locale: str | None, digest_key: bytes, now: int) -> Delivery:
     """Send what a request for a code on `channel` to `address` (normalised: identifiers.normalise_email, or E.164)
-    warrants. Raises limits.SendRefused, or DependencyUnavailable when DynamoDB, SES or SNS fails. Returns what was
-    delivered, for the audit trail only: never tell the caller."""
+    warrants. Raises an invalid_request OAuthError for an address that cannot be one, limits.SendRefused, or
+    DependencyUnavailable when DynamoDB, SES or SNS fails. Returns what was delivered, for the audit trail only: never
+    tell the caller."""
+    require_sendable(medium, address)
     limits.reserve_send(settings, policy, channel=channel, medium=medium, address=address, source_ip=source_ip,
                         now=now)
     what = delivery_for(channel, medium, address_in_use=address_in_use)
