@@ -143,3 +143,19 @@ def test_an_address_that_cannot_be_sent_to_is_a_400_before_anything_is_counted_o
 def test_an_international_domain_is_sent_to_in_its_ascii_form(settings):
     send(settings, address="alice@例子.中国")
     assert outbox.messages()[0]["to"] == "alice@xn--fsqu00a.xn--fiqs8s"
+
+
+def test_what_a_send_and_a_check_cost_in_aws_calls(settings, requests_made):
+    """The round trips a user waits for (each call here follows the one before): the limits' counters, the code, the
+    message; a check is a reservation of a try and the delete that uses the code up."""
+    aws.client("dynamodb").meta.events.register("provide-client-params.dynamodb.*",
+                                                lambda params, model, **_: requests_made.append((model.name, params)))
+    send(settings)
+    assert [name for name, _ in requests_made] == ["UpdateItem"] * 3 + ["PutItem", "SendEmail"]
+    requests_made.clear()
+    send(settings, medium=SMS, address=PHONE)
+    assert [name for name, _ in requests_made] == ["UpdateItem"] * 4 + ["PutItem", "Publish"]
+    requests_made.clear()
+    check_code(settings, channel=CHANNEL_LOGIN, address=PHONE, code=the_code(outbox.messages()[0]["text"]),
+               digest_key=KEY, now=NOW + 1)
+    assert [name for name, _ in requests_made] == ["UpdateItem", "DeleteItem"]
