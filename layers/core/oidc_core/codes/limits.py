@@ -34,9 +34,11 @@ class SendRefused(OAuthError):
     constants above, for the caller's own answer shape (Authing's envelope) and the audit trail."""
 
     def __init__(self, reason: str, retry_after: int = 0):
-        headers = {"Retry-After": str(retry_after)} if retry_after else {}
-        error = "invalid_request" if reason == SMS_COUNTRY_NOT_ALLOWED else "too_many_requests"
-        super().__init__(error, _DESCRIPTIONS[reason], status_code=400 if not retry_after else 429, headers=headers)
+        if reason == SMS_COUNTRY_NOT_ALLOWED:  # no wait makes it pass: the caller's mistake, not a rate
+            super().__init__("invalid_request", _DESCRIPTIONS[reason])
+        else:
+            super().__init__("too_many_requests", _DESCRIPTIONS[reason], status_code=429,
+                             headers={"Retry-After": str(retry_after)})
         self.reason = reason
         self.retry_after = retry_after
 
