@@ -14,6 +14,7 @@ from oidc_core.codes import limits
 from oidc_core.codes.channels import CHANNEL_LOGIN, CHANNEL_REGISTER, CHANNEL_RESET_PASSWORD, EMAIL, SMS
 from oidc_core.codes.passcodes import check_code
 from oidc_core.codes.policy import CodePolicy
+from oidc_core.observability import metrics
 from oidc_core.store import passcodes
 from oidc_core.store.passcodes import Verdict
 
@@ -28,7 +29,9 @@ POLICY = CodePolicy(sends_per_ip_per_hour=30, sends_per_address_per_day=10, sms_
 
 @pytest.fixture
 def settings(stack):
-    return config.settings()
+    yield config.settings()
+    # what the budget published outside any handler would otherwise go out with the next handler's metrics
+    metrics.clear_metrics()
 
 
 def put(settings, code="123456", *, channel=CHANNEL_LOGIN, address=ALICE, now=NOW, ttl=300):
@@ -236,6 +239,12 @@ def test_requests_refused_for_other_reasons_do_not_spend_the_sms_budget(settings
 def test_a_budget_of_zero_sends_no_sms(settings):
     policy = CodePolicy(sms_daily_limit=0)
     assert refusal(settings, address=PHONE, medium=SMS, policy=policy).reason == limits.SMS_BUDGET_EXHAUSTED
+
+
+def test_an_exhausted_budget_publishes_the_metric_an_alarm_watches(settings):
+    metrics.clear_metrics()
+    refusal(settings, address=PHONE, medium=SMS, policy=CodePolicy(sms_daily_limit=0))
+    assert "SmsBudgetExhausted" in metrics.metric_set
 
 
 def test_one_address_asked_for_forty_times_at_once_gets_one_send(settings):
