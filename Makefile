@@ -29,13 +29,14 @@ HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
 HOST_BUILD := .aws-sam/build-$(HOST_ARCH)
 INTEROP := tests/interop
 
-.PHONY: help venv dev test unit validate build build-host interop-deps browser-deps bench invoke deploy clean
+.PHONY: help venv dev test unit lint validate build build-host interop-deps browser-deps bench invoke deploy clean
 
 help:
 	@echo "make dev           the service on http://127.0.0.1:\$$PORT (default 3000), AWS emulated; PERSIST=1 keeps its data,"
 	@echo "                   PARAMETERS='Name=Value …' sets template parameters, KEYS=kms holds the keys in emulated KMS"
-	@echo "make test          everything CI runs: sam validate --lint, sam builds, npm ci, all tests"
+	@echo "make test          everything CI runs: make lint, sam validate --lint, sam builds, npm ci, all tests"
 	@echo "make unit          the unit tests alone"
+	@echo "make lint          ruff: the rules of pyproject.toml, bugs not style (make test runs it first)"
 	@echo "make validate      sam validate --lint of template.yaml"
 	@echo "make invoke FUNCTION=TokenFunction EVENT=events/token-password.json   docker-free sam local invoke"
 	@echo "make bench         timing figures on this machine, the tables of docs/performance.md, and docs/performance.png"
@@ -112,11 +113,15 @@ $(BROWSER) $(BROWSER_DRIVER) $(CJK_FONT):
 
 # Two workers, a test file each (a file's stacks and fixtures stay in one process); TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
-test: venv validate build build-host interop-deps browser-deps
+test: venv lint validate build build-host interop-deps browser-deps
 	HOST_BUILD=$(HOST_BUILD) $(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 
 unit: venv
 	$(PY) -m pytest tests/unit
+
+# Bugs, not style: the rule set is in pyproject.toml and docs/contributing.md says why each rule is there.
+lint: venv
+	$(VENV)/bin/ruff check .
 
 # The cold-start figures import the host build, as Lambda's init would; the plot is docs/performance.md's figure.
 bench: venv build-host

@@ -3,11 +3,9 @@
 from aws_lambda_powertools.logging import correlation_paths
 
 from oidc_core.config import settings
-from oidc_core.errors import OAuthError
-from oidc_core.http import (NO_STORE_HEADERS, caller, envelope_error_response, form_request, json_response,
-                            resolver)
+from oidc_core.http import NO_STORE_HEADERS, form_request, json_response, resolver
 from oidc_core.observability import logger, metrics, tracer
-from oidc_core.endpoints.signin import error_envelope, sign_in, signin_request
+from oidc_core.endpoints.authing import envelope, signin as authing_signin
 from oidc_core.endpoints.token import token_response
 
 app = resolver()
@@ -22,14 +20,7 @@ def token():
 
 @app.post("/api/v3/signin")
 def signin():
-    event = app.current_event
-    try:
-        request = signin_request(event.body, is_base64_encoded=event.is_base64_encoded,
-                                 content_type=event.headers.get("content-type"), caller=caller(event, settings()))
-        answer = sign_in(request, event.headers.get("x-authing-app-id"), settings())
-    except OAuthError as error:  # Authing's envelope, not OAuth's, whatever went wrong
-        return envelope_error_response(error, error_envelope(error))
-    return json_response(200, answer, NO_STORE_HEADERS)
+    return envelope.answer(app.current_event, settings(), authing_signin.sign_in)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

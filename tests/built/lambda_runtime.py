@@ -25,7 +25,7 @@ class Context:
         return 10_000
 
 
-import app  # noqa: E402  (the handler module, found on the path above)
+import app  # the handler module, found on the path above
 
 response = app.lambda_handler(json.load(sys.stdin), Context())
 loaded_from = {name: getattr(sys.modules[name], "__file__", None) for name in ("app", "oidc_core", "cryptography", "jwt")}

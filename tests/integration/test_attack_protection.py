@@ -99,7 +99,7 @@ def _guess_in_parallel(guesses: list[tuple[str, str]]) -> list[Reply]:
         replies.append(Reply(handler(event, LambdaContext("TokenFunction"))))
 
     threads = [threading.Thread(target=guess, args=(handler, password, ip))
-               for handler, (password, ip) in zip(containers, guesses)]
+               for handler, (password, ip) in zip(containers, guesses, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:

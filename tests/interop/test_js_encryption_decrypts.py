@@ -73,7 +73,7 @@ def test_jsencrypt_pkcs1(node, rsa_key):
     pem = rsa.public_key_pem(rsa_key)
     passwords = PASSWORDS + random_passwords(200, seed=rsa_key.key_size)
     ciphertexts = node([{"type": "rsa", "publicKey": pem, "plaintext": p} for p in passwords])
-    for password, ciphertext in zip(passwords, ciphertexts):
+    for password, ciphertext in zip(passwords, ciphertexts, strict=True):
         assert rsa.decrypt_password(ciphertext, rsa_key, rsa.PKCS1_V15) == password
 
 
@@ -92,10 +92,10 @@ def test_jsencrypt_2x_ciphertexts_shorter_than_the_modulus(node, rsa_key):
     requests = [{"type": "rsa-unpadded", "publicKey": pem, "plaintext": p, "short": True} for p in short]
     requests += [{"type": "rsa-unpadded", "publicKey": pem, "plaintext": p} for p in normal]
     ciphertexts = node(requests)
-    for password, ciphertext in zip(short, ciphertexts):
+    for password, ciphertext in zip(short, ciphertexts, strict=False):
         assert len(base64.b64decode(ciphertext)) < key_bytes
         assert rsa.decrypt_password(ciphertext, rsa_key, rsa.PKCS1_V15) == password
-    for password, ciphertext in zip(normal, ciphertexts[len(short) :]):
+    for password, ciphertext in zip(normal, ciphertexts[len(short) :], strict=True):
         assert rsa.decrypt_password(ciphertext, rsa_key, rsa.PKCS1_V15) == password
 
 
@@ -110,7 +110,7 @@ def test_node_forge_oaep_sha256(node, rsa_key):
     pem = rsa.public_key_pem(rsa_key)
     passwords = PASSWORDS + random_passwords(30, seed=5)
     ciphertexts = node([{"type": "rsa-oaep", "publicKey": pem, "plaintext": p} for p in passwords])
-    for password, ciphertext in zip(passwords, ciphertexts):
+    for password, ciphertext in zip(passwords, ciphertexts, strict=True):
         assert rsa.decrypt_password(ciphertext, rsa_key, rsa.OAEP_SHA256) == password
 
 
@@ -160,13 +160,13 @@ def test_sm_crypto(node, sm2_key, cipher_mode):
         for p in passwords
     ]
     ciphertexts = node(requests)
-    for password, ciphertext in zip(passwords, ciphertexts):
+    for password, ciphertext in zip(passwords, ciphertexts, strict=True):
         # sm-crypto's form: lowercase hex, C1 without 04, C2 as long as the UTF-8 password.
         assert ciphertext == ciphertext.lower()
         assert len(ciphertext) == 2 * (64 + 32 + len(password.encode("utf-8")))
         assert sm2.decrypt_password(ciphertext, sm2_key, mode) == password
     # The other forms clients send, on a few of them (each decryption costs a scalar multiplication).
-    for password, ciphertext in list(zip(passwords, ciphertexts))[:6]:
+    for password, ciphertext in list(zip(passwords, ciphertexts, strict=True))[:6]:
         for variant in ("04" + ciphertext, "sm2:" + ciphertext, "SM2:04" + ciphertext.upper()):
             assert sm2.decrypt_password(variant, sm2_key, mode) == password
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from oidc_core.endpoints.signin import error_envelope
+from oidc_core.endpoints.authing.envelope import error_envelope
 from oidc_core.errors import OAuthError, bearer_error
 from oidc_core.http import oauth_error_response, source_ip
 

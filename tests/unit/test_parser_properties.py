@@ -37,7 +37,7 @@ from oidc_core.keys.jwk import generate_rsa_private_key_pem, public_signing_jwk
 from oidc_core.passwords.decryption import DecryptionFailed
 from oidc_core.passwords.decryption import rsa as rsa_passwords
 from oidc_core.passwords.decryption import sm2 as sm2_passwords
-from oidc_core.token_request import TokenRequest, parse_token_request
+from oidc_core.parameters import ParameterRequest, parse_parameters
 from oidc_core.endpoints.userinfo import bearer_token
 from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
 
@@ -127,10 +127,10 @@ bodies = st.one_of(
        authorization=st.one_of(st.none(), hostile_text))
 @example(body="a=" + "x" * 70_000, content_type=FORM, as_base64=True, raw_base64=False, authorization=None)
 @example(body="x" * 140_000, content_type=FORM, as_base64=False, raw_base64=False, authorization=None)
-def test_any_body_is_a_token_request_or_a_400(body, content_type, as_base64, raw_base64, authorization):
+def test_any_body_is_a_parameter_request_or_a_400(body, content_type, as_base64, raw_base64, authorization):
     if as_base64 and body is not None and not raw_base64:
         body = base64.b64encode(body.encode("utf-8", "surrogatepass")).decode("ascii")  # as API Gateway sends bytes
-    result = outcome(parse_token_request, body, content_type=content_type, is_base64_encoded=as_base64,
+    result = outcome(parse_parameters, body, content_type=content_type, is_base64_encoded=as_base64,
                      authorization=authorization)
     if isinstance(result, OAuthError):
         assert result.status_code == 400 and result.error == "invalid_request"
@@ -138,7 +138,7 @@ def test_any_body_is_a_token_request_or_a_400(body, content_type, as_base64, raw
         event(result.description.split(":")[0])
         return
     event("parsed")
-    assert isinstance(result, TokenRequest) and result.authorization == authorization
+    assert isinstance(result, ParameterRequest) and result.authorization == authorization
     for name, value in result.parameters.items():
         assert isinstance(name, str) and isinstance(value, str)
         assert is_valid_unicode(name) and is_valid_unicode(value), "a parameter DynamoDB cannot store got through"
@@ -146,10 +146,10 @@ def test_any_body_is_a_token_request_or_a_400(body, content_type, as_base64, raw
 
 @PROPERTIES
 @given(base64_bytes=st.binary(max_size=2000), content_type=content_types)
-def test_any_base64_bytes_are_a_token_request_or_a_400(base64_bytes, content_type):
+def test_any_base64_bytes_are_a_parameter_request_or_a_400(base64_bytes, content_type):
     body = base64.b64encode(base64_bytes).decode("ascii")
-    result = outcome(parse_token_request, body, content_type=content_type, is_base64_encoded=True, authorization=None)
-    assert isinstance(result, TokenRequest) or (result.status_code, result.error) == (400, "invalid_request")
+    result = outcome(parse_parameters, body, content_type=content_type, is_base64_encoded=True, authorization=None)
+    assert isinstance(result, ParameterRequest) or (result.status_code, result.error) == (400, "invalid_request")
 
 
 form_parameters = st.dictionaries(st.one_of(st.sampled_from(PARAMETER_NAMES), valid_text), valid_text, max_size=20)
@@ -162,7 +162,7 @@ def test_an_urlencoded_form_parses_back_to_its_parameters(parameters, as_base64,
     body = urlencode(parameters)
     if as_base64:
         body = base64.b64encode(body.encode("ascii")).decode("ascii")
-    request = parse_token_request(body, content_type=content_type, is_base64_encoded=as_base64, authorization=None)
+    request = parse_parameters(body, content_type=content_type, is_base64_encoded=as_base64, authorization=None)
     assert request.parameters == parameters
 
 
@@ -172,7 +172,7 @@ def test_a_json_object_parses_back_to_its_parameters(parameters, as_base64):
     body = json.dumps(parameters, ensure_ascii=as_base64)
     if as_base64:
         body = base64.b64encode(body.encode("utf-8")).decode("ascii")
-    request = parse_token_request(body, content_type="application/json", is_base64_encoded=as_base64, authorization=None)
+    request = parse_parameters(body, content_type="application/json", is_base64_encoded=as_base64, authorization=None)
     assert request.parameters == parameters
 
 
@@ -185,7 +185,7 @@ def test_a_repeated_parameter_is_invalid_request(parameters, repeated, values, p
     pairs.append((repeated, values[1]))
     body = json_object(pairs) if as_json else urlencode(pairs)
     with pytest.raises(OAuthError) as raised:
-        parse_token_request(body, content_type="application/json" if as_json else FORM, is_base64_encoded=False,
+        parse_parameters(body, content_type="application/json" if as_json else FORM, is_base64_encoded=False,
                             authorization=None)
     assert (raised.value.status_code, raised.value.error) == (400, "invalid_request")
     assert "more than once" in raised.value.description
@@ -252,7 +252,7 @@ def test_basic_round_trip_of_an_id_and_secret_sent_without_url_encoding(client_i
 @given(authorization=st.one_of(st.none(), authorization_headers),
        body=st.dictionaries(st.sampled_from(["client_id", "client_secret", "grant_type"]), valid_text, max_size=3))
 def test_presented_credentials_are_credentials_or_a_400_or_401(authorization, body):
-    result = outcome(presented_credentials, TokenRequest(parameters=body, authorization=authorization))
+    result = outcome(presented_credentials, ParameterRequest(parameters=body, authorization=authorization))
     if isinstance(result, OAuthError):
         assert (result.status_code, result.error) in ((400, "invalid_request"), (401, "invalid_client"))
         return
@@ -288,7 +288,7 @@ def test_parse_scope_is_a_list_of_scope_tokens_or_invalid_scope(scope):
 @given(tokens=st.lists(scope_token, max_size=10), separators=st.lists(st.sampled_from([" ", "  ", "   "]), min_size=11,
                                                                           max_size=11))
 def test_space_separated_scope_tokens_parse_back(tokens, separators):
-    text = separators[0] + "".join(token + separator for token, separator in zip(tokens, separators[1:]))
+    text = separators[0] + "".join(token + separator for token, separator in zip(tokens, separators[1:], strict=False))
     assert scopes.parse_scope(text) == list(dict.fromkeys(tokens))
 
 

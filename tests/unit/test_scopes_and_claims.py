@@ -51,3 +51,28 @@ def test_claims_follow_the_scopes_oidc_core_5_4():
 def test_absent_values_give_no_claim_and_no_orphan_verified_flag():
     user = alice(email=None, phone_number=None, address=None, profile={}, username=None, updated_at=0)
     assert user_claims(user, ["profile", "email", "phone", "address"]) == {}
+
+
+@pytest.mark.parametrize("refresh_token, scope", [
+    (None, "openid profile"),  # the client may not redeem a refresh token: offline_access was not granted
+    ("a-refresh-token", "openid profile offline_access"),
+])
+def test_the_answer_and_the_access_token_say_whether_offline_access_was_granted(refresh_token, scope):
+    """RFC 6749 §5.1: the answer's scope is what was granted; offline_access is granted as a refresh token."""
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from oidc_core.config import load_settings
+    from oidc_core.keys.keyring import SigningKey
+    from oidc_core.store.clients import Client
+    from oidc_core.tokens import issuing
+
+    key = SigningKey(kid="k1", private_key=rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    client = Client(client_id="app", secret_hash="", allowed_scopes=EVERYTHING, grant_types=frozenset({"password"}))
+    decided = issuing.Grant(client=client, scopes=["openid", "profile", "offline_access"], user=alice())
+    answer = issuing.issue(load_settings({"ISSUER": "https://auth.example.com/oidc"}), key, decided,
+                           refresh_token=refresh_token)
+    assert answer["scope"] == scope and answer.get("refresh_token") == refresh_token
+    claims = jwt.decode(answer["access_token"], key.private_key.public_key(), algorithms=["RS256"],
+                        options={"verify_aud": False})
+    assert claims["scope"] == scope

@@ -24,7 +24,7 @@ from oidc_core.config import JWKS_MAX_AGE_SECONDS, OWASP_MINIMUM_ARGON2, Argon2P
 from oidc_core.errors import OAuthError
 from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_core.store.users import PROFILE_FIELDS, IdentifierTaken
-from oidc_tools import operations
+from oidc_tools import operations, outbox
 from oidc_tools.operations import (DEFAULT_GRANT_TYPES, KMS_KEYS, OPTIONAL_RESOURCES, PUBLIC_CLIENT_GRANT_TYPES,
                                    RESOURCES, Target)
 from oidc_tools.template import ROOT
@@ -515,6 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.set_defaults(run=_keys_rotate)
     show = keys.add_parser("show", help="where each key is held (Secrets Manager or KMS) and what of it is published")
     show.set_defaults(run=_keys_show)
+    commands.add_parser("outbox", help="what the local stack's emulated SES and SNS sent, newest first (--local only)"
+                        ).set_defaults(run=lambda target, args: outbox.fetch(args.port), local_only=True)
     return parser
 
 
@@ -531,6 +533,8 @@ def run(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.local and (args.region or args.profile or args.config_file or args.config_env != "default"):
         parser.error("--region, --profile, --config-file and --config-env are for a deployed stack, not --local")
+    if getattr(args, "local_only", False) and not args.local:
+        parser.error(f"{args.command} exists only on the local stack: add --local")
     try:
         target = local_target(args.port) if args.local else _deployed_target_from_settings(args)
         result = args.run(target, args)

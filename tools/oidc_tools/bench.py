@@ -240,7 +240,7 @@ def serve_emulator() -> None:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = answer
 
-        def log_message(self, format, *args):  # noqa: A002  (the emulator's access log is not the bench's)
+        def log_message(self, format, *args):  # the emulator's access log is not the bench's
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -749,7 +749,7 @@ def primitives(run: Run) -> Table:
                timed(lambda: sm2_passwords.decrypt_password(sm2_text, sm2_key), 30))
     return Table(PRIMITIVES_TITLE, COLUMNS[PRIMITIVES_TITLE],
                  [(name, str(value), f"{value.median / argon2.median:.2f}")
-                  for name, value in zip(PRIMITIVES, figures)])
+                  for name, value in zip(PRIMITIVES, figures, strict=True)])
 
 
 def warm_path(run: Run) -> Table:
@@ -793,9 +793,9 @@ def warm_path(run: Run) -> Table:
              (failing("not a ciphertext", "rsa", decrypt="rsa"), 400, None),
              (failing(username="locked"), 400, None)]
     table = Table(WARM_TITLE, COLUMNS[WARM_TITLE])
-    for name, (make_form, expected, after) in zip(WARM, cases):
+    for name, (make_form, expected, after) in zip(WARM, cases, strict=False):
         run.warm[name] = container.measure(make_form, expected, repeat, after=after)
-    for name, measured in zip(WARM[len(cases):], browser_sign_in(container, repeat)):
+    for name, measured in zip(WARM[len(cases):], browser_sign_in(container, repeat), strict=True):
         run.warm[name] = measured
     for name in WARM:
         measured = run.warm[name]
@@ -850,7 +850,7 @@ def browser_sign_in(container: WarmContainer, repeat: int) -> list[Measured]:
 
 def round_trips(run: Run) -> Table:
     table = Table(ROUND_TRIPS_TITLE, COLUMNS[ROUND_TRIPS_TITLE])
-    for name, warm_name in zip(ROUND_TRIPS, (WARM[0], WARM[3], WARM[4], *WARM[-4:])):
+    for name, warm_name in zip(ROUND_TRIPS, (WARM[0], WARM[3], WARM[4], *WARM[-4:]), strict=True):
         calls = run.warm[warm_name].calls  # the log of the last measured request of that kind
         before = calls.round_trips("dynamodb", before_hash=True) if calls.first_hash_at else None
         key_calls = calls.count("secretsmanager", "kms")
@@ -952,7 +952,7 @@ def cold_start(run: Run) -> Table:
     figures = [Samples(values) for values in samples]
     floor = figures[0].median
     table = Table(COLD_TITLE, COLUMNS[COLD_TITLE])
-    for index, (name, figure) in enumerate(zip(COLD, figures)):
+    for name, figure in zip(COLD, figures, strict=True):
         ratio = figure.median / floor
         target = ratio_cell(ratio, COLD_START_TARGET) if name == "import app + clients" else ""
         table.rows.append((name, str(figure), f"{ratio:.2f}", target))
@@ -1155,7 +1155,7 @@ def cost(run: Run) -> Table:
     share = min(1.0, memory / LAMBDA_FULL_VCPU_MB)
     full = run.argon2_full_core or 1.0
     slowdown = run.memory_curve.get(memory, full / share) / full if run.memory_curve else 1 / share
-    for name, warm_name in zip(COST, (WARM[0], WARM[3])):
+    for name, warm_name in zip(COST, (WARM[0], WARM[3]), strict=True):
         warm = run.warm[warm_name]
         billed = math.ceil(warm.cpu.median * slowdown + max(0.0, warm.wall.median - warm.cpu.median))
         reads, writes = warm.calls.capacity_units()

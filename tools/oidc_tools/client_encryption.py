@@ -24,7 +24,7 @@ def sm2_encrypt(plaintext: bytes, public_key_hex: str, mode: str = C1C3C2, k: in
     c1 = _SM2_ARITHMETIC._kg(k, _SM2_G)
     shared = _SM2_ARITHMETIC._kg(k, public_key_hex[2:])
     t = bytes.fromhex(sm3.sm3_kdf(shared.encode(), len(plaintext)))
-    c2 = bytes(m ^ s for m, s in zip(plaintext, t)).hex()
+    c2 = bytes(m ^ s for m, s in zip(plaintext, t, strict=True)).hex()
     c3 = sm3.sm3_hash(list(bytes.fromhex(shared[:64]) + plaintext + bytes.fromhex(shared[64:])))
     return c1 + (c3 + c2 if mode == C1C3C2 else c2 + c3)
 

@@ -75,7 +75,7 @@ class Sm2KeyMaterial:
             raise InvalidCiphertextException()  # C1 not on the curve
         shared = self._curve._kg(self.d, f"{x:064x}{y:064x}")
         key_stream = bytes.fromhex(sm3.sm3_kdf(shared.encode("ascii"), len(c2)))
-        message = bytes(c ^ k for c, k in zip(c2, key_stream))
+        message = bytes(c ^ k for c, k in zip(c2, key_stream, strict=True))
         x2y2 = bytes.fromhex(shared)
         if not hmac.compare_digest(bytes.fromhex(sm3.sm3_hash(list(x2y2[:32] + message + x2y2[32:]))), c3):
             raise InvalidCiphertextException()

@@ -32,7 +32,7 @@ from oidc_core.config import ConfigurationError
 from oidc_core.store.clients import ClientExists
 from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_core.store.users import IdentifierTaken
-from oidc_tools import snapshot
+from oidc_tools import outbox, snapshot
 from oidc_tools import template as cfn
 from oidc_tools.emulator import fix_moto
 from oidc_tools.lambda_events import LambdaContext, http_api_event, response_body
@@ -126,10 +126,12 @@ class LocalStack:
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log would drown ours
         fix_moto()
+        outbox.install()
         self.moto.start()
         host, moto_port = self.moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{moto_port}"
         point_boto3_at(self.endpoint_url)
+        outbox.verify_local_sender()
         provisioned = provision(self.template, self.parameters)
         self.target, self.environments = provisioned.target, provisioned.environments
         self._apply_environment()  # before the seeding imports oidc_core: Powertools reads it when first imported
@@ -345,6 +347,8 @@ class Gateway:
         origin = next((value for name, value in request_headers if name.lower() == "origin"), "")
         if method == "OPTIONS" and self.cors and origin:
             return 204, self._cors_headers(origin, preflight=True), b""
+        if (local := outbox.answer(method, path)) is not None:  # /_local/: the local stack's own pages, never deployed
+            return local
         found = self.stack.route(method, path)
         if found is None and method == "HEAD":  # a GET route answers HEAD: its headers, without the body
             method, found = "GET", self.stack.route("GET", path)
@@ -477,6 +481,7 @@ def serve(port: int, data_file: Path | None = None, parameters: dict | None = No
   token:     curl -X POST {base}/oidc/token -w '\\n' -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} \\
                -d grant_type=password -d username=demo -d password={DEMO_PASSWORD} -d 'scope=openid profile email'
   admin:     .venv/bin/oidc-admin --local --port {port} user create --username alice
+  outbox:    {base}/_local/outbox.html (what the emulated SES and SNS sent)
   Ctrl-C (or SIGTERM) stops it.""",
             flush=True,
         )

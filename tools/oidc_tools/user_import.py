@@ -244,7 +244,7 @@ def read_keycloak(item: dict, options) -> tuple[str, dict]:
     if len(passwords) > 1:
         raise Refused("more than one password credential")
     attributes = item.get("attributes") or {}
-    first = lambda name: (attributes.get(name) or [None])[0] if isinstance(attributes.get(name), list) else None  # noqa: E731
+    first = lambda name: (attributes.get(name) or [None])[0] if isinstance(attributes.get(name), list) else None
     given, family = _text(item.get("firstName"), "firstName"), _text(item.get("lastName"), "lastName")
     return _text(item.get("id"), "id"), dict(
         password_hash=keycloak_password_hash(passwords[0]) if passwords else "",
@@ -452,7 +452,7 @@ def _write(target: Target, new: users.NewUser, on_conflict: str) -> str:
         return "imported"
     if codes[0] == "ConditionalCheckFailed":  # the sub is in the table already
         return "skipped" if on_conflict == "skip" else _update(target, new)
-    kinds = [identifier.kind for identifier, code in zip(new.identifiers, codes[1:]) if code == "ConditionalCheckFailed"]
+    kinds = [identifier.kind for identifier, code in zip(new.identifiers, codes[1:], strict=True) if code == "ConditionalCheckFailed"]
     raise Refused(f"the {' and '.join(kinds) or 'identifier'} belongs to another user already")
 
 

@@ -9,7 +9,7 @@ from oidc_core.config import Settings
 from oidc_core.errors import DependencyUnavailable, OAuthError
 from oidc_core.observability import logger
 from oidc_core.routing import Response, Router
-from oidc_core.token_request import TokenRequest, parse_token_request
+from oidc_core.parameters import ParameterRequest, parse_parameters
 
 NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -64,11 +64,11 @@ def page_response(status_code: int, page: str, location: str | None = None) -> R
     return Response(status_code=status_code, content_type="text/html; charset=utf-8", body=page, headers=headers)
 
 
-def caller(event, settings: Settings) -> TokenRequest:
+def caller(event, settings: Settings) -> ParameterRequest:
     """Who sent an HTTP API event (API Gateway's source IP, or the trusted proxies' X-Forwarded-For entry), with its
     Authorization header and no parameters yet."""
     headers = event.headers
-    return TokenRequest(
+    return ParameterRequest(
         parameters={}, authorization=headers.get("authorization"),
         source_ip=source_ip(event.source_ip, headers.get("x-forwarded-for"),
                             settings.lockout.trusted_proxy_hops),
@@ -76,19 +76,13 @@ def caller(event, settings: Settings) -> TokenRequest:
     )
 
 
-def form_request(event, settings: Settings) -> TokenRequest:
+def form_request(event, settings: Settings) -> ParameterRequest:
     """The body of an HTTP API event as parameters, from its caller."""
     sender = caller(event, settings)
-    return parse_token_request(
+    return parse_parameters(
         event.body, content_type=event.headers.get("content-type"), is_base64_encoded=event.is_base64_encoded,
         authorization=sender.authorization, source_ip=sender.source_ip, user_agent=sender.user_agent,
     )
-
-
-def envelope_error_response(error: OAuthError, envelope: dict) -> Response:
-    """An error in another shape than OAuth's (Authing's envelope), with the same status and headers."""
-    oauth_error_response(error)  # logs a dependency outage the same way
-    return json_response(error.status_code, envelope, {**NO_STORE_HEADERS, **error.headers})
 
 
 def resolver() -> Router:

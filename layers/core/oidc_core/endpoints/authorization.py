@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from oidc_core import aws
 from oidc_core.config import Settings
 from oidc_core.errors import DependencyUnavailable, OAuthError
-from oidc_core.login import audit, credentials, ip_throttle
+from oidc_core.login import audit, credentials, ip_throttle, lookup
 from oidc_core.login.client_auth import MAX_CLIENT_ID_LENGTH
 from oidc_core.observability import count, logger
 from oidc_core.pages import render
@@ -33,8 +33,8 @@ from oidc_core.routing import Response
 from oidc_core.store import authorization_codes, browser_sessions, consents, interactions, users
 from oidc_core.store.clients import Client, client_key
 from oidc_core.store.dynamo import get_items
-from oidc_core.store.identifiers import account_candidates, LoginIdentifier
-from oidc_core.token_request import TokenRequest, parse_token_request
+from oidc_core.store.identifiers import account_candidates
+from oidc_core.parameters import ParameterRequest, parse_parameters
 from oidc_core.tokens import access_tokens
 from oidc_core.tokens.access_tokens import InvalidToken
 from oidc_core.tokens.scopes import requested_scopes
@@ -57,7 +57,7 @@ class BrowserRequest:
     content_type: str | None
     cookies: dict[str, str]
     accept_language: str | None
-    caller: TokenRequest  # the source IP and user agent, for throttling and the audit log
+    caller: ParameterRequest  # the source IP and user agent, for throttling and the audit log
 
 
 class AuthorizationError(Exception):
@@ -95,7 +95,7 @@ class AuthorizationRequest:
 def _parameters(browser: BrowserRequest) -> dict[str, str]:
     """The request's parameters, from the query (GET) or the form (POST); a repeated one is refused (RFC 6749 §3.1)."""
     if browser.method == "POST":
-        return parse_token_request(browser.body, content_type=browser.content_type,
+        return parse_parameters(browser.body, content_type=browser.content_type,
                                    is_base64_encoded=browser.is_base64_encoded, authorization=None).parameters
     if len(browser.query) > MAX_QUERY_LENGTH:
         raise OAuthError("invalid_request", "request too large")
@@ -112,7 +112,7 @@ def _parameters(browser: BrowserRequest) -> dict[str, str]:
 
 
 def _form(browser: BrowserRequest) -> dict[str, str]:
-    return parse_token_request(browser.body, content_type=browser.content_type,
+    return parse_parameters(browser.body, content_type=browser.content_type,
                                is_base64_encoded=browser.is_base64_encoded, authorization=None).parameters
 
 
@@ -165,8 +165,7 @@ def _validated(parameters: dict[str, str], client: Client, redirect_uri: str, lo
     hint_sub = None
     if parameters.get("id_token_hint"):
         try:
-            hint_sub = access_tokens.verified_claims(parameters["id_token_hint"], settings,
-                                                     token_type=access_tokens.ID_TOKEN_TYPE, verify_exp=False)["sub"]
+            hint_sub = access_tokens.id_token_hint_claims(parameters["id_token_hint"], settings)["sub"]
         except InvalidToken as invalid:
             logger.info("id_token_hint refused", extra={"reason": invalid.reason})
             raise AuthorizationError("invalid_request", "id_token_hint is not an id_token issued here") from None
@@ -262,11 +261,11 @@ def _start_interaction(request: AuthorizationRequest, client: Client, browser: B
                for fresh in new]
     targets = (render.origin_of(request.redirect_uri),)  # the POST's answer may redirect there
     if login is not None:
-        html = render.consent_page(request.locale, client_name=client.name or client.client_id,
+        html = render.consent_page(request.locale, client_name=client.display_name,
                                    interaction_id=interaction_id, csrf_token=csrf_token, scopes=request.scopes,
                                    client_id=client.client_id)
     else:
-        html = render.login_page(request.locale, client_name=client.name or client.client_id,
+        html = render.login_page(request.locale, client_name=client.display_name,
                                  interaction_id=interaction_id, csrf_token=csrf_token,
                                  login_hint=request.login_hint, client_id=client.client_id)
     return page(200, html, cookies=cookies, form_targets=targets)
@@ -374,16 +373,6 @@ def _pending(browser: BrowserRequest, form: dict, settings: Settings, extra: dic
     return interaction, client, found
 
 
-def _first_known(identifiers: list[LoginIdentifier], found: dict) -> tuple[LoginIdentifier, dict | None]:
-    """The first identifier some user has (the account rule of /api/v3/signin), else the first one (it names the
-    account that locks)."""
-    for identifier in identifiers:
-        pointer = found.get(f"identifier:{identifier.key}") if identifier.value else None
-        if pointer:
-            return identifier, pointer
-    return identifiers[0], None
-
-
 def login(browser: BrowserRequest, settings: Settings) -> Response:
     locale = choose_locale(None, browser.accept_language)
     try:
@@ -392,8 +381,7 @@ def login(browser: BrowserRequest, settings: Settings) -> Response:
         return error_page(400, locale, "bad_request")
     account, password = form.get("identifier") or "", form.get("password") or ""
     identifiers = account_candidates(account, settings.default_phone_country_code) if account else []
-    reads = {f"identifier:{identifier.key}": (settings.users_table, users.identifier_key(identifier))
-             for identifier in identifiers if identifier.value}
+    reads = lookup.identifier_reads(identifiers, settings)
     interaction, client, found = _pending(browser, form, settings,
                                           {**reads, **ip_throttle.window_reads(settings, browser.caller.source_ip)})
     if interaction is None:
@@ -405,7 +393,7 @@ def login(browser: BrowserRequest, settings: Settings) -> Response:
 
     def again(error: str = "invalid_credentials") -> Response:
         """The page again, with the one error every failure gets (same interaction, same token: nothing to write)."""
-        html = render.login_page(locale, client_name=client.name or client.client_id, client_id=client.client_id,
+        html = render.login_page(locale, client_name=client.display_name, client_id=client.client_id,
                                  interaction_id=interaction.interaction_id, csrf_token=form["csrf_token"],
                                  login_hint=account[:MAX_PARAMETER_LENGTH], error=error)
         return page(400, html, form_targets=(render.origin_of(request.redirect_uri),))
@@ -415,7 +403,7 @@ def login(browser: BrowserRequest, settings: Settings) -> Response:
         return error_page(429, locale, "too_many_requests")
     if not identifiers or not password:
         return again()
-    identifier, pointer = _first_known(identifiers, found)
+    identifier, pointer = lookup.first_known(identifiers, found)
     try:
         checked = credentials.check_password(browser.caller, client, settings, identifier, pointer, password)
     except DependencyUnavailable:
@@ -473,7 +461,7 @@ def consent_page(browser: BrowserRequest, settings: Settings) -> Response:
         return error_page(403, locale, "expired")
     interaction, csrf_token = shown
     request = AuthorizationRequest(**interaction.request)
-    html = render.consent_page(request.locale, client_name=client.name or client.client_id,
+    html = render.consent_page(request.locale, client_name=client.display_name,
                                interaction_id=interaction.interaction_id, csrf_token=csrf_token, scopes=request.scopes,
                                client_id=client.client_id)
     return page(200, html, form_targets=(render.origin_of(request.redirect_uri),))
@@ -491,18 +479,18 @@ def consent(browser: BrowserRequest, settings: Settings) -> Response:
     request = AuthorizationRequest(**interaction.request)
     signed_in = SignedIn(**interaction.login)
     now = int(time.time())
-    finished = lambda: interactions.finish(settings, interaction.interaction_id)  # noqa: E731
+    finished = lambda: interactions.finish(settings, interaction.interaction_id)
     if form.get("decision") != "allow":
         with aws.dependency("dynamodb"):
             finished()
         return _redirect_error(request, "access_denied", "the user denied the request", settings, status=303)
-    remembered = lambda: consents.remember(settings, signed_in.sub, client.client_id, request.scopes, now)  # noqa
+    remembered = lambda: consents.remember(settings, signed_in.sub, client.client_id, request.scopes, now)
     return _issue_code(request, signed_in, settings, now, status=303, also=[finished, remembered])
 
 
 # -- the function's glue ----------------------------------------------------------------------------------------
 
-def browser_request(event, caller: TokenRequest) -> BrowserRequest:
+def browser_request(event, caller: ParameterRequest) -> BrowserRequest:
     return BrowserRequest(method=event.http_method, query=event.raw_query_string, body=event.body,
                           is_base64_encoded=event.is_base64_encoded, content_type=event.headers.get("content-type"),
                           cookies=event.cookies, accept_language=event.headers.get("accept-language"), caller=caller)

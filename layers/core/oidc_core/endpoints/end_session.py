@@ -45,8 +45,7 @@ def _hinted_session(id_token_hint: str | None, client_id: str | None, settings: 
     """(sub, client_id, sid) the hint names; None without a hint; InvalidToken when it is not one of our id_tokens."""
     if not id_token_hint:
         return None
-    claims = access_tokens.verified_claims(id_token_hint, settings, token_type=access_tokens.ID_TOKEN_TYPE,
-                                           verify_exp=False)
+    claims = access_tokens.id_token_hint_claims(id_token_hint, settings)
     audiences = [claims["aud"]] if isinstance(claims.get("aud"), str) else list(claims.get("aud") or [])
     if client_id is None and len(audiences) == 1:
         client_id = audiences[0]

@@ -18,7 +18,7 @@ from oidc_core.login.client_auth import authenticate
 from oidc_core.config import Settings
 from oidc_core.errors import invalid_request
 from oidc_core.store.refresh_tokens import Family
-from oidc_core.token_request import TokenRequest
+from oidc_core.parameters import ParameterRequest
 from oidc_core.store.users import User, user_key
 
 INACTIVE = {"active": False}
@@ -47,7 +47,7 @@ def _refresh_token_state(presented, client_id: str, found: dict, settings: Setti
             "iat": family.rotated_at or family.created_at, "iss": settings.issuer, "scope": " ".join(family.scopes)}
 
 
-def introspect(request: TokenRequest, settings: Settings) -> dict:
+def introspect(request: ParameterRequest, settings: Settings) -> dict:
     token = request.get("token")
     strict = (request.get("strict") or "").lower() == "true"
     presented = refresh_tokens.parse(token)

@@ -19,10 +19,10 @@ from oidc_core.config import Settings
 from oidc_core.errors import invalid_request
 from oidc_core.observability import logger
 from oidc_core.store.refresh_tokens import Family
-from oidc_core.token_request import TokenRequest
+from oidc_core.parameters import ParameterRequest
 
 
-def revoke(request: TokenRequest, settings: Settings) -> None:
+def revoke(request: ParameterRequest, settings: Settings) -> None:
     token = request.get("token")
     presented = refresh_tokens.parse(token)
     wanted = {"family": (settings.tokens_table, refresh_tokens.family_key(presented.family_id))} if presented else {}

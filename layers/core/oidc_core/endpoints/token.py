@@ -6,10 +6,10 @@ from oidc_core.login.client_auth import authenticate
 from oidc_core.config import Settings
 from oidc_core.errors import OAuthError, invalid_request
 from oidc_core.grants import GRANTS
-from oidc_core.token_request import TokenRequest
+from oidc_core.parameters import ParameterRequest
 
 
-def token_response(request: TokenRequest, settings: Settings) -> dict:
+def token_response(request: ParameterRequest, settings: Settings) -> dict:
     grant_type = request.get("grant_type")
     if grant_type is None:
         raise invalid_request("missing parameter: grant_type")

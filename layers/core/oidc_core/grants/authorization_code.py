@@ -32,7 +32,7 @@ from oidc_core.store.authorization_codes import AuthorizationCode
 from oidc_core.store.clients import Client
 from oidc_core.store.dynamo import get_items
 from oidc_core.store.users import User, user_key
-from oidc_core.token_request import TokenRequest
+from oidc_core.parameters import ParameterRequest
 from oidc_core.tokens import access_tokens, issuing
 
 # RFC 7636 §4.1: code-verifier = 43*128unreserved, unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
@@ -40,7 +40,7 @@ _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 AMR_PASSWORD = ["pwd"]  # RFC 8176: the login page checks a password
 
 
-def reads(request: TokenRequest, settings: Settings) -> dict:
+def reads(request: ParameterRequest, settings: Settings) -> dict:
     """What to read with the client: the code's item."""
     code = request.get("code")
     if not authorization_codes.looks_like_a_code(code):
@@ -73,7 +73,7 @@ def _revoke_what_it_issued(settings: Settings, code: AuthorizationCode, now: int
     count("AuthorizationCodeReuse")
 
 
-def _check_binding(request: TokenRequest, code: AuthorizationCode, client: Client) -> None:
+def _check_binding(request: ParameterRequest, code: AuthorizationCode, client: Client) -> None:
     """RFC 6749 §4.1.3 (redirect_uri) and RFC 7636 §4.6 (code_verifier)."""
     if code.redirect_uri is not None and request.get("redirect_uri") != code.redirect_uri:
         raise _invalid("redirect_uri", client)
@@ -86,7 +86,7 @@ def _check_binding(request: TokenRequest, code: AuthorizationCode, client: Clien
         raise _invalid("code_verifier", client)
 
 
-def grant(request: TokenRequest, client: Client, settings: Settings, found: dict) -> dict:
+def grant(request: ParameterRequest, client: Client, settings: Settings, found: dict) -> dict:
     request.require("code")
     verifier = request.get("code_verifier")
     if verifier is not None and not _VERIFIER.match(verifier):
@@ -129,8 +129,6 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
             epochs=(code.user_epoch, user.session_epochs(client.client_id)[1]), now=now, family_id=family_id)
         if refresh_token is None:  # a second redemption revoked it in the meantime
             raise _invalid("reused", client)
-    if refresh_token is None and "offline_access" in scopes:
-        scopes = [scope for scope in scopes if scope != "offline_access"]  # granted less, so the answer says so
     id_token_claims = {"sid": code.sid, "amr": AMR_PASSWORD, **({"nonce": code.nonce} if code.nonce else {})}
     decided = issuing.Grant(client=client, scopes=scopes, user=user, auth_time=code.auth_time)
     response = issuing.issue(settings, signing_key, decided, refresh_token=refresh_token, now=now, jti=jti,

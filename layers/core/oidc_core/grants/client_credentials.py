@@ -14,14 +14,14 @@ from oidc_core.store.clients import Client
 from oidc_core.config import Settings
 from oidc_core.errors import OAuthError, invalid_scope
 from oidc_core.tokens.scopes import KNOWN_SCOPES, parse_scope
-from oidc_core.token_request import TokenRequest
+from oidc_core.parameters import ParameterRequest
 
 
-def reads(request: TokenRequest, settings: Settings) -> dict:
+def reads(request: ParameterRequest, settings: Settings) -> dict:
     return {}
 
 
-def grant(request: TokenRequest, client: Client, settings: Settings, found: dict) -> dict:
+def grant(request: ParameterRequest, client: Client, settings: Settings, found: dict) -> dict:
     if client.is_public:
         raise OAuthError("unauthorized_client", "a public client cannot use the client_credentials grant")
     grantable = sorted(scope for scope in client.allowed_scopes if scope not in KNOWN_SCOPES)

@@ -14,7 +14,7 @@ import time
 
 from oidc_core import aws
 from oidc_core.keys import keyring
-from oidc_core.login import credentials
+from oidc_core.login import credentials, lookup
 from oidc_core.store import refresh_tokens
 from oidc_core.store import users
 from oidc_core.tokens import issuing
@@ -25,12 +25,12 @@ from oidc_core.store.identifiers import ACCOUNT, LOGIN_IDENTIFIER_KINDS, LoginId
 from oidc_core.observability import logger
 from oidc_core.passwords.decryption import DecryptionFailed
 from oidc_core.tokens.scopes import requested_scopes
-from oidc_core.token_request import TokenRequest
+from oidc_core.parameters import ParameterRequest
 
 PASSWORD_ENCRYPT_TYPES = ("none", "rsa", "sm2")
 
 
-def login_identifiers(request: TokenRequest, settings: Settings) -> list[LoginIdentifier]:
+def login_identifiers(request: ParameterRequest, settings: Settings) -> list[LoginIdentifier]:
     """The identifier the request names; for `account` (Authing's sign-in), every identifier it may be."""
     named = [kind for kind in (*LOGIN_IDENTIFIER_KINDS, ACCOUNT) if request.get(kind)]
     if len(named) != 1:
@@ -41,23 +41,13 @@ def login_identifiers(request: TokenRequest, settings: Settings) -> list[LoginId
     return [normalise(named[0], value, settings.default_phone_country_code)]
 
 
-def reads(request: TokenRequest, settings: Settings) -> dict:
+def reads(request: ParameterRequest, settings: Settings) -> dict:
     """What to read with the client: the items of the login identifiers (they name the user to read next)."""
     try:
         identifiers = login_identifiers(request, settings)
     except OAuthError:
         return {}  # the grant reports it, after client authentication
-    return {f"identifier:{identifier.key}": (settings.users_table, users.identifier_key(identifier))
-            for identifier in identifiers if identifier.value}
-
-
-def _found_identifier(identifiers: list[LoginIdentifier], found: dict) -> tuple[LoginIdentifier, dict | None]:
-    """The first identifier some user has, with its item; else the first one (it names the account that locks)."""
-    for identifier in identifiers:
-        pointer = found.get(f"identifier:{identifier.key}") if identifier.value else None
-        if pointer:
-            return identifier, pointer
-    return identifiers[0], None
+    return lookup.identifier_reads(identifiers, settings)
 
 
 def _decrypt(encrypt_type: str, password: str, key: keyring.PasswordKey, settings: Settings) -> str | None:
@@ -68,7 +58,7 @@ def _decrypt(encrypt_type: str, password: str, key: keyring.PasswordKey, setting
         return None
 
 
-def submitted_password(request: TokenRequest, settings: Settings) -> str | None | tuple[str | None, ...]:
+def submitted_password(request: ParameterRequest, settings: Settings) -> str | None | tuple[str | None, ...]:
     """The password in plain text, or None when an encrypted one cannot be decrypted (a credential failure).
 
     In the overlap window after a rotation of the password keys, a client may still encrypt to the previous public
@@ -96,9 +86,9 @@ def _refresh_token_for(settings: Settings, client: Client, user: users.User, sco
                                        auth_time=now, epochs=user.session_epochs(client.client_id), now=now)
 
 
-def grant(request: TokenRequest, client: Client, settings: Settings, found: dict) -> dict:
+def grant(request: ParameterRequest, client: Client, settings: Settings, found: dict) -> dict:
     scopes = requested_scopes(request.get("scope"), client.allowed_scopes)
-    identifier, pointer = _found_identifier(login_identifiers(request, settings), found)
+    identifier, pointer = lookup.first_known(login_identifiers(request, settings), found)
     password = submitted_password(request, settings)
     signing_key = keyring.current_signing_key(settings)  # before the hashing work, so an outage fails fast
     checked = credentials.check_password(request, client, settings, identifier, pointer, password)
@@ -110,7 +100,5 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
             lambda: _refresh_token_for(settings, client, user, scopes, now),
             *checked.success_writes(settings),
         )
-    if refresh_token is None and "offline_access" in scopes:
-        scopes = [scope for scope in scopes if scope != "offline_access"]  # granted less, so the answer says so
     decided = issuing.Grant(client=client, scopes=scopes, user=user, auth_time=now)
     return issuing.issue(settings, signing_key, decided, refresh_token=refresh_token, now=now)

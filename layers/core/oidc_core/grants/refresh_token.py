@@ -27,11 +27,11 @@ from oidc_core.errors import OAuthError, invalid_scope
 from oidc_core.observability import count, logger
 from oidc_core.store.refresh_tokens import Family, PresentedToken
 from oidc_core.tokens.scopes import requested_scopes
-from oidc_core.token_request import TokenRequest
+from oidc_core.parameters import ParameterRequest
 from oidc_core.store.users import User, user_key
 
 
-def reads(request: TokenRequest, settings: Settings) -> dict:
+def reads(request: ParameterRequest, settings: Settings) -> dict:
     """What to read with the client: the token's family and its user."""
     presented = refresh_tokens.parse(request.get("refresh_token"))
     if presented is None:
@@ -46,7 +46,7 @@ def _invalid(reason: str, client: Client) -> OAuthError:
     return OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked")
 
 
-def _narrowed_scopes(request: TokenRequest, client: Client, family: Family) -> list[str]:
+def _narrowed_scopes(request: ParameterRequest, client: Client, family: Family) -> list[str]:
     """RFC 6749 §6: a requested scope must not include any scope the login did not grant, nor one the client has
     lost since."""
     if request.get("scope") is None:
@@ -86,7 +86,7 @@ def _rotated_token(settings: Settings, client: Client, family: Family, presented
     raise _invalid("reuse", client)
 
 
-def grant(request: TokenRequest, client: Client, settings: Settings, found: dict) -> dict:
+def grant(request: ParameterRequest, client: Client, settings: Settings, found: dict) -> dict:
     presented = refresh_tokens.parse(request.require("refresh_token"))
     family = Family.from_record(found["family"]) if presented and found.get("family") else None
     now = int(time.time())

@@ -21,7 +21,7 @@ from oidc_core import aws
 from oidc_core.config import settings
 from oidc_core.errors import DependencyUnavailable
 from oidc_core.observability import count, logger
-from oidc_core.token_request import TokenRequest
+from oidc_core.parameters import ParameterRequest
 
 MAX_LOGGED_CLIENT_ID = 128  # a client_id is the caller's to choose: log a bounded prefix
 
@@ -43,11 +43,11 @@ def identifier_hash(identifier_key: str) -> str:
     return hmac.new(_audit_key(), identifier_key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 
 
-def _caller(request: TokenRequest) -> dict:
+def _caller(request: ParameterRequest) -> dict:
     return {"source_ip": request.source_ip, "user_agent": request.user_agent}
 
 
-def login_attempt(request: TokenRequest, *, client_id: str, outcome: str, reason: str, sub: str | None = None,
+def login_attempt(request: ParameterRequest, *, client_id: str, outcome: str, reason: str, sub: str | None = None,
                   identifier_key: str | None = None) -> None:
     """outcome: succeeded | failed | locked. reason: a code (wrong_password, unknown_user, …), never free text."""
     logger.info("login attempt", extra={
@@ -59,7 +59,7 @@ def login_attempt(request: TokenRequest, *, client_id: str, outcome: str, reason
         _count_by_reason("LoginFailuresByReason", reason)
 
 
-def client_authentication_failed(request: TokenRequest, client_id: str | None) -> None:
+def client_authentication_failed(request: ParameterRequest, client_id: str | None) -> None:
     logger.info("client authentication failed", extra={
         "outcome": "failed", "reason": "invalid_client", "client_id": (client_id or "")[:MAX_LOGGED_CLIENT_ID],
         **_caller(request),
@@ -67,7 +67,7 @@ def client_authentication_failed(request: TokenRequest, client_id: str | None) -
     count("ClientAuthenticationFailed")
 
 
-def throttled(request: TokenRequest) -> None:
+def throttled(request: ParameterRequest) -> None:
     logger.info("throttled", extra={"outcome": "throttled", "reason": "ip_failures", **_caller(request)})
     count("Throttled")
 

@@ -20,7 +20,7 @@ from oidc_core.store.clients import Client, client_key
 from oidc_core.config import Settings
 from oidc_core.store.dynamo import get_items
 from oidc_core.errors import OAuthError, invalid_client, invalid_request
-from oidc_core.token_request import TokenRequest
+from oidc_core.parameters import ParameterRequest
 
 MAX_CLIENT_ID_LENGTH = 256  # far inside DynamoDB's key limit, so a silly id is a 401 and never a 503
 
@@ -71,7 +71,7 @@ class PresentedCredentials:
     basic: bool  # sent as HTTP Basic, so a failure answers with a Basic challenge
 
 
-def presented_credentials(request: TokenRequest) -> PresentedCredentials:
+def presented_credentials(request: ParameterRequest) -> PresentedCredentials:
     """The credentials a request presents. Basic and the body together must name the same client with the same
     secret (Authing's Node SDK sends both); anything else that differs is refused rather than guessed at. An
     Authorization value that is not Basic (Authing's SDKs add a user's raw access token) says nothing about the
@@ -87,7 +87,7 @@ def presented_credentials(request: TokenRequest) -> PresentedCredentials:
     return PresentedCredentials(body_id, body_secret, False)
 
 
-def authenticate(request: TokenRequest, settings: Settings, also_read: dict | None = None, *,
+def authenticate(request: ParameterRequest, settings: Settings, also_read: dict | None = None, *,
                  confidential_only: bool = False) -> tuple[Client, dict]:
     """The authenticated client, and the items named in `also_read` (name -> (table, key)), read in the same
     round trip as the client (one BatchGetItem) together with the caller's recent failures: a caller over the

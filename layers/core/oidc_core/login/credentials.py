@@ -31,7 +31,7 @@ from oidc_core.config import Settings
 from oidc_core.store.dynamo import get_items
 from oidc_core.errors import DependencyUnavailable, OAuthError, invalid_credentials
 from oidc_core.store.identifiers import ACCOUNT, LoginIdentifier
-from oidc_core.token_request import TokenRequest
+from oidc_core.parameters import ParameterRequest
 
 _NOBODY = users.NOBODY  # the sub read when an identifier names nobody: no user may have it
 
@@ -63,7 +63,7 @@ def _locked_answer(settings: Settings, attempt: lockout.Attempt, now: float) -> 
                       headers={"Retry-After": str(max(1, int(attempt.locked_until - now)))})
 
 
-def check_password(request: TokenRequest, client: Client, settings: Settings, identifier: LoginIdentifier,
+def check_password(request: ParameterRequest, client: Client, settings: Settings, identifier: LoginIdentifier,
                    pointer: dict | None, password: str | None | tuple[str | None, ...]) -> Login:
     """The user, if `password` (None: it could not be decrypted) is theirs; otherwise the same invalid_grant.
     A tuple is several candidates (one per password key in force): each is checked, always all of them."""
@@ -131,7 +131,7 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
     raise _locked_answer(settings, attempt, now) if attempt.locked else invalid_credentials()
 
 
-def _ask_upstream(request: TokenRequest, client: Client, settings: Settings, identifier: LoginIdentifier,
+def _ask_upstream(request: ParameterRequest, client: Client, settings: Settings, identifier: LoginIdentifier,
                   given: tuple[str | None, ...], user: users.User | None, attempt: lockout.Attempt,
                   now: float) -> tuple[users.User | None, str | None] | None:
     """Lazy migration (login/upstream.py): an identifier that names nobody here, or a user imported without a

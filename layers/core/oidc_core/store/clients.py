@@ -43,7 +43,7 @@ def redirect_uri_matches(requested: str, registered: str) -> bool:
         return True
     try:
         asked, known = urlsplit(requested), urlsplit(registered)
-        asked.port, known.port  # noqa: B018
+        asked.port, known.port  # noqa: B018  (read for the ValueError a malformed port raises)
     except ValueError:
         return False
     if not (_is_loopback_http(asked) and _is_loopback_http(known)) or "@" in asked.netloc or "#" in requested:
@@ -78,6 +78,11 @@ class Client:
 
     def registered_redirect_uri(self, requested: str | None) -> bool:
         return bool(requested) and any(redirect_uri_matches(requested, uri) for uri in self.redirect_uris)
+
+    @property
+    def display_name(self) -> str:
+        """What the pages call the app: its name, or its id when the operator gave it none."""
+        return self.name or self.client_id
 
     @property
     def is_public(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 from oidc_core import aws
 from oidc_core.errors import DependencyUnavailable
@@ -66,3 +67,8 @@ def get_items(wanted: dict[str, tuple[str, dict]]) -> dict[str, dict | None]:
 
 def _key_identity(key: dict) -> str:
     return repr(sorted((name, tuple(value.items())) for name, value in key.items()))
+
+
+def condition_failed(error: ClientError) -> bool:
+    """Whether a write was refused by its ConditionExpression (the answer a conditional write exists to give)."""
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"

@@ -66,6 +66,12 @@ def verified_claims(token: str | None, settings: Settings, *, token_type: str, v
         raise InvalidToken("signature_or_claims") from None
 
 
+def id_token_hint_claims(token: str | None, settings: Settings) -> dict:
+    """The claims of an ID token we issued, sent back as a hint of who is signed in (OIDC Core §3.1.2.1
+    id_token_hint, RP-Initiated Logout §2): an expired one is still a valid hint, so `exp` is not checked."""
+    return verified_claims(token, settings, token_type=ID_TOKEN_TYPE, verify_exp=False)
+
+
 def access_token_claims(token: str | None, settings: Settings) -> dict:
     claims = verified_claims(token, settings, token_type=ACCESS_TOKEN_TYPE)
     if not isinstance(claims.get("jti"), str) or not isinstance(claims.get("client_id"), str):

@@ -72,7 +72,8 @@ def issue(settings: Settings, key: Signer, grant: Grant, *, refresh_token: str |
     `jti` names the access token when the grant must know it beforehand (the code grant records it to revoke it);
     `id_token_claims` adds what the grant knows about the login (nonce, sid, amr)."""
     now = int(time.time()) if now is None else now
-    scope = " ".join(grant.scopes)
+    # offline_access without a refresh token (the client may not redeem one) was not granted: the answer says so.
+    scope = " ".join(scope for scope in grant.scopes if refresh_token or scope != "offline_access")
     subject = grant.user.sub if grant.user else grant.client.client_id
     access_claims = {
         "jti": jti or str(uuid.uuid4()),

@@ -128,7 +128,7 @@ def decrypt_password(ciphertext: str, key: Sm2PrivateKey, mode: str = C1C3C2) ->
     # it meets one, so 1 in 256 one-byte passwords (1 in 2^64 of eight bytes) arrive that way. C3 still
     # authenticates them, and refusing would not un-send a password that went out in the clear: accept.
     t = bytes.fromhex(sm3.sm3_kdf(shared.encode("ascii"), len(c2)))
-    message = bytes(c ^ k for c, k in zip(c2, t))
+    message = bytes(c ^ k for c, k in zip(c2, t, strict=True))
     x2y2 = bytes.fromhex(shared)
     # sm3_hash takes a list of ints and appends its padding to it, so it gets a fresh list.
     u = bytes.fromhex(sm3.sm3_hash(list(x2y2[:32] + message + x2y2[32:])))

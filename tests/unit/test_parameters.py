@@ -4,14 +4,14 @@ import json
 import pytest
 
 from oidc_core.errors import OAuthError
-from oidc_core.token_request import parse_token_request
+from oidc_core.parameters import parse_parameters
 
 FORM = "application/x-www-form-urlencoded"
 
 
 def parse(body: bytes, content_type=FORM, *, b64=True, authorization=None):
     text = base64.b64encode(body).decode() if b64 else body.decode()
-    return parse_token_request(text, content_type=content_type, is_base64_encoded=b64, authorization=authorization)
+    return parse_parameters(text, content_type=content_type, is_base64_encoded=b64, authorization=authorization)
 
 
 def test_base64_form_body_as_api_gateway_sends_it():
@@ -83,9 +83,9 @@ def test_malformed_bodies_are_invalid_request(body, content_type):
 
 def test_invalid_base64_is_invalid_request():
     with pytest.raises(OAuthError) as error:
-        parse_token_request("not*base64", content_type=FORM, is_base64_encoded=True, authorization=None)
+        parse_parameters("not*base64", content_type=FORM, is_base64_encoded=True, authorization=None)
     assert error.value.error == "invalid_request"
 
 
 def test_empty_body_gives_no_parameters():
-    assert parse_token_request(None, content_type=FORM, is_base64_encoded=False, authorization=None).parameters == {}
+    assert parse_parameters(None, content_type=FORM, is_base64_encoded=False, authorization=None).parameters == {}

@@ -1,4 +1,6 @@
-"""Reading a token request body as API Gateway delivers it: form or JSON, plain or base64 (RFC 6749 §3.2)."""
+"""Reading a request body as API Gateway delivers it (form or JSON, plain or base64, RFC 6749 §3.2) into named
+parameters: the token, introspection and revocation endpoints, userinfo's form and the login page's forms. The body's
+size limit is here, once: Authing's v3 calls read their nested JSON from `body_bytes` too."""
 
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ KNOWN_PARAMETERS = frozenset({
 
 
 @dataclass(frozen=True)
-class TokenRequest:
-    """Parameters by name; an empty value counts as absent (RFC 6749 §3.1)."""
+class ParameterRequest:
+    """A request as parameters by name, and who sent it (no parameters at all when only the sender matters: see
+    http.caller). An empty value counts as absent (RFC 6749 §3.1)."""
 
     parameters: dict[str, str]
     authorization: str | None = None
@@ -39,7 +42,8 @@ class TokenRequest:
         return value
 
 
-def _raw_body(body: str | None, is_base64_encoded: bool) -> bytes:
+def body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
+    """The body as sent, within the one size limit every endpoint has."""
     if not body:
         return b""
     if len(body) > MAX_BODY_BYTES * 2:
@@ -86,11 +90,11 @@ def _json_parameters(raw: bytes) -> list[tuple[str, str]]:
     return document
 
 
-def parse_token_request(
+def parse_parameters(
     body: str | None, *, content_type: str | None, is_base64_encoded: bool, authorization: str | None,
     source_ip: str = "unknown", user_agent: str = "",
-) -> TokenRequest:
-    raw = _raw_body(body, is_base64_encoded)
+) -> ParameterRequest:
+    raw = body_bytes(body, is_base64_encoded)
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type == "application/json":
         pairs = _json_parameters(raw) if raw else []
@@ -105,5 +109,5 @@ def parse_token_request(
             raise invalid_request(f"parameter sent more than once: {name}" if name in KNOWN_PARAMETERS
                                   else "a parameter was sent more than once")
         parameters[name] = value
-    return TokenRequest(parameters=parameters, authorization=authorization, source_ip=source_ip,
+    return ParameterRequest(parameters=parameters, authorization=authorization, source_ip=source_ip,
                         user_agent=user_agent[:256])
