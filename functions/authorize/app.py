@@ -8,6 +8,7 @@ from oidc_core.endpoints.authorization import (authorize, browser_request, conse
                                               outage_page)
 from oidc_core.errors import DependencyUnavailable
 from oidc_core.http import caller, resolver
+from oidc_core.store import browser_sessions
 from oidc_core.observability import logger, metrics, tracer
 
 settings()  # a bad configuration fails the init (one ConfigurationError), never each request with an error page
@@ -24,9 +25,11 @@ PAGES = {("GET", "/oidc/auth"): authorize, ("POST", "/oidc/auth"): authorize, ("
 def pages():
     event = app.current_event
     try:
-        return PAGES[event.http_method, event.path](browser_request(event, caller(event, settings())), settings())
+        answer = PAGES[event.http_method, event.path](browser_request(event, caller(event, settings())), settings())
     except DependencyUnavailable as error:  # a page for the browser, not OAuth JSON
-        return outage_page(error, event.headers.get("accept-language"))
+        answer = outage_page(error, event.headers.get("accept-language"))
+    answer.headers.update(browser_sessions.transport_headers(settings()))
+    return answer
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

@@ -4,9 +4,8 @@ It verifies tokens with the public keys only; it never reads a private key."""
 from aws_lambda_powertools.logging import correlation_paths
 
 from oidc_core.config import settings
-from oidc_core.endpoints.end_session import end_session
-from oidc_core.store import browser_sessions
-from oidc_core.http import NO_STORE_HEADERS, empty_response, form_request, json_response, page_response, resolver
+from oidc_core.endpoints.end_session import Logout, confirm_end_session, end_session
+from oidc_core.http import NO_STORE_HEADERS, empty_response, form_request, json_response, resolver
 from oidc_core.endpoints.introspection import introspect
 from oidc_core.observability import logger, metrics, tracer
 from oidc_core.endpoints.revocation import revoke
@@ -39,14 +38,19 @@ def me():
     return json_response(200, userinfo(token, settings()), NO_STORE_HEADERS)
 
 
+def _logout(parameters: dict) -> Logout:
+    event = app.current_event
+    return Logout(parameters=parameters, cookies=event.cookies, accept_language=event.headers.get("accept-language"))
+
+
 @app.get("/oidc/session/end")
 def session_end():
-    event = app.current_event
-    outcome = end_session(event.query_string_parameters or {}, settings(),
-                          event.cookies.get(browser_sessions.COOKIE_NAME))
-    answer = page_response(outcome.status_code, outcome.page(), outcome.location)
-    answer.cookies.append(browser_sessions.cleared_cookie(settings()))
-    return answer
+    return end_session(_logout(app.current_event.query_string_parameters or {}), settings())
+
+
+@app.post("/oidc/session/end")
+def session_end_confirmed():
+    return confirm_end_session(_logout(form_request(app.current_event, settings()).parameters), settings())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

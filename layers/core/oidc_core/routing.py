@@ -59,14 +59,21 @@ class HttpEvent:
 
     @property
     def cookies(self) -> dict[str, str]:
-        """Request cookies by name (payload 2.0 lists them apart from the headers); the first of a repeated name."""
+        """Request cookies by name (payload 2.0 lists them apart from the headers; a hand-made event may send the
+        header instead). A name sent twice counts as absent: the second one was planted by a sibling subdomain or a
+        plain-http answer (the browser sends both, in no order a server can trust), and taking either would let it
+        pin the browser to the planter's session."""
+        pairs = self.raw.get("cookies") or (self.headers.get("cookie") or "").split(";")
         found: dict[str, str] = {}
-        pairs = list(self.raw.get("cookies") or []) + (self.headers.get("cookie") or "").split(";")
+        repeated: set[str] = set()
         for pair in pairs:
             name, equals, value = pair.strip().partition("=")
-            if equals:
-                found.setdefault(name, value)
-        return found
+            if not equals:
+                continue
+            if name in found:
+                repeated.add(name)
+            found[name] = value
+        return {name: value for name, value in found.items() if name not in repeated}
 
     @property
     def raw_query_string(self) -> str:

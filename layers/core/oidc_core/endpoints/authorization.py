@@ -9,7 +9,9 @@ mode asked for.
 
 A browser with a live session (store.browser_sessions) gets a code at once, unless the request forces a login
 (prompt=login or select_account, max_age passed, an id_token_hint naming someone else); prompt=none never shows a
-page and answers login_required or consent_required instead. Otherwise the request is kept as an interaction
+page and answers login_required or consent_required instead. A public client whose redirect URI is a loopback one
+gets a code from a live session only after the user confirms it in the browser (RFC 8252 §8.6: any local process can
+listen there and pose as the native app), so prompt=none is interaction_required for it. Otherwise the request is kept as an interaction
 (store.interactions) bound to this browser, and the login page is shown. Its POST goes through the one credential
 path (login.credentials: lockout, per-IP throttling, audit, one answer for every failure).
 """
@@ -31,7 +33,7 @@ from oidc_core.pages import render
 from oidc_core.pages.strings import choose_locale
 from oidc_core.routing import Response
 from oidc_core.store import authorization_codes, browser_sessions, consents, interactions, users
-from oidc_core.store.clients import Client, client_key
+from oidc_core.store.clients import LOCAL_HTTP_HOSTS, Client, client_key
 from oidc_core.store.dynamo import get_items
 from oidc_core.store.identifiers import account_candidates, LoginIdentifier
 from oidc_core.token_request import TokenRequest, parse_token_request
@@ -43,7 +45,7 @@ RESPONSE_MODES = ("query", "fragment", "form_post")
 PROMPTS = ("none", "login", "consent", "select_account")
 MAX_PARAMETER_LENGTH = 8192  # a state of several KB passes (clients keep data in it); nothing needs more
 MAX_QUERY_LENGTH = 64 * 1024
-_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # BASE64URL(SHA256(verifier)): 43 characters, RFC 7636 §4.2
+_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # BASE64URL(SHA256(verifier)): 43 characters, RFC 7636 §4.2
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,8 @@ def _form(browser: BrowserRequest) -> dict[str, str]:
 def _validated(parameters: dict[str, str], client: Client, redirect_uri: str, locale: str,
                settings: Settings) -> AuthorizationRequest:
     """Everything after the client and the redirect URI, in the order the errors are reported."""
-    for name, value in parameters.items():
-        if len(value) > MAX_PARAMETER_LENGTH:
-            raise AuthorizationError("invalid_request", f"parameter too long: {name[:32]}")
+    if any(len(value) > MAX_PARAMETER_LENGTH for value in parameters.values()):
+        raise AuthorizationError("invalid_request", "a parameter is too long")  # its name is input too: not echoed
     if "request" in parameters:
         raise AuthorizationError("request_not_supported", "request objects are not supported")
     if "request_uri" in parameters:
@@ -144,7 +145,7 @@ def _validated(parameters: dict[str, str], client: Client, redirect_uri: str, lo
     if challenge is not None:
         if method != "S256":  # absent means plain (RFC 7636 §4.3), which RFC 9700 §2.1.1 advises against
             raise AuthorizationError("invalid_request", "code_challenge_method must be S256")
-        if not _CHALLENGE.match(challenge):
+        if not _CHALLENGE.fullmatch(challenge):
             raise AuthorizationError("invalid_request", "code_challenge must be a base64url SHA-256 (43 characters)")
     elif client.is_public or client.require_pkce:
         raise AuthorizationError("invalid_request", "this client must use PKCE (code_challenge with S256)")
@@ -179,10 +180,6 @@ def _validated(parameters: dict[str, str], client: Client, redirect_uri: str, lo
 
 
 # -- answering ----------------------------------------------------------------------------------------------------
-
-def _cookie_path(settings: Settings) -> str:
-    return urlsplit(settings.issuer).path or "/"
-
 
 def page(status: int, html: str, *, cookies: list[str] | None = None, form_targets: tuple[str, ...] = (),
          script: bool = False) -> Response:
@@ -243,9 +240,9 @@ def _issue_code(request: AuthorizationRequest, login: SignedIn, settings: Settin
     return _respond(request, {"code": code}, settings, status=status, cookies=cookies)
 
 
-def _binding(browser: BrowserRequest) -> tuple[str, list[str]]:
+def _binding(browser: BrowserRequest, settings: Settings) -> tuple[str, list[str]]:
     """This browser's binding cookie, and the Set-Cookie that gives it one when it has none."""
-    existing = browser.cookies.get(interactions.BROWSER_COOKIE_NAME)
+    existing = _browser_binding(browser, settings)
     if interactions.well_formed(existing):
         return existing, []
     fresh = interactions.new_browser_binding()
@@ -254,22 +251,42 @@ def _binding(browser: BrowserRequest) -> tuple[str, list[str]]:
 
 def _start_interaction(request: AuthorizationRequest, client: Client, browser: BrowserRequest, settings: Settings,
                        now: int, *, login: SignedIn | None = None) -> Response:
-    binding, new = _binding(browser)
+    binding, new = _binding(browser, settings)
     interaction_id, csrf_token = interactions.start(settings, request.stored, binding, now,
                                                     login=asdict(login) if login else None)
-    cookies = [browser_sessions.cookie_header(interactions.BROWSER_COOKIE_NAME, fresh, settings,
-                                              path=_cookie_path(settings))
-               for fresh in new]
+    cookies = [browser_sessions.cookie_header(interactions.BROWSER_COOKIE_NAME, fresh, settings) for fresh in new]
     targets = (render.origin_of(request.redirect_uri),)  # the POST's answer may redirect there
     if login is not None:
-        html = render.consent_page(request.locale, client_name=client.name or client.client_id,
-                                   interaction_id=interaction_id, csrf_token=csrf_token, scopes=request.scopes,
-                                   client_id=client.client_id)
+        html = _consent_html(request, client, interaction_id, csrf_token)
     else:
         html = render.login_page(request.locale, client_name=client.name or client.client_id,
                                  interaction_id=interaction_id, csrf_token=csrf_token,
                                  login_hint=request.login_hint, client_id=client.client_id)
     return page(200, html, cookies=cookies, form_targets=targets)
+
+
+def _consent_html(request: AuthorizationRequest, client: Client, interaction_id: str, csrf_token: str) -> str:
+    """The page after the login: a third party's asks for the scopes; a loopback app's asks only to go on."""
+    render_page = render.consent_page if client.third_party else render.confirm_page
+    return render_page(request.locale, client_name=client.name or client.client_id, interaction_id=interaction_id,
+                       csrf_token=csrf_token, scopes=request.scopes, client_id=client.client_id)
+
+
+def _browser_binding(browser: BrowserRequest, settings: Settings) -> str | None:
+    return browser_sessions.presented(browser.cookies, interactions.BROWSER_COOKIE_NAME, settings)
+
+
+def _session_cookie(browser: BrowserRequest, settings: Settings) -> browser_sessions.PresentedCookie | None:
+    return browser_sessions.parse_cookie(browser_sessions.presented(browser.cookies, browser_sessions.COOKIE_NAME,
+                                                                    settings))
+
+
+def _loopback_native_app(request: AuthorizationRequest, client: Client) -> bool:
+    """RFC 8252 §8.6: a public client at a loopback redirect URI cannot be told from any local process that claims
+    its client_id, so a live session alone must not hand it a code: the user confirms it. `localhost` counts too:
+    whoever listens on this machine's port gets what is sent there."""
+    parts = urlsplit(request.redirect_uri)
+    return client.is_public and parts.scheme == "http" and parts.hostname in LOCAL_HTTP_HOSTS
 
 
 def _needs_consent(request: AuthorizationRequest, client: Client, remembered: dict | None) -> bool:
@@ -293,7 +310,7 @@ def authorize(browser: BrowserRequest, settings: Settings) -> Response:
         return error_page(400, locale, "bad_request")
     locale = choose_locale(parameters.get("ui_locales"), browser.accept_language)
     client_id, redirect_uri = parameters.get("client_id"), parameters.get("redirect_uri")
-    cookie = browser_sessions.parse_cookie(browser.cookies.get(browser_sessions.COOKIE_NAME))
+    cookie = _session_cookie(browser, settings)
     wanted = {}
     if client_id and len(client_id) <= MAX_CLIENT_ID_LENGTH:
         wanted["client"] = (settings.clients_table, client_key(client_id))
@@ -347,6 +364,10 @@ def authorize(browser: BrowserRequest, settings: Settings) -> Response:
         if "none" in request.prompt:
             return _redirect_error(request, "consent_required", "the user must consent", settings)
         return _start_interaction(request, client, browser, settings, now, login=login)
+    if _loopback_native_app(request, client):
+        if "none" in request.prompt:
+            return _redirect_error(request, "interaction_required", "the user must confirm this app", settings)
+        return _start_interaction(request, client, browser, settings, now, login=login)
     return _issue_code(request, login, settings, now, also=[lambda: browser_sessions.touch(settings, session, now)])
 
 
@@ -363,7 +384,7 @@ def _pending(browser: BrowserRequest, form: dict, settings: Settings, extra: dic
                        "client": (settings.clients_table, client_key(client_id)), **(extra or {})})
     record = found.pop("interaction")
     interaction = interactions.Interaction.from_record(record) if record else None
-    binding = browser.cookies.get(interactions.BROWSER_COOKIE_NAME)
+    binding = _browser_binding(browser, settings)
     if interaction is None or not interaction.belongs_to(binding, form.get("csrf_token"), int(time.time())):
         logger.info("interaction refused", extra={"reason": "unknown, expired or another browser's"})
         return None, None, found
@@ -426,8 +447,18 @@ def login(browser: BrowserRequest, settings: Settings) -> Response:
         # LockoutResponse=visible: the operator chose to say so (the default answers a lock like a wrong password)
         return again("locked" if "Retry-After" in failure.headers else "invalid_credentials")
 
+    try:
+        return _signed_in(browser, settings, checked, interaction, request, client, now)
+    except interactions.AlreadyFinished:  # the same form, posted twice at once: the other post answers it
+        logger.info("interaction refused", extra={"reason": "already finished"})
+        return error_page(403, locale, "expired")
+
+
+def _signed_in(browser: BrowserRequest, settings: Settings, checked, interaction: interactions.Interaction,
+               request: AuthorizationRequest, client: Client, now: int) -> Response:
+    """After the right password: a new browser session, then the consent page or the code."""
     user = checked.user
-    old = browser_sessions.parse_cookie(browser.cookies.get(browser_sessions.COOKIE_NAME))
+    old = _session_cookie(browser, settings)
     cookie_value, session = browser_sessions.start(settings, sub=user.sub, user_epoch=user.session_epoch, now=now)
     cookies = [browser_sessions.set_cookie(cookie_value, settings)]
     writes = [*checked.success_writes(settings), lambda: interactions.finish(settings, interaction.interaction_id)]
@@ -437,7 +468,7 @@ def login(browser: BrowserRequest, settings: Settings) -> Response:
     if client.third_party:
         remembered = get_items({"consent": (settings.tokens_table, consents.consent_key(user.sub, client.client_id))})
         if _needs_consent(request, client, remembered["consent"]):
-            binding = browser.cookies[interactions.BROWSER_COOKIE_NAME]  # _pending found it
+            binding = _browser_binding(browser, settings)  # _pending found it
             with aws.dependency("dynamodb"):
                 (consent_id, _), *_ = aws.in_parallel(
                     lambda: interactions.start(settings, request.stored, binding, now, login=asdict(signed_in)),
@@ -459,7 +490,7 @@ def consent_page(browser: BrowserRequest, settings: Settings) -> Response:
     except OAuthError:
         return error_page(400, locale, "bad_request")
     interaction_id, client_id = query.get("interaction"), query.get("client_id")
-    binding = browser.cookies.get(interactions.BROWSER_COOKIE_NAME)
+    binding = _browser_binding(browser, settings)
     if not (interactions.well_formed(interaction_id) and interactions.well_formed(binding) and client_id
             and len(client_id) <= MAX_CLIENT_ID_LENGTH):
         return error_page(403, locale, "expired")
@@ -473,9 +504,7 @@ def consent_page(browser: BrowserRequest, settings: Settings) -> Response:
         return error_page(403, locale, "expired")
     interaction, csrf_token = shown
     request = AuthorizationRequest(**interaction.request)
-    html = render.consent_page(request.locale, client_name=client.name or client.client_id,
-                               interaction_id=interaction.interaction_id, csrf_token=csrf_token, scopes=request.scopes,
-                               client_id=client.client_id)
+    html = _consent_html(request, client, interaction.interaction_id, csrf_token)
     return page(200, html, form_targets=(render.origin_of(request.redirect_uri),))
 
 
@@ -485,19 +514,46 @@ def consent(browser: BrowserRequest, settings: Settings) -> Response:
         form = _form(browser)
     except OAuthError:
         return error_page(400, locale, "bad_request")
-    interaction, client, _ = _pending(browser, form, settings)
-    if interaction is None or interaction.login is None:
+    cookie = _session_cookie(browser, settings)
+    session_read = {"session": (settings.tokens_table, browser_sessions.session_key(cookie.sid))} if cookie else {}
+    interaction, client, found = _pending(browser, form, settings, session_read)
+    now = int(time.time())
+    if interaction is None or interaction.login is None or not _still_signed_in(found, cookie, interaction, now):
         return error_page(403, locale, "expired")
+    try:
+        return _answer_consent(form, settings, interaction, client, now)
+    except interactions.AlreadyFinished:  # the same form, posted twice at once: the other post answers it
+        logger.info("interaction refused", extra={"reason": "already finished"})
+        return error_page(403, locale, "expired")
+
+
+def _still_signed_in(found: dict, cookie: browser_sessions.PresentedCookie | None,
+                     interaction: interactions.Interaction, now: int) -> bool:
+    """The session the login started is still this browser's and still live: a logout between the login and the
+    consent ends the sign-in (the user's own sign-out, block or password change is checked at redemption, where
+    the code's user epoch is compared)."""
+    record = found.get("session")
+    session = browser_sessions.BrowserSession.from_record(record) if record else None
+    live = (session is not None and cookie is not None and session.presented_by(cookie)
+            and session.sid == interaction.login["sid"] and now < session.expires_at)
+    if not live:
+        logger.info("interaction refused", extra={"reason": "the session ended"})
+    return live
+
+
+def _answer_consent(form: dict, settings: Settings, interaction: interactions.Interaction, client: Client,
+                    now: int) -> Response:
     request = AuthorizationRequest(**interaction.request)
     signed_in = SignedIn(**interaction.login)
-    now = int(time.time())
     finished = lambda: interactions.finish(settings, interaction.interaction_id)  # noqa: E731
     if form.get("decision") != "allow":
         with aws.dependency("dynamodb"):
             finished()
         return _redirect_error(request, "access_denied", "the user denied the request", settings, status=303)
-    remembered = lambda: consents.remember(settings, signed_in.sub, client.client_id, request.scopes, now)  # noqa
-    return _issue_code(request, signed_in, settings, now, status=303, also=[finished, remembered])
+    also = [finished]
+    if client.third_party:  # a loopback app's confirmation is asked each time: nothing to remember
+        also.append(lambda: consents.remember(settings, signed_in.sub, client.client_id, request.scopes, now))
+    return _issue_code(request, signed_in, settings, now, status=303, also=also)
 
 
 # -- the function's glue ----------------------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 
 from oidc_core.pages.strings import STRINGS, scope_words
 
-_CSS = ("body{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d1d1f}"
-        "main{max-width:24rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;"
+# The card keeps a margin on a phone (body padding), and its padding counts within its width (border-box)
+_CSS = ("body{font-family:system-ui,sans-serif;margin:0;padding:0 1rem;background:#f4f5f7;color:#1d1d1f}"
+        "main{box-sizing:border-box;max-width:28rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;"
         "box-shadow:0 1px 4px rgba(0,0,0,.15)}"
         "h1{font-size:1.5rem;margin:0 0 1rem}label{display:block;margin:1rem 0 .25rem;font-weight:600}"
         "input{box-sizing:border-box;width:100%;padding:.6rem;font-size:1rem;border:1px solid #767676;border-radius:4px}"
@@ -67,6 +68,8 @@ def login_page(locale: str, *, client_name: str, client_id: str, interaction_id:
     words = STRINGS[locale]
     error_html = (f'<p class="error" id="error" role="alert">{escape(words[error])}</p>\n' if error else "")
     described = ' aria-describedby="error" aria-invalid="true"' if error else ""
+    # After a failure the focus goes where the user types next, without a script: the password field
+    focus_identifier, focus_password = ("", " autofocus") if error else (" autofocus", "")
     intro = escape(words["login_intro"]).replace("{client}", f"<strong>{escape(client_name)}</strong>")
     body = (
         f"<h1>{escape(words['login_title'])}</h1>\n<p>{intro}</p>\n{error_html}"
@@ -75,9 +78,9 @@ def login_page(locale: str, *, client_name: str, client_id: str, interaction_id:
         f"{_hidden('client_id', client_id)}\n"
         f'<label for="identifier">{escape(words["identifier"])}</label>\n'
         f'<input id="identifier" name="identifier" type="text" autocomplete="username" autocapitalize="none" '
-        f'spellcheck="false" required autofocus value="{escape(login_hint)}"{described}>\n'
+        f'spellcheck="false" required{focus_identifier} value="{escape(login_hint)}"{described}>\n'
         f'<label for="password">{escape(words["password"])}</label>\n'
-        f'<input id="password" name="password" type="password" autocomplete="current-password" required{described}>\n'
+        f'<input id="password" name="password" type="password" autocomplete="current-password" required{focus_password}{described}>\n'
         f'<button type="submit">{escape(words["submit"])}</button>\n</form>'
     )
     return _page(locale, words["login_title"], body)
@@ -98,6 +101,44 @@ def consent_page(locale: str, *, client_name: str, client_id: str, interaction_i
         "</form>"
     )
     return _page(locale, words["consent_title"], body)
+
+
+def confirm_page(locale: str, *, client_name: str, client_id: str, interaction_id: str, csrf_token: str,
+                 scopes=()) -> str:
+    """One click before a code goes to a native app at a loopback address (RFC 8252 §8.6): the user sees which app
+    asks, and a page opened by some local process goes no further unless they continue. Posts like the consent form."""
+    words = STRINGS[locale]
+    intro = escape(words["confirm_intro"]).replace("{client}", f"<strong>{escape(client_name)}</strong>")
+    body = (
+        f"<h1>{escape(words['confirm_title'])}</h1>\n<p>{intro}</p>\n<p>{escape(words['confirm_warning'])}</p>\n"
+        '<form method="post" action="consent">\n'
+        f"{_hidden('interaction', interaction_id)}\n{_hidden('csrf_token', csrf_token)}\n"
+        f"{_hidden('client_id', client_id)}\n"
+        f'<button type="submit" name="decision" value="allow">{escape(words["continue"])}</button>'
+        f'<button type="submit" name="decision" value="deny" class="secondary">{escape(words["cancel"])}</button>\n'
+        "</form>"
+    )
+    return _page(locale, words["confirm_title"], body)
+
+
+def logout_page(locale: str, fields: dict[str, str]) -> str:
+    """RP-Initiated Logout without an id_token_hint: the user confirms (or not) before the session ends."""
+    words = STRINGS[locale]
+    hidden = "\n".join(_hidden(name, value) for name, value in fields.items())
+    body = (
+        f"<h1>{escape(words['logout_title'])}</h1>\n<p>{escape(words['logout_question'])}</p>\n"
+        f'<form method="post" action="end">\n{hidden}\n'
+        f'<button type="submit" name="decision" value="allow">{escape(words["sign_out"])}</button>'
+        f'<button type="submit" name="decision" value="deny" class="secondary">{escape(words["stay_signed_in"])}'
+        "</button>\n</form>"
+    )
+    return _page(locale, words["logout_title"], body)
+
+
+def message_page(locale: str, title_key: str, message_key: str) -> str:
+    words = STRINGS[locale]
+    return _page(locale, words[title_key],
+                 f"<h1>{escape(words[title_key])}</h1>\n<p role=\"status\">{escape(words[message_key])}</p>")
 
 
 def error_page(locale: str, message_key: str) -> str:

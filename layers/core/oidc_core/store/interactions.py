@@ -25,7 +25,7 @@ from oidc_core.store.dynamo import from_item, to_item
 
 TTL_SECONDS = 600
 BROWSER_COOKIE_NAME = "oidc_browser"
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")  # fullmatch: `$` would let a trailing newline through
 
 
 def _digest(value: str) -> str:
@@ -33,7 +33,7 @@ def _digest(value: str) -> str:
 
 
 def well_formed(value: str | None) -> bool:
-    return bool(value) and bool(_TOKEN.match(value))
+    return bool(value) and bool(_TOKEN.fullmatch(value))
 
 
 def new_browser_binding() -> str:
@@ -103,7 +103,18 @@ def show(settings: Settings, interaction_id: str, browser_binding: str, now: int
     return Interaction.from_record(from_item(answer["Attributes"])), csrf_token
 
 
+class AlreadyFinished(Exception):
+    """Another request finished the interaction first: its answer, not this one, is the form's."""
+
+
 def finish(settings: Settings, interaction_id: str) -> None:
-    """Used up: the same form cannot be posted twice."""
+    """Used up: the same form cannot be posted twice. The delete is conditional, so that of two posts of one form
+    racing past the read, exactly one finishes it; the other raises AlreadyFinished and must answer nothing it
+    made meanwhile (a code, a session cookie)."""
+    client = aws.client("dynamodb")
     with aws.dependency("dynamodb"):
-        aws.client("dynamodb").delete_item(TableName=settings.tokens_table, Key=interaction_key(interaction_id))
+        try:
+            client.delete_item(TableName=settings.tokens_table, Key=interaction_key(interaction_id),
+                               ConditionExpression="attribute_exists(pk)")
+        except client.exceptions.ConditionalCheckFailedException:
+            raise AlreadyFinished() from None
