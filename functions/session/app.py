@@ -11,46 +11,42 @@ from oidc_core.observability import logger, metrics, tracer
 from oidc_core.endpoints.revocation import revoke
 from oidc_core.endpoints.userinfo import bearer_token, userinfo
 
-app = resolver()
 settings()  # a bad configuration fails the init (one ConfigurationError), never each request with a 500
 
 
-@app.post("/oidc/token/introspection")
-def introspection():
-    return json_response(200, introspect(form_request(app.current_event, settings()), settings()), NO_STORE_HEADERS)
+def introspection(event):
+    return json_response(200, introspect(form_request(event, settings()), settings()), NO_STORE_HEADERS)
 
 
-@app.post("/oidc/token/revocation")
-def revocation():
-    revoke(form_request(app.current_event, settings()), settings())
+def revocation(event):
+    revoke(form_request(event, settings()), settings())
     return empty_response(200)
 
 
-@app.get("/oidc/me")
-@app.get("/oidc/me/")
-@app.post("/oidc/me")
-@app.post("/oidc/me/")
-def me():
-    event = app.current_event
+def me(event):
     query_token = (event.query_string_parameters or {}).get("access_token")
     form_token = form_request(event, settings()).parameters.get("access_token") if event.http_method == "POST" else None
     token = bearer_token(event.headers.get("authorization"), query_token, form_token)
     return json_response(200, userinfo(token, settings()), NO_STORE_HEADERS)
 
 
-def _logout(parameters: dict) -> Logout:
-    event = app.current_event
+def _logout(event, parameters: dict) -> Logout:
     return Logout(parameters=parameters, cookies=event.cookies, accept_language=event.headers.get("accept-language"))
 
 
-@app.get("/oidc/session/end")
-def session_end():
-    return end_session(_logout(app.current_event.query_string_parameters or {}), settings())
+def session_end(event):
+    return end_session(_logout(event, event.query_string_parameters or {}), settings())
 
 
-@app.post("/oidc/session/end")
-def session_end_confirmed():
-    return confirm_end_session(_logout(form_request(app.current_event, settings()).parameters), settings())
+def session_end_confirmed(event):
+    return confirm_end_session(_logout(event, form_request(event, settings()).parameters), settings())
+
+
+app = resolver({
+    ("POST", "/oidc/token/introspection"): introspection, ("POST", "/oidc/token/revocation"): revocation,
+    ("GET", "/oidc/me"): me, ("GET", "/oidc/me/"): me, ("POST", "/oidc/me"): me, ("POST", "/oidc/me/"): me,
+    ("GET", "/oidc/session/end"): session_end, ("POST", "/oidc/session/end"): session_end_confirmed,
+})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

@@ -10,19 +10,15 @@ from oidc_core.observability import logger, metrics, tracer
 from oidc_core.endpoints.signin import error_envelope, sign_in, signin_request
 from oidc_core.endpoints.token import token_response
 
-app = resolver()
 settings()  # a bad configuration fails the init (one ConfigurationError), never each request with a 500
 
 
-@app.post("/oidc/token")
-def token():
-    request = form_request(app.current_event, settings())
+def token(event):
+    request = form_request(event, settings())
     return json_response(200, token_response(request, settings()), NO_STORE_HEADERS)
 
 
-@app.post("/api/v3/signin")
-def signin():
-    event = app.current_event
+def signin(event):
     try:
         request = signin_request(event.body, is_base64_encoded=event.is_base64_encoded,
                                  content_type=event.headers.get("content-type"), caller=caller(event, settings()))
@@ -30,6 +26,9 @@ def signin():
     except OAuthError as error:  # Authing's envelope, not OAuth's, whatever went wrong
         return envelope_error_response(error, error_envelope(error))
     return json_response(200, answer, NO_STORE_HEADERS)
+
+
+app = resolver({("POST", "/oidc/token"): token, ("POST", "/api/v3/signin"): signin})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

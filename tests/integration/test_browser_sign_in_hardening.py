@@ -10,7 +10,7 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
@@ -381,3 +381,22 @@ def test_invalid_scope_names_the_unknown_scope_only_when_it_is_plain_text(browse
     assert page.callback() ["error_description"] == "unknown scope: orders:read"
     _, page = start(browser, scope="openid <script>")
     assert page.callback()["error_description"] == "unknown scope"
+
+
+# -- issue 24 point 1: the interaction policy's records -------------------------------------------------------------
+
+def test_the_interaction_keeps_its_step_and_the_login_result_and_the_code_the_steps_amr(stack, browser, user):
+    _, signed_in = sign_in(browser, THIRD, scope="openid email")
+    interaction = dict(parse_qsl(urlsplit(signed_in.location).query))["interaction"]
+    item = tokens_table(stack).get_item(Key={"pk": f"interaction#{interaction}"})["Item"]
+    assert (item["step"], item["reason"]) == ("consent", "scopes_not_granted")
+    login = json.loads(item["results"])["login"]
+    assert login["sub"] == user.sub and login["amr"] == ["pwd"] and login["sid"] == browser.cookies[SESSION][:22]
+
+    # The code carries the amr of the login step, here the session's (as a factor step would have left it)
+    sid = browser.cookies[SESSION].split(".")[0]
+    tokens_table(stack).update_item(Key={"pk": f"bsession#{sid}"}, UpdateExpression="SET amr = :amr",
+                                    ExpressionAttributeValues={":amr": ["pwd", "otp"]})
+    verifier, page = start(browser, prompt="none")
+    tokens = json.loads(redeem(browser, page.callback()["code"], verifier).text)
+    assert claims(tokens["id_token"])["amr"] == ["pwd", "otp"]

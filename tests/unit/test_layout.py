@@ -14,7 +14,7 @@ CORE = ROOT / "layers" / "core" / "oidc_core"
 # plumbing everything else stands on.
 # pages (the HTML of the login and consent pages, zh-CN and en) is rendered by the endpoints and imports nothing but
 # the plumbing: it ranks just below them, beside the grants, so no lower room can grow a dependency on HTML.
-RANK = {"endpoints": 5, "grants": 4, "pages": 4, "login": 3, "tokens": 3, "keys": 2, "store": 1, "passwords": 1,
+RANK = {"endpoints": 5, "grants": 4, "pages": 4, "interaction": 4, "login": 3, "tokens": 3, "keys": 2, "store": 1, "passwords": 1,
         "": 0}
 
 

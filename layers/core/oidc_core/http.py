@@ -91,9 +91,10 @@ def envelope_error_response(error: OAuthError, envelope: dict) -> Response:
     return json_response(error.status_code, envelope, {**NO_STORE_HEADERS, **error.headers})
 
 
-def resolver() -> Router:
-    """A function's router: every error becomes an OAuth JSON answer, and anything unexpected a 500 without details."""
-    app = Router()
+def resolver(routes: dict | None = None) -> Router:
+    """A function's router for its route table: every error becomes an OAuth JSON answer, and anything unexpected a
+    500 without details."""
+    app = Router(routes)
     app.exception_handler(OAuthError)(oauth_error_response)
     app.exception_handler(Exception)(unexpected_error_response)
     return app

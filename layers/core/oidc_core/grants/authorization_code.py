@@ -41,7 +41,6 @@ from oidc_core.tokens import access_tokens, issuing
 
 # RFC 7636 §4.1: code-verifier = 43*128unreserved, unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # fullmatch: `$` would let a trailing newline through
-AMR_PASSWORD = ["pwd"]  # RFC 8176: the login page checks a password
 
 
 def reads(request: TokenRequest, settings: Settings) -> dict:
@@ -136,7 +135,12 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
     user = User.from_record(user_record) if user_record else None
     if user is None or user.blocked or user.session_epoch != code.user_epoch:
         raise _invalid("session_ended", client)
+    return _tokens(settings, client, user, code, scopes, family_id, jti, now)
 
+
+def _tokens(settings: Settings, client: Client, user: User, code: AuthorizationCode, scopes: list[str],
+            family_id: str | None, jti: str, now: int) -> dict:
+    """What the redeemed code gives: the ID and access tokens, and a refresh token family with offline_access."""
     signing_key = keyring.current_signing_key(settings)
     refresh_token = None
     if family_id:
@@ -147,7 +151,7 @@ def grant(request: TokenRequest, client: Client, settings: Settings, found: dict
             raise _invalid("reused", client)
     if refresh_token is None and "offline_access" in scopes:
         scopes = [scope for scope in scopes if scope != "offline_access"]  # granted less, so the answer says so
-    id_token_claims = {"sid": code.sid, "amr": AMR_PASSWORD, **({"nonce": code.nonce} if code.nonce else {})}
+    id_token_claims = {"sid": code.sid, "amr": list(code.amr), **({"nonce": code.nonce} if code.nonce else {})}
     decided = issuing.Grant(client=client, scopes=scopes, user=user, auth_time=code.auth_time)
     response = issuing.issue(settings, signing_key, decided, refresh_token=refresh_token, now=now, jti=jti,
                              id_token_claims=id_token_claims)

@@ -103,13 +103,14 @@ class BrowserSession:
     last_seen: int
     user_epoch: int
     secret_digest: str
+    amr: tuple[str, ...] = ("pwd",)  # RFC 8176: how the user authenticated at the login (a password, before amr)
 
     @classmethod
     def from_record(cls, record: dict) -> BrowserSession:
         return cls(sid=record["pk"].removeprefix("bsession#"), sub=record["sub"], auth_time=int(record["auth_time"]),
                    absolute_expires_at=int(record["absolute_expires_at"]), expires_at=int(record["expires_at"]),
                    last_seen=int(record["last_seen"]), user_epoch=int(record.get("user_epoch", 0)),
-                   secret_digest=record["secret_digest"])
+                   secret_digest=record["secret_digest"], amr=tuple(record.get("amr") or ("pwd",)))
 
     def presented_by(self, cookie: PresentedCookie) -> bool:
         return cookie.sid == self.sid and hmac.compare_digest(cookie.digest, self.secret_digest)
@@ -120,16 +121,16 @@ class BrowserSession:
                 and user.sub == self.sub and user.session_epoch == self.user_epoch)
 
 
-def start(settings: Settings, *, sub: str, user_epoch: int, now: int) -> tuple[str, BrowserSession]:
+def start(settings: Settings, *, sub: str, user_epoch: int, now: int, amr=("pwd",)) -> tuple[str, BrowserSession]:
     """A new session for a login (never an old id reused: no session fixation); returns the cookie value."""
     sid, secret = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
     absolute = now + settings.browser_session_ttl
     session = BrowserSession(sid=sid, sub=sub, auth_time=now, absolute_expires_at=absolute,
                              expires_at=min(absolute, now + settings.browser_session_idle_ttl), last_seen=now,
-                             user_epoch=user_epoch, secret_digest=_digest(secret))
+                             user_epoch=user_epoch, secret_digest=_digest(secret), amr=tuple(amr))
     record = {"pk": session_key(sid)["pk"]["S"], "sub": sub, "auth_time": now, "created_at": now,
               "absolute_expires_at": absolute, "expires_at": session.expires_at, "last_seen": now,
-              "user_epoch": user_epoch, "secret_digest": session.secret_digest}
+              "user_epoch": user_epoch, "secret_digest": session.secret_digest, "amr": list(amr)}
     with aws.dependency("dynamodb"):
         aws.client("dynamodb").put_item(TableName=settings.tokens_table, Item=to_item(record),
                                         ConditionExpression="attribute_not_exists(pk)")
