@@ -26,6 +26,7 @@ from oidc_core.config import Settings
 from oidc_core.login.client_auth import MAX_CLIENT_ID_LENGTH
 from oidc_core.observability import logger
 from oidc_core.pages import render
+from oidc_core.pages.browser import page
 from oidc_core.pages.strings import choose_locale
 from oidc_core.routing import Response
 from oidc_core.store import browser_sessions, users
@@ -92,10 +93,10 @@ def _registered_return(parameters: dict, client_id: str | None, settings: Settin
 def _page(status: int, locale: str, title_key: str, message_key: str, settings: Settings, *,
           signed_out: bool = False) -> Response:
     """A page; the cookie is cleared only when the session did end (a refused request must not sign anyone out)."""
-    return Response(status_code=status, content_type="text/html; charset=utf-8",
-                    body=render.message_page(locale, title_key, message_key),
-                    headers={**render.security_headers(), **browser_sessions.transport_headers(settings)},
-                    cookies=[browser_sessions.cleared_cookie(settings)] if signed_out else [])
+    answer = page(status, render.message_page(locale, title_key, message_key),
+                  cookies=[browser_sessions.cleared_cookie(settings)] if signed_out else [])
+    answer.headers.update(browser_sessions.transport_headers(settings))
+    return answer
 
 
 def _signed_out(parameters: dict, client_id: str | None, locale: str, settings: Settings) -> Response:
@@ -115,10 +116,10 @@ def _confirmation_page(request: Logout, cookie_value: str, client_id: str | None
               if request.parameters.get(name) and len(request.parameters[name]) <= MAX_FORWARDED_LENGTH}
     fields["csrf_token"] = _confirmation_token(cookie_value)
     target = _registered_return(request.parameters, client_id, settings)  # the POST may redirect there
-    html = render.logout_page(request.locale, fields)
-    headers = render.security_headers(form_targets=(render.origin_of(target),) if target else ())
-    return Response(status_code=200, content_type="text/html; charset=utf-8", body=html,
-                    headers={**headers, **browser_sessions.transport_headers(settings)})
+    answer = page(200, render.logout_page(request.locale, fields),
+                  form_targets=(render.origin_of(target),) if target else ())
+    answer.headers.update(browser_sessions.transport_headers(settings))
+    return answer
 
 
 def end_session(request: Logout, settings: Settings) -> Response:
