@@ -69,11 +69,11 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 
 dev: venv
 	@case "$(KEYS)" in ""|secretsmanager|kms) ;; *) echo "KEYS=$(KEYS): use KEYS=kms (or nothing, for Secrets Manager)" >&2; exit 2;; esac
-	$(PY) -m oidc_tools.local_stack --port $(PORT)$(if $(filter 1 yes true,$(PERSIST)), --data .local-stack/data-$(PORT).json)$(foreach parameter,$(if $(filter kms,$(KEYS)),$(KMS_KEY_PARAMETERS)) $(PARAMETERS), --parameter $(parameter))
+	$(PY) -m oidc_tools.local.stack --port $(PORT)$(if $(filter 1 yes true,$(PERSIST)), --data .local-stack/data-$(PORT).json)$(foreach parameter,$(if $(filter kms,$(KEYS)),$(KMS_KEY_PARAMETERS)) $(PARAMETERS), --parameter $(parameter))
 
 invoke: venv
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=TokenFunction EVENT=events/token-password.json"; exit 2; }
-	@$(PY) -m oidc_tools.invoke $(FUNCTION) $(EVENT)
+	@$(PY) -m oidc_tools.local.invoke $(FUNCTION) $(EVENT)
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
@@ -121,7 +121,7 @@ unit: venv
 # The cold-start figures import the host build, as Lambda's init would; the plot is docs/performance.md's figure.
 bench: venv build-host
 	HOST_BUILD=$(HOST_BUILD) $(PY) -m oidc_tools.bench --plot docs/performance.png
-	$(PY) -m oidc_tools.bench_migration
+	$(PY) -m oidc_tools.bench.migration
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local-stack $(INTEROP)/node_modules

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from oidc_tools import bench
+from oidc_tools.bench import run as bench
 from stack_process import ROOT
 
 

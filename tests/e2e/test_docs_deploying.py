@@ -29,9 +29,10 @@ from moto.server import ThreadedMotoServer
 
 from oidc_core import aws
 from oidc_core.passwords import hashing
-from oidc_tools import operations, template
-from oidc_tools.operations import RESOURCES
-from oidc_tools.provision import provision
+from oidc_tools import template
+from oidc_tools.stack import operations
+from oidc_tools.stack.operations import RESOURCES
+from oidc_tools.stack.provision import provision
 from doc_blocks import blocks, page, section
 from stack_process import ROOT
 from terminal import answer_prompts

@@ -28,7 +28,7 @@ def test_make_dev_refuses_a_parameter_the_template_refuses_before_it_listens():
 
 def test_a_parameter_the_template_takes_but_the_functions_refuse_stops_the_start():
     # CloudFormation's Number takes 1.5; the functions count failures in whole numbers and refuse it at init
-    result = subprocess.run([sys.executable, "-m", "oidc_tools.local_stack", "--port", "0",
+    result = subprocess.run([sys.executable, "-m", "oidc_tools.local.stack", "--port", "0",
                              "--parameter", "IpFailureThreshold=1.5"],
                             cwd=ROOT, capture_output=True, text=True, timeout=START_SECONDS)
     assert result.returncode == 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from oidc_tools import bench
+from oidc_tools.bench import run as bench
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "performance.md"
 

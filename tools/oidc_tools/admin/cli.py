@@ -24,8 +24,8 @@ from oidc_core.config import JWKS_MAX_AGE_SECONDS, OWASP_MINIMUM_ARGON2, Argon2P
 from oidc_core.errors import OAuthError
 from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_core.store.users import PROFILE_FIELDS, IdentifierTaken
-from oidc_tools import operations
-from oidc_tools.operations import (DEFAULT_GRANT_TYPES, KMS_KEYS, OPTIONAL_RESOURCES, PUBLIC_CLIENT_GRANT_TYPES,
+from oidc_tools.stack import operations
+from oidc_tools.stack.operations import (DEFAULT_GRANT_TYPES, KMS_KEYS, OPTIONAL_RESOURCES, PUBLIC_CLIENT_GRANT_TYPES,
                                    RESOURCES, Target)
 from oidc_tools.template import ROOT
 
@@ -84,7 +84,7 @@ def use_aws(region: str | None, profile: str | None) -> None:
 
 def _running_local_ports() -> list[int]:
     """Ports of the local stacks running now (a state file whose process is alive)."""
-    from oidc_tools.local_stack import STATE_DIR
+    from oidc_tools.local.stack import STATE_DIR
 
     ports = []
     for path in sorted(STATE_DIR.glob("*.json")):
@@ -101,7 +101,7 @@ def _running_local_ports() -> list[int]:
 
 
 def local_target(port: int) -> Target:
-    from oidc_tools.local_stack import point_boto3_at, state_file
+    from oidc_tools.local.stack import point_boto3_at, state_file
 
     try:
         state = json.loads(state_file(port).read_text())
@@ -264,7 +264,7 @@ def _utc(unix_time: int) -> str:
 
 
 def _users_import(target: Target, args) -> dict:
-    from oidc_tools import user_import
+    from oidc_tools.admin import user_import
 
     if args.format != "firebase" and any(value is not None for value in
                                          (args.hash_key, args.salt_separator, args.rounds, args.mem_cost)):

@@ -32,12 +32,12 @@ from oidc_core.config import ConfigurationError
 from oidc_core.store.clients import ClientExists
 from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_core.store.users import IdentifierTaken
-from oidc_tools import snapshot
+from oidc_tools.local import snapshot
 from oidc_tools import template as cfn
-from oidc_tools.emulator import fix_moto
-from oidc_tools.lambda_events import LambdaContext, http_api_event, response_body
-from oidc_tools.operations import create_client, create_user, replace_password_keys
-from oidc_tools.provision import provision
+from oidc_tools.local.emulator import fix_moto
+from oidc_tools.local.lambda_events import LambdaContext, http_api_event, response_body
+from oidc_tools.stack.operations import create_client, create_user, replace_password_keys
+from oidc_tools.stack.provision import provision
 
 STATE_DIR = cfn.ROOT / ".local-stack"
 REGION = "us-east-1"
@@ -171,7 +171,7 @@ class LocalStack:
         in_kms = [name for name, source in sources.items() if source == "KMS"]
         if not in_kms:
             return "Secrets Manager (make dev KEYS=kms holds them in KMS)"
-        where = ", ".join(in_kms) + " in KMS (the faithful fake of tools/oidc_tools/faithful_kms.py; new keys at " \
+        where = ", ".join(in_kms) + " in KMS (the faithful fake of tools/oidc_tools/local/faithful_kms.py; new keys at " \
                                     "every start)"
         return where if len(in_kms) == 3 else where + ", the others in Secrets Manager"
 

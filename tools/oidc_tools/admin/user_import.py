@@ -38,7 +38,7 @@ from oidc_core.passwords.imported import UnusableHash
 from oidc_core.store import users
 from oidc_core.store.dynamo import from_item, to_item
 from oidc_core.store.identifiers import UnusableIdentifier, normalise
-from oidc_tools.operations import Target
+from oidc_tools.stack.operations import Target
 
 FORMATS = ("native", "auth0", "keycloak", "firebase", "authing")
 WORKERS = 16

@@ -45,7 +45,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "correct horse battery staple"
 CLIENT_ID, CLIENT_SECRET = "bench", "bench-secret"
 SCOPE = "openid profile offline_access"  # two JWTs (access, ID) and a refresh token, as a typical login asks
@@ -189,7 +189,7 @@ def labels() -> dict[str, list[str]]:
 # -- the emulator, in a process of its own -----------------------------------------------------------------------------
 
 def serve_emulator() -> None:
-    """Run in the emulator's process: moto's WSGI application, with the project's fixes (tools/oidc_tools/emulator.py),
+    """Run in the emulator's process: moto's WSGI application, with the project's fixes (tools/oidc_tools/local/emulator.py),
     behind a threaded HTTP/1.1 server that keeps connections open as AWS's endpoints do. (moto's own server is
     werkzeug's development server, which closes every connection after one answer: the bench would then count a TCP
     connect and close per AWS call that a warm Lambda container does not make.) Prints its port; stops when its
@@ -199,7 +199,7 @@ def serve_emulator() -> None:
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from oidc_tools.emulator import fix_moto
+    from oidc_tools.local.emulator import fix_moto
 
     fix_moto()  # the faithful KMS fake included, for the key-source section
     application = DomainDispatcherApplication(create_backend_app)
@@ -255,7 +255,7 @@ def serve_emulator() -> None:
 def emulator():
     """A moto server in another process; yields its endpoint URL. This process never imports moto: importing it
     registers a botocore handler that every call of ours would then pay for."""
-    process = subprocess.Popen([sys.executable, "-c", "from oidc_tools.bench import serve_emulator; serve_emulator()"],
+    process = subprocess.Popen([sys.executable, "-c", "from oidc_tools.bench.run import serve_emulator; serve_emulator()"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         port = int(process.stdout.readline())
@@ -432,8 +432,8 @@ class WarmContainer:
     def __init__(self, endpoint_url: str, parameters: dict | None = None):
         point_boto3_at(endpoint_url)
         from oidc_tools import template
-        from oidc_tools.operations import create_client, create_user
-        from oidc_tools.provision import provision
+        from oidc_tools.stack.operations import create_client, create_user
+        from oidc_tools.stack.provision import provision
 
         self.template = template.load()
         provisioned = provision(self.template, {"IssuerUrl": "https://auth.example.com/oidc", **NO_LOCKOUT,
@@ -553,7 +553,7 @@ class WarmContainer:
     # requests
 
     def event(self, form: dict) -> dict:
-        from oidc_tools.lambda_events import http_api_event
+        from oidc_tools.local.lambda_events import http_api_event
 
         return http_api_event("POST", "/oidc/token", route_key="POST /oidc/token", body=urlencode(form).encode(),
                               headers=[("content-type", "application/x-www-form-urlencoded")])
@@ -561,7 +561,7 @@ class WarmContainer:
     def page_event(self, method: str, path: str, *, query: dict | None = None, form: dict | None = None,
                    cookies: dict | None = None) -> dict:
         """A browser's request to AuthorizeFunction's pages."""
-        from oidc_tools.lambda_events import http_api_event
+        from oidc_tools.local.lambda_events import http_api_event
 
         headers = [("accept-language", "en"), ("user-agent", "Mozilla/5.0")]
         if cookies:
@@ -608,7 +608,7 @@ class WarmContainer:
 
     def call(self, event: dict, function: str = "TokenFunction") -> tuple[dict, float, float]:
         """The handler's answer, its CPU ms and wall ms."""
-        from oidc_tools.lambda_events import LambdaContext
+        from oidc_tools.local.lambda_events import LambdaContext
 
         context = LambdaContext(function, memory_limit_in_mb=memory_size(self.template, function))
         handler = self.handlers[function]
@@ -1007,10 +1007,10 @@ def throughput(run: Run) -> Table:
     import http.client
 
     # local_stack imports moto, which hooks botocore: harmless here, after the warm path was measured
-    from oidc_tools.local_stack import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD
+    from oidc_tools.local.stack import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD
 
     parameters = [argument for name, value in NO_LOCKOUT.items() for argument in ("--parameter", f"{name}={value}")]
-    process = subprocess.Popen([sys.executable, "-m", "oidc_tools.local_stack", "--port", "0", *parameters],
+    process = subprocess.Popen([sys.executable, "-m", "oidc_tools.local.stack", "--port", "0", *parameters],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                env={**os.environ, "AWS_ENDPOINT_URL": ""})
     table = Table(THROUGHPUT_TITLE, COLUMNS[THROUGHPUT_TITLE])
@@ -1224,7 +1224,7 @@ def key_sources(run: Run) -> Table:
     table = Table(KEY_SOURCES_TITLE, COLUMNS[KEY_SOURCES_TITLE])
     for source, parameters in KEY_SOURCES.items():
         completed = subprocess.run(
-            [sys.executable, "-c", "from oidc_tools.bench import key_source_figures; key_source_figures()"],
+            [sys.executable, "-c", "from oidc_tools.bench.run import key_source_figures; key_source_figures()"],
             input=json.dumps({"parameters": parameters, "repeat": run.repeat(15)}), capture_output=True, text=True,
             timeout=900)
         if completed.returncode != 0:
@@ -1277,7 +1277,7 @@ def main(argv: list[str] | None = None) -> None:
         if table.fixed:
             assert [row[0] for row in table.rows] == fixed[table.title], table.title
     if arguments.plot:
-        from oidc_tools.bench_plot import plot
+        from oidc_tools.bench.plot import plot
 
         plot(run, arguments.plot, warm_order=list(WARM), chosen_memory_mb=memory_size(run.container.template),
              full_vcpu_mb=LAMBDA_FULL_VCPU_MB)

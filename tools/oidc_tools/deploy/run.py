@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 from oidc_tools import template as cfn
-from oidc_tools.admin import deploy_settings, samconfig_file
+from oidc_tools.admin.cli import deploy_settings, samconfig_file
 
 DEFAULT_STACK_NAME = "serverless-oidc"
 # CloudFormation: a letter, then letters, digits and hyphens, 128 at most
