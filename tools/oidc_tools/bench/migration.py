@@ -15,7 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from oidc_tools.bench.run import PASSWORD, Samples, Table, emulator, header, point_boto3_at
+from oidc_tools.bench.container import PASSWORD
+from oidc_tools.bench.emulated_aws import emulator, point_boto3_at
+from oidc_tools.bench.report import Samples, Table, header
 
 IMPORT_TITLE = "Import: `oidc-admin users import` into the emulated users table (a moto server in another process)"
 IMPORT = ("first import", "re-run of the same file (every row skipped)")
