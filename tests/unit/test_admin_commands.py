@@ -14,6 +14,7 @@ from oidc_tools.admin.parser import build_parser
 
 DEPLOYING = Path(__file__).resolve().parents[2] / "docs" / "deploying.md"
 WHO = ("--username", "--email", "--phone", "--sub")  # the table writes them as WHO
+WHERE = ("--local", "--port")  # every command takes them; the text above the table says so
 PROFILE = tuple(f"--{field.replace('_', '-')}" for field in PROFILE_FIELDS)  # the table writes them as PROFILE
 
 
@@ -34,7 +35,7 @@ def leaves() -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
 
 def options(command: argparse.ArgumentParser) -> list[str]:
     return [option for action in command._actions for option in action.option_strings
-            if option.startswith("--") and option != "--help"]
+            if option.startswith("--") and option not in ("--help", *WHERE)]
 
 
 def test_every_command_and_group_says_in_one_line_what_it_does():
@@ -67,8 +68,9 @@ def test_the_command_table_names_every_command_with_all_its_options():
         if absent:
             missing[name] = absent
     assert missing == {}
-    # and what WHO and PROFILE stand for is written out
+    # and what WHO and PROFILE stand for is written out, and where --local and --port go
     assert all(option in section for option in WHO + PROFILE)
+    assert "`--local [--port N]` may come before the command or after it" in section
 
 
 def test_the_table_check_sees_a_missing_option():
@@ -82,3 +84,46 @@ def test_the_table_check_sees_a_missing_option():
 def test_a_deletion_has_a_yes_to_skip_its_question(argv):
     assert build_parser().parse_args(argv + ["--yes"]).yes is True
     assert build_parser().parse_args(argv).yes is False
+
+
+@pytest.mark.parametrize("argv", [
+    ["--local", "--port", "3001", "user", "list"],
+    ["user", "list", "--local", "--port", "3001"],
+    ["--port", "3001", "user", "list", "--local"],  # each where the operator typed it: neither undoes the other
+    ["--local", "user", "list", "--port", "3001"],
+])
+def test_local_and_port_are_taken_before_the_command_and_after_it(argv):
+    args = build_parser().parse_args(argv)
+    assert (args.local, args.port, args.command, args.action) == (True, 3001, "user", "list")
+
+
+def test_every_command_takes_local_and_port_after_it():
+    refused = [" ".join(path) for path, command in leaves()
+               if not {"--local", "--port"} <= {option for action in command._actions
+                                               for option in action.option_strings}]
+    assert refused == []
+
+
+def test_without_local_the_deployed_stack_is_meant():
+    args = build_parser().parse_args(["user", "list"])
+    assert (args.local, args.port) == (False, 3000)
+
+
+def test_the_profile_claim_and_the_aws_profile_stay_apart():
+    """`--profile` before the command is the AWS profile, after `user create` the OIDC profile claim (a URL): a
+    command's own defaults must not wipe the AWS profile given before it."""
+    args = build_parser().parse_args(["--profile", "prod", "user", "create", "--username", "a",
+                                      "--profile", "https://a.example/me"])
+    assert args.profile == "prod" and args.claim_profile == "https://a.example/me"
+    assert build_parser().parse_args(["--profile", "prod", "user", "update", "--sub", "s", "--name", "A"]).profile \
+        == "prod"
+
+
+def test_local_and_a_stack_name_together_are_a_usage_mistake(capsys):
+    from oidc_tools.admin.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--stack-name", "prod", "user", "list", "--local"])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "--local and --stack-name" in error

@@ -164,6 +164,8 @@ def _one_line(text: str) -> str:
 def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.local and args.stack_name:
+        parser.error("--local and --stack-name name two different stacks: give one")
     if args.local and (args.region or args.profile or args.config_file or args.config_env != "default"):
         parser.error("--region, --profile, --config-file and --config-env are for a deployed stack, not --local")
     try:

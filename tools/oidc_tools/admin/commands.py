@@ -14,6 +14,12 @@ from oidc_tools.stack import client_admin, operations, user_admin
 from oidc_tools.stack.operations import Target
 
 
+def claim_dest(field: str) -> str:
+    """Where a profile claim's option lands: apart from the stack options (the `profile` claim and the AWS --profile
+    share a name, and a command's defaults would otherwise overwrite the option given before the command)."""
+    return f"claim_{field}"
+
+
 def user_by_identifier(target: Target, args) -> operations.users.User:
     kind, value = args.identifier
     user = operations.find_user(target, kind, value)
@@ -85,7 +91,7 @@ def user_create(target: Target, args) -> dict:
         user_admin.check_email(args.email)  # before the password is asked for
     password = read_secret("Password", args.password_stdin, lambda password: operations.check_password_policy(
         password, [args.username, args.email, args.phone], args.min_password_length))
-    profile = {field: getattr(args, field) for field in PROFILE_FIELDS if getattr(args, field, None)}
+    profile = {field: getattr(args, claim_dest(field)) for field in PROFILE_FIELDS if getattr(args, claim_dest(field))}
     user = operations.create_user(
         target, password, username=args.username, email=args.email, phone=args.phone, blocked=args.blocked,
         email_verified=args.email_verified, phone_number_verified=args.phone_verified, profile=profile,
@@ -129,7 +135,8 @@ def user_update(target: Target, args) -> dict:
                    if getattr(args, f"new_{kind}") is not None}
     flags = {field: getattr(args, field) for field in ("email_verified", "phone_number_verified")
              if getattr(args, field) is not None}
-    profile = {field: getattr(args, field) or None for field in PROFILE_FIELDS if getattr(args, field) is not None}
+    profile = {field: getattr(args, claim_dest(field)) or None for field in PROFILE_FIELDS
+               if getattr(args, claim_dest(field)) is not None}
     if not (identifiers or flags or profile):
         raise AdminError("nothing to change: name at least one field (oidc-admin user update --help)")
     return user_admin.view(user_admin.update_user(target, user, identifiers=identifiers, flags=flags,

@@ -62,6 +62,15 @@ def _yes_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
 
 
+def _target_options_after_the_command(command: argparse.ArgumentParser) -> None:
+    """--local and --port where an operator also types them: after the command (`oidc-admin user list --local`).
+    Absent there, they leave what was given before the command as it is (SUPPRESS sets nothing)."""
+    where = command.add_argument_group("the local stack (also accepted before the command)")
+    where.add_argument("--local", action="store_true", default=argparse.SUPPRESS,
+                       help="target the `make dev` stack on --port")
+    where.add_argument("--port", type=int, default=argparse.SUPPRESS, help="port of the local stack (default 3000)")
+
+
 def _describe_commands(parser: argparse.ArgumentParser) -> None:
     """Each command's one-line help (what `oidc-admin --help` lists) is also the description its own --help shows."""
     for action in parser._actions:
@@ -69,6 +78,8 @@ def _describe_commands(parser: argparse.ArgumentParser) -> None:
             for listed in action._choices_actions:
                 command = action.choices[listed.dest]
                 command.description = command.description or listed.help
+                if not any(isinstance(inner, argparse._SubParsersAction) for inner in command._actions):
+                    _target_options_after_the_command(command)
                 _describe_commands(command)
 
 
@@ -148,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email")
     create.add_argument("--phone")
     for field in PROFILE_FIELDS:
-        create.add_argument(f"--{field.replace('_', '-')}", dest=field)
+        create.add_argument(f"--{field.replace('_', '-')}", dest=commands.claim_dest(field))
     create.add_argument("--email-verified", action="store_true")
     create.add_argument("--phone-verified", action="store_true")
     create.add_argument("--blocked", action="store_true", help="create the user blocked")
@@ -166,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
                         default=None, help="mark the phone verified or not (a new phone is unverified unless this "
                                            "says so)")
     for field in PROFILE_FIELDS:
-        update.add_argument(f"--{field.replace('_', '-')}", dest=field, help="('' removes it)")
+        update.add_argument(f"--{field.replace('_', '-')}", dest=commands.claim_dest(field), help="('' removes it)")
     update.set_defaults(run=commands.user_update)
     delete = user.add_parser(
         "delete", help="delete a user: its identifiers are free at once, its refresh tokens and browser sessions "
