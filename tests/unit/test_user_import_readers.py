@@ -1,5 +1,5 @@
-"""The Auth0 and Keycloak readers of oidc-admin users import (tools/oidc_tools/admin/user_import.py): the hash objects those
-systems export, turned into our stored strings that verify the password they were made from."""
+"""The Auth0 and Keycloak readers of oidc-admin users import (tools/oidc_tools/admin/import_formats.py): the hash
+objects those systems export, turned into our stored strings that verify the password they were made from."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from oidc_core.config import OWASP_MINIMUM_ARGON2
 from oidc_core.passwords import imported
-from oidc_tools.admin.user_import import Refused, auth0_custom_hash, keycloak_password_hash
+from oidc_tools.admin.import_formats import Refused, auth0_custom_hash, keycloak_password_hash
 
 SETTINGS = SimpleNamespace(argon2=OWASP_MINIMUM_ARGON2)
 

@@ -158,13 +158,13 @@ def utc(unix_time: int) -> str:
 
 
 def users_import(target: Target, args) -> dict:
-    from oidc_tools.admin import user_import
+    from oidc_tools.admin import import_formats, user_import
 
     if args.format != "firebase" and any(value is not None for value in
                                          (args.hash_key, args.salt_separator, args.rounds, args.mem_cost)):
         raise AdminError("--hash-key, --salt-separator, --rounds and --mem-cost are for --format firebase")
-    options = {"firebase": user_import.firebase_parameters(args.hash_key, args.salt_separator, args.rounds,
-                                                           args.mem_cost)}
+    options = {"firebase": import_formats.firebase_parameters(args.hash_key, args.salt_separator, args.rounds,
+                                                              args.mem_cost)}
     path = Path(args.file)
     if not path.is_file():
         raise AdminError(f"no file {args.file}")
