@@ -10,6 +10,7 @@ KEYS ?=
 KMS_KEY_PARAMETERS := SigningKeySource=KMS RsaPasswordKeySource=KMS Sm2PasswordKeySource=KMS
 # The first deploy: make deploy GUIDED=1 asks the stack name, region and domain, or STACK=… REGION=… gives them;
 # PARAMS="Name=Value …" overrides template parameters
+# SAMCONFIG=path: the samconfig.toml to read and to save the answers in (default: ./samconfig.toml)
 GUIDED ?=
 STACK ?=
 REGION ?=
@@ -85,7 +86,7 @@ build: $(SAM_VENV)/.installed
 # (oidc_tools/deploy.py); .venv installs .venv/bin/oidc-admin. The stack makes its own keys when it is created
 # (docs/keys.md).
 deploy: venv $(SAM_VENV)/.installed
-	$(PY) -m oidc_tools.deploy --sam $(SAM)$(if $(filter 1 yes true,$(GUIDED)), --guided)$(if $(STACK), --stack-name $(STACK))$(if $(REGION), --region $(REGION))$(if $(PARAMS), $(PARAMS))
+	$(PY) -m oidc_tools.deploy --sam $(SAM)$(if $(filter 1 yes true,$(GUIDED)), --guided)$(if $(STACK), --stack-name $(STACK))$(if $(REGION), --region $(REGION))$(if $(SAMCONFIG), --config-file $(SAMCONFIG))$(if $(PARAMS), $(PARAMS))
 	@echo "deployed. The first keys are made by the stack's key rotation (oidc-admin keys rotate starts another)"
 
 build-host: $(SAM_VENV)/.installed

@@ -2,27 +2,26 @@
 
 The first deploy needs what has no default: a stack name, a region, and a custom domain or issuer if there is one.
 `make deploy GUIDED=1` asks just those (`sam deploy --guided` would ask every template parameter too, 50 questions);
-`make deploy STACK=… REGION=…` takes them from the command line. Either way they are saved in samconfig.toml
-(`sam deploy --save-params`), where later deploys and oidc-admin find them, so later deploys are `make deploy`.
+`make deploy STACK=… REGION=…` takes them from the command line. Either way they are saved in samconfig.toml once
+the deploy has succeeded, where later deploys and oidc-admin find them, so later deploys are `make deploy`.
+The credentials are checked first (STS GetCallerIdentity): without them nothing is asked, built or saved.
 Parameters (`PARAMS="Name=Value …"`) are checked against template.yaml's constraints before the build starts.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
+import dataclasses
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 from oidc_tools import template as cfn
 from oidc_tools.admin.cli import deploy_settings, samconfig_file
-
-DEFAULT_STACK_NAME = "serverless-oidc"
-# CloudFormation: a letter, then letters, digits and hyphens, 128 at most
-STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
-REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
+from oidc_tools.admin.terminal import AdminError
+from oidc_tools.deploy import questions
+from oidc_tools.deploy.samconfig import SAMCONFIG, save_answers
 
 
 class DeployError(Exception):
@@ -60,87 +59,86 @@ def default_region(settings: dict) -> str | None:
         return None
 
 
-def ask(question: str, default: str | None, check) -> str:
-    """One question at the terminal; Enter takes the default (none: an answer is needed). A refused answer is said in
-    one line and asked again."""
-    shown = f" [{default}]" if default is not None else ""
-    while True:
-        answer = input(f"{question}{shown}: ").strip()
-        if not answer and default is None:
-            print("  an answer is needed", file=sys.stderr)
-            continue
-        answer = answer or default
-        problem = check(answer)
-        if problem is None:
-            return answer
-        print(f"  {problem}", file=sys.stderr)
-
-
-def _pattern_check(pattern: re.Pattern, what: str):
-    return lambda answer: None if pattern.fullmatch(answer) else f"{answer!r} is not {what}"
-
-
-def _parameter_check(template: dict, name: str):
-    return lambda answer: cfn.parameter_problem(name, template["Parameters"][name], answer)
-
-
 def guided_answers(template: dict, settings: dict, stack_name: str | None, region: str | None,
                    parameters: dict[str, str]) -> tuple[str, str, dict[str, str]]:
     """Stack name, region, and the custom domain (with its certificate) or the issuer: the only answers without a
     default. What was saved before, or given on the command line, is offered as the default."""
     known = {**_saved_overrides(settings), **parameters}
-    print("The answers are saved in samconfig.toml; later deploys are `make deploy`. Enter takes [the default].")
-    stack_name = ask("Stack name", stack_name or settings.get("stack_name") or DEFAULT_STACK_NAME,
-                     _pattern_check(STACK_NAME, "a stack name (a letter, then letters, digits and hyphens)"))
-    region = ask("AWS region", region or default_region(settings),
-                 _pattern_check(REGION, "an AWS region such as eu-west-1"))
-    domain = ask("Custom domain for the API, e.g. auth.example.com (Enter: none, the API's own URL)",
-                 known.get("DomainName", ""), _parameter_check(template, "DomainName"))
-    answers = {"DomainName": domain}
-    if domain:
-        answers["CertificateArn"] = ask(f"ACM certificate ARN for {domain}, issued in {region}",
-                                        known.get("CertificateArn") or None,
-                                        _parameter_check(template, "CertificateArn"))
-    else:
-        answers["IssuerUrl"] = ask("Issuer URL, for a front of your own such as CloudFront (Enter: none, the API's "
-                                   "own URL)", known.get("IssuerUrl", ""), _parameter_check(template, "IssuerUrl"))
+    print(f"The answers are saved in samconfig.toml once the deploy has succeeded; later deploys are `make deploy`. "
+          f"Enter takes [the default], {questions.BACK} goes back to the question before.")
+    answers = questions.ask_all(template, known, {
+        "stack_name": stack_name or settings.get("stack_name") or questions.DEFAULT_STACK_NAME,
+        "region": region or default_region(settings)})
+    stack_name, region = answers.pop("stack_name"), answers.pop("region")
     # an empty answer is passed only to clear what was set before: a first deploy gets the template's defaults
     answers = {name: value for name, value in answers.items() if value or known.get(name)}
     return stack_name, region, {**parameters, **answers}
 
 
+def check_credentials(settings: dict, region: str | None) -> str:
+    """Who the deploy would act as (STS GetCallerIdentity, which any credentials may call), before any question or
+    build: without usable credentials nothing else is worth doing. Returns the caller's ARN."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        session = boto3.session.Session(profile_name=settings.get("profile"), region_name=region or "us-east-1")
+        return session.client("sts").get_caller_identity()["Arn"]
+    except ClientError as error:
+        reason = error.response["Error"].get("Message") or error.response["Error"]["Code"]
+    except BotoCoreError as error:
+        reason = str(error)
+    raise DeployError(f"no usable AWS credentials ({reason.rstrip('.')}): configure them (aws configure, or "
+                      f"AWS_PROFILE=…) and run it again; nothing was asked, built or saved")
+
+
 def sam_commands(sam: str, stack_name: str | None, region: str | None, parameters: dict[str, str],
-                 save: bool) -> list[list[str]]:
-    deploy = [sam, "deploy"]
+                 config_file: str | None = None) -> list[list[str]]:
+    config = ["--config-file", config_file] if config_file else []
+    deploy = [sam, "deploy", *config]
     if stack_name:
         deploy += ["--stack-name", stack_name]
     if region:
         deploy += ["--region", region]
     if parameters:
         deploy += ["--parameter-overrides", *(f"{name}={value}" for name, value in parameters.items())]
-    if save:
-        deploy.append("--save-params")
-    return [[sam, "build"], deploy]
+    return [[sam, "build", *config], deploy]
 
 
-def plan(args: argparse.Namespace) -> list[list[str]]:
-    """The sam commands to run, once everything that can be checked here has been."""
+@dataclasses.dataclass
+class Plan:
+    build: list[str]
+    deploy: list[str]
+    config_file: Path
+    answers: tuple[str | None, str | None, dict[str, str]] | None  # saved in config_file after the deploy
+
+
+def plan(args: argparse.Namespace) -> Plan:
+    """The sam commands to run, once everything that can be checked here has been: the parameters, the
+    credentials, the answers."""
     template = cfn.load()
     parameters = _parameter_assignments(args.parameters)
     problems = cfn.parameter_problems(template, parameters)
     if problems:
         raise DeployError(f"parameter {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
-    settings = deploy_settings(samconfig_file(None))
+    config = samconfig_file(args.config_file)
+    try:
+        settings = deploy_settings(config) if config is not None and config.is_file() else {}
+    except AdminError as error:  # a samconfig.toml that cannot be read
+        raise DeployError(str(error)) from None
     stack_name, region = args.stack_name, args.region
-    if args.guided:
-        if not sys.stdin.isatty():
-            raise DeployError("GUIDED=1 asks at a terminal; without one: make deploy STACK=<name> REGION=<region>")
-        stack_name, region, parameters = guided_answers(template, settings, stack_name, region, parameters)
-    elif not (region or default_region(settings)):
+    if args.guided and not sys.stdin.isatty():
+        raise DeployError("GUIDED=1 asks at a terminal; without one: make deploy STACK=<name> REGION=<region>")
+    if not (args.guided or region or default_region(settings)):
         raise DeployError("no AWS region: the first time, make deploy STACK=<name> REGION=<region> "
                           "(or GUIDED=1 to be asked)")
-    return sam_commands(args.sam, stack_name, region, parameters,
-                        save=bool(args.guided or args.stack_name or args.region))
+    caller = check_credentials(settings, region or default_region(settings))
+    print(f"Deploying as {caller}", file=sys.stderr, flush=True)
+    if args.guided:
+        stack_name, region, parameters = guided_answers(template, settings, stack_name, region, parameters)
+    build, deploy = sam_commands(args.sam, stack_name, region, parameters, args.config_file)
+    save = args.guided or args.stack_name or args.region
+    return Plan(build, deploy, Path(args.config_file or SAMCONFIG), (stack_name, region, parameters) if save else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,25 +147,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--guided", action="store_true", help="ask the answers that have no default (GUIDED=1)")
     parser.add_argument("--stack-name", help="STACK=: the stack to deploy (default: samconfig.toml's)")
     parser.add_argument("--region", help="REGION=: where (default: samconfig.toml's, else your AWS configuration's)")
+    parser.add_argument("--config-file", metavar="FILE", help="SAMCONFIG=: the samconfig.toml to read, and to save "
+                                                                 "the answers in (default: ./samconfig.toml)")
     parser.add_argument("parameters", nargs="*", metavar="Name=Value", help="PARAMS=: template parameters")
     args = parser.parse_args(argv)
     try:
-        build, deploy = plan(args)
-        print(f"+ {shlex.join(build)}", file=sys.stderr, flush=True)
-        status = subprocess.run(build).returncode
+        steps = plan(args)
+        for command in (steps.build, steps.deploy):
+            print(f"+ {shlex.join(command)}", file=sys.stderr, flush=True)
+            status = subprocess.run(command).returncode  # sam's own prompts get the terminal as it is
+            if status:
+                if steps.answers:
+                    print(f"make deploy: {command[1]} failed: {steps.config_file} left as it was", file=sys.stderr)
+                return status
     except DeployError as error:
         print(f"make deploy: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\nmake deploy: interrupted, nothing deployed", file=sys.stderr)
+        print("\nmake deploy: interrupted, nothing saved", file=sys.stderr)
         return 130
     except EOFError:
         print("\nmake deploy: no answer (end of input), nothing deployed", file=sys.stderr)
         return 1
-    if status:
-        return status
-    print(f"+ {shlex.join(deploy)}", file=sys.stderr, flush=True)
-    os.execvp(deploy[0], deploy)  # sam's own prompt (apply the change set?) gets the terminal as it is
+    if steps.answers:
+        save_answers(steps.config_file, *steps.answers)
+        print(f"make deploy: the answers are saved in {steps.config_file}; later deploys are `make deploy`",
+              file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":
