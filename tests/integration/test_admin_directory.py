@@ -150,6 +150,11 @@ def test_user_update_moves_the_email_and_frees_the_old_one(run_admin, stack, cli
     create_user(stack.target, PASSWORD, email="Alice@Example.com")
 
 
+def test_a_new_spelling_of_the_same_email_keeps_it_verified(run_admin, stack, user):
+    code, shown, _ = run_admin("user", "update", "--sub", user.sub, "--new-email", "ALICE@example.COM")
+    assert code == 0 and shown["email"] == "ALICE@example.COM" and shown["email_verified"] is True
+
+
 def test_user_update_to_someone_elses_identifier_changes_nothing(run_admin, stack, client, user, call_token,
                                                                   password_form):
     create_user(stack.target, PASSWORD, username="bob", email="bob@example.com")

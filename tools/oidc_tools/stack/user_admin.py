@@ -79,8 +79,9 @@ def _transact(writes: list[dict], taken: list[LoginIdentifier], table: str, sub:
 
 
 def _identifier_changes(target: Target, user: users.User, wanted: dict[str, str | None]):
-    """The transaction's identifier writes, the record's new values, and the identifiers claimed."""
-    writes, fields, claimed = [], {}, []
+    """The transaction's identifier writes, the record's new values, the identifiers claimed and the kinds that
+    moved to another identifier (not those only written otherwise: Alice and alice are one username)."""
+    writes, fields, claimed, moved = [], {}, [], set()
     for kind, value in wanted.items():
         field = IDENTIFIER_FIELDS[kind]
         old = _identifier_of(target, kind, getattr(user, field))
@@ -88,12 +89,13 @@ def _identifier_changes(target: Target, user: users.User, wanted: dict[str, str 
         fields[field] = (new.value if kind == "phone" else value.strip() if kind == "email" else value) if new else None
         if old == new:
             continue
+        moved.add(kind)
         if new is not None:
             writes.append(_claim_identifier(target.users_table, new, user.sub))
             claimed.append(new)
         if old is not None:
             writes.append(_free_identifier(target.users_table, old, user.sub))
-    return writes, fields, claimed
+    return writes, fields, claimed, moved
 
 
 def update_user(target: Target, user: users.User, *, identifiers: dict[str, str | None], flags: dict[str, bool],
@@ -102,14 +104,13 @@ def update_user(target: Target, user: users.User, *, identifiers: dict[str, str 
     profile fields (None removes one). A changed email or phone is unverified unless `flags` says otherwise."""
     if "email" in identifiers and identifiers["email"]:
         check_email(identifiers["email"])
-    writes, fields, claimed = _identifier_changes(target, user, identifiers)
+    writes, fields, claimed, moved = _identifier_changes(target, user, identifiers)
     remaining = {IDENTIFIER_FIELDS[kind]: getattr(user, IDENTIFIER_FIELDS[kind]) for kind in IDENTIFIER_FIELDS}
     if not any({**remaining, **fields}.values()):
         raise ValueError("a user needs a username, an email or a phone number to log in with")
-    if fields.get("email", user.email) != user.email:
-        flags.setdefault("email_verified", False)
-    if fields.get("phone_number", user.phone_number) != user.phone_number:
-        flags.setdefault("phone_number_verified", False)
+    for kind, flag in (("email", "email_verified"), ("phone", "phone_number_verified")):
+        if kind in moved:  # a new address, not proven yet
+            flags.setdefault(flag, False)
     changes = {**fields, **flags, **profile, "updated_at": int(time.time())}
     kept = {name: value for name, value in changes.items() if value is not None}
     removed = [name for name, value in changes.items() if value is None]
