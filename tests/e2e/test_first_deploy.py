@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import urllib.request
 
 import pytest
 
@@ -28,20 +29,36 @@ SAM = ROOT / ".venv-sam" / "bin" / "sam"
 SECONDS = 180  # a deadline for a slow machine, not a measure: the CLI starts in seconds
 CREDENTIALS_CHECK = "Unable to locate credentials"
 
+# moto creates no resource for the placeholder the stand-in's stack holds; it only warns (the stack is what counts)
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS.*WaitConditionHandle")
 needs_sam = pytest.mark.skipif(not SAM.exists(), reason="needs the SAM CLI in .venv-sam (make validate makes it)")
 NO_CREDENTIALS = ("make deploy: no usable AWS credentials (Unable to locate credentials): configure them (aws "
                   "configure, or AWS_PROFILE=…) and run it again; nothing was asked, built or saved")
 
 
+STAND_IN = """import os, sys
+print("sam " + " ".join(sys.argv[1:]) + " (stand-in)", flush=True)
+status = int(os.environ.get("SAM_STAND_IN_STATUS") or 0)
+if sys.argv[1] == "deploy" and status == 0 and not os.environ.get("SAM_STAND_IN_DECLINES"):
+    import boto3
+    given = dict(zip(sys.argv[2::2], sys.argv[3::2]))
+    boto3.client("cloudformation", region_name=given.get("--region")).create_stack(
+        StackName=given.get("--stack-name", "serverless-oidc"),
+        TemplateBody='{"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}')
+sys.exit(status if sys.argv[1] == "deploy" else 0)
+"""
+
+
 @pytest.fixture
 def clone(tmp_path):
     """A directory holding what sam deploy reads (template.yaml, samconfig.toml), so what is saved lands there; and
-    a stand-in `sam` that says what it was asked to do; its deploy ends as SAM_STAND_IN_STATUS says."""
+    a stand-in `sam` that says what it was asked to do, and whose deploy creates the stack (in whatever AWS the
+    environment names) unless SAM_STAND_IN_STATUS makes it fail or SAM_STAND_IN_DECLINES has it end well without a
+    deploy, as sam does when the change set is declined."""
     for name in ("template.yaml", "samconfig.toml"):
         shutil.copy(ROOT / name, tmp_path / name)
     stand_in = tmp_path / "sam"
-    stand_in.write_text('#!/bin/bash\necho "sam $* (stand-in)"\n'
-                        '[ "$1" = deploy ] && exit "${SAM_STAND_IN_STATUS:-0}"\nexit 0\n')
+    stand_in.write_text(f"#!{sys.executable}\n" + STAND_IN)
     stand_in.chmod(0o755)
     return tmp_path
 
@@ -56,8 +73,9 @@ def offline_environment(directory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def emulated_sts():
-    """A moto server on a port the system picks: STS answers GetCallerIdentity for any keys, as AWS does."""
+def emulator():
+    """A moto server on a port the system picks: STS answers GetCallerIdentity for any keys, as AWS does, and
+    CloudFormation holds the stacks the stand-in deploys."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -65,6 +83,15 @@ def emulated_sts():
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture
+def emulated_sts(emulator):
+    """The emulator, emptied: no stack deployed by an earlier test."""
+    request = urllib.request.Request(f"{emulator}/moto-api/reset", method="POST")
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30):
+        pass
+    return emulator
 
 
 def with_credentials(directory, endpoint_url: str, **extra: str) -> dict:
@@ -124,6 +151,16 @@ def test_a_failed_deploy_leaves_samconfig_as_it_was(clone, emulated_sts):
     assert status == 1 and len(prompts) == 4, shown
     assert "sam build (stand-in)" in shown
     assert "make deploy: deploy failed: samconfig.toml left as it was" in shown
+    assert (clone / "samconfig.toml").read_bytes() == before
+
+
+def test_a_declined_change_set_leaves_samconfig_as_it_was(clone, emulated_sts):
+    """sam deploy ends with 0 when the operator answers N to "Deploy this changeset?": nothing was deployed."""
+    before = (clone / "samconfig.toml").read_bytes()
+    status, prompts, shown = at_a_terminal(deploy_command(clone, "--guided"), clone, {"AWS region": "eu-west-3"},
+                                           with_credentials(clone, emulated_sts, SAM_STAND_IN_DECLINES="1"))
+    assert status == 0 and len(prompts) == 4, shown
+    assert "stack serverless-oidc is not deployed (the change set declined?)" in shown
     assert (clone / "samconfig.toml").read_bytes() == before
 
 

@@ -75,6 +75,21 @@ def guided_answers(template: dict, settings: dict, stack_name: str | None, regio
     return stack_name, region, {**parameters, **answers}
 
 
+def stack_deployed(settings: dict, stack_name: str, region: str | None) -> bool:
+    """Whether the stack stands deployed after `sam deploy` ended well: it ends well too when the operator declines
+    the change set, and a declined first deploy leaves a stack in REVIEW_IN_PROGRESS, or none."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        session = boto3.session.Session(profile_name=settings.get("profile"), region_name=region or "us-east-1")
+        stacks = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    except (BotoCoreError, ClientError):  # no such stack (a ValidationError), or AWS out of reach: not known deployed
+        return False
+    return bool(stacks) and stacks[0]["StackStatus"].endswith("_COMPLETE") and \
+        stacks[0]["StackStatus"] not in ("ROLLBACK_COMPLETE", "DELETE_COMPLETE")
+
+
 def check_credentials(settings: dict, region: str | None) -> str:
     """Who the deploy would act as (STS GetCallerIdentity, which any credentials may call), before any question or
     build: without usable credentials nothing else is worth doing. Returns the caller's ARN."""
@@ -110,6 +125,8 @@ class Plan:
     build: list[str]
     deploy: list[str]
     config_file: Path
+    settings: dict
+    stack: tuple[str, str | None]  # the stack sam deploys, and its region
     answers: tuple[str | None, str | None, dict[str, str]] | None  # saved in config_file after the deploy
 
 
@@ -138,7 +155,10 @@ def plan(args: argparse.Namespace) -> Plan:
         stack_name, region, parameters = guided_answers(template, settings, stack_name, region, parameters)
     build, deploy = sam_commands(args.sam, stack_name, region, parameters, args.config_file)
     save = args.guided or args.stack_name or args.region
-    return Plan(build, deploy, Path(args.config_file or SAMCONFIG), (stack_name, region, parameters) if save else None)
+    stack = (stack_name or settings.get("stack_name") or questions.DEFAULT_STACK_NAME,
+             region or default_region(settings))
+    return Plan(build, deploy, Path(args.config_file or SAMCONFIG), settings, stack,
+                (stack_name, region, parameters) if save else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     except EOFError:
         print("\nmake deploy: no answer (end of input), nothing deployed", file=sys.stderr)
         return 1
+    if steps.answers and not stack_deployed(steps.settings, *steps.stack):
+        print(f"make deploy: stack {steps.stack[0]} is not deployed (the change set declined?): {steps.config_file} "
+              "left as it was", file=sys.stderr)
+        return 0
     if steps.answers:
         save_answers(steps.config_file, *steps.answers)
         print(f"make deploy: the answers are saved in {steps.config_file}; later deploys are `make deploy`",
