@@ -191,7 +191,7 @@ def read_keycloak(item: dict, options) -> tuple[str, dict]:
     if len(passwords) > 1:
         raise Refused("more than one password credential")
     attributes = item.get("attributes") or {}
-    first = lambda name: (attributes.get(name) or [None])[0] if isinstance(attributes.get(name), list) else None  # noqa: E731
+    first = lambda name: (attributes.get(name) or [None])[0] if isinstance(attributes.get(name), list) else None
     given, family = _text(item.get("firstName"), "firstName"), _text(item.get("lastName"), "lastName")
     return _text(item.get("id"), "id"), dict(
         password_hash=keycloak_password_hash(passwords[0]) if passwords else "",

@@ -171,7 +171,8 @@ def _write(target: Target, new: users.NewUser, on_conflict: str) -> str:
         return "imported"
     if codes[0] == "ConditionalCheckFailed":  # the sub is in the table already
         return "skipped" if on_conflict == "skip" else _update(target, new)
-    kinds = [identifier.kind for identifier, code in zip(new.identifiers, codes[1:]) if code == "ConditionalCheckFailed"]
+    kinds = [identifier.kind for identifier, code in zip(new.identifiers, codes[1:], strict=True)
+             if code == "ConditionalCheckFailed"]
     raise _taken(kinds)
 
 

@@ -106,7 +106,7 @@ def cold_start(run: Run) -> Table:
     figures = [Samples(values) for values in samples]
     floor = figures[0].median
     table = Table(COLD_TITLE, COLUMNS[COLD_TITLE])
-    for index, (name, figure) in enumerate(zip(COLD, figures)):
+    for name, figure in zip(COLD, figures, strict=True):
         ratio = figure.median / floor
         target = ratio_cell(ratio, COLD_START_TARGET) if name == "import app + clients" else ""
         table.rows.append((name, str(figure), f"{ratio:.2f}", target))

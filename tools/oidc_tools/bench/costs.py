@@ -107,7 +107,7 @@ def cost(run: Run) -> Table:
     share = min(1.0, memory / LAMBDA_FULL_VCPU_MB)
     full = run.argon2_full_core or 1.0
     slowdown = run.memory_curve.get(memory, full / share) / full if run.memory_curve else 1 / share
-    for name, warm_name in zip(COST, (WARM[0], WARM[3])):
+    for name, warm_name in zip(COST, (WARM[0], WARM[3]), strict=True):
         warm = run.warm[warm_name]
         billed = math.ceil(warm.cpu.median * slowdown + max(0.0, warm.wall.median - warm.cpu.median))
         reads, writes = warm.calls.capacity_units()

@@ -69,7 +69,7 @@ def serve_emulator() -> None:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = answer
 
-        def log_message(self, format, *args):  # noqa: A002  (the emulator's access log is not the bench's)
+        def log_message(self, format, *args):  # the emulator's access log is not the bench's
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

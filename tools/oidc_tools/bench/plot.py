@@ -22,10 +22,10 @@ def plot(run, path: Path, *, warm_order: list[str], chosen_memory_mb: int, full_
     phase_names = list(run.warm[shown[0]].phases) if shown else []
     colours = ["#1f77b4", "#2ca02c", "#9467bd", "#d62728", "#c7c7c7"]
     lefts = [0.0] * len(shown)
-    for phase, colour in zip(phase_names, colours):
+    for phase, colour in zip(phase_names, colours, strict=False):
         widths = [run.warm[name].phases.get(phase, 0.0) for name in shown]
         phases_axis.barh(shown, widths, left=lefts, color=colour, label=phase)
-        lefts = [left + width for left, width in zip(lefts, widths)]
+        lefts = [left + width for left, width in zip(lefts, widths, strict=True)]
     for index, name in enumerate(shown):
         floor = run.warm[name].floor.median
         phases_axis.plot([floor, floor], [index - 0.4, index + 0.4], color="black", linewidth=1.5)

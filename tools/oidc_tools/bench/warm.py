@@ -46,7 +46,7 @@ def primitives(run: Run) -> Table:
                timed(lambda: sm2_passwords.decrypt_password(sm2_text, sm2_key), 30))
     return Table(PRIMITIVES_TITLE, COLUMNS[PRIMITIVES_TITLE],
                  [(name, str(value), f"{value.median / argon2.median:.2f}")
-                  for name, value in zip(PRIMITIVES, figures)])
+                  for name, value in zip(PRIMITIVES, figures, strict=True)])
 
 
 def warm_path(run: Run) -> Table:
@@ -90,9 +90,9 @@ def warm_path(run: Run) -> Table:
              (failing("not a ciphertext", "rsa", decrypt="rsa"), 400, None),
              (failing(username="locked"), 400, None)]
     table = Table(WARM_TITLE, COLUMNS[WARM_TITLE])
-    for name, (make_form, expected, after) in zip(WARM, cases):
+    for name, (make_form, expected, after) in zip(WARM, cases, strict=False):
         run.warm[name] = container.measure(make_form, expected, repeat, after=after)
-    for name, measured in zip(WARM[len(cases):], browser_sign_in(container, repeat)):
+    for name, measured in zip(WARM[len(cases):], browser_sign_in(container, repeat), strict=True):
         run.warm[name] = measured
     for name in WARM:
         measured = run.warm[name]
@@ -147,7 +147,7 @@ def browser_sign_in(container: WarmContainer, repeat: int) -> list[Measured]:
 
 def round_trips(run: Run) -> Table:
     table = Table(ROUND_TRIPS_TITLE, COLUMNS[ROUND_TRIPS_TITLE])
-    for name, warm_name in zip(ROUND_TRIPS, (WARM[0], WARM[3], WARM[4], *WARM[-4:])):
+    for name, warm_name in zip(ROUND_TRIPS, (WARM[0], WARM[3], WARM[4], *WARM[-4:]), strict=True):
         calls = run.warm[warm_name].calls  # the log of the last measured request of that kind
         before = calls.round_trips("dynamodb", before_hash=True) if calls.first_hash_at else None
         key_calls = calls.count("secretsmanager", "kms")

@@ -146,7 +146,7 @@ def _validated(parameters: dict[str, str], client: Client, redirect_uri: str, lo
             raise AuthorizationError("invalid_request", "code_challenge_method must be S256")
         if not _CHALLENGE.match(challenge):
             raise AuthorizationError("invalid_request", "code_challenge must be a base64url SHA-256 (43 characters)")
-    elif client.pkce_required:
+    elif client.is_public or client.require_pkce:
         raise AuthorizationError("invalid_request", "this client must use PKCE (code_challenge with S256)")
 
     prompt = (parameters.get("prompt") or "").split()
