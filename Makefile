@@ -10,6 +10,7 @@ KEYS ?=
 KMS_KEY_PARAMETERS := SigningKeySource=KMS RsaPasswordKeySource=KMS Sm2PasswordKeySource=KMS
 # The first deploy: make deploy GUIDED=1 asks the stack name, region and domain, or STACK=… REGION=… gives them;
 # PARAMS="Name=Value …" overrides template parameters
+# SAMCONFIG=path: the samconfig.toml to read and to save the answers in (default: ./samconfig.toml)
 GUIDED ?=
 STACK ?=
 REGION ?=
@@ -70,11 +71,11 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 
 dev: venv
 	@case "$(KEYS)" in ""|secretsmanager|kms) ;; *) echo "KEYS=$(KEYS): use KEYS=kms (or nothing, for Secrets Manager)" >&2; exit 2;; esac
-	$(PY) -m oidc_tools.local_stack --port $(PORT)$(if $(filter 1 yes true,$(PERSIST)), --data .local-stack/data-$(PORT).json)$(foreach parameter,$(if $(filter kms,$(KEYS)),$(KMS_KEY_PARAMETERS)) $(PARAMETERS), --parameter $(parameter))
+	$(PY) -m oidc_tools.local.stack --port $(PORT)$(if $(filter 1 yes true,$(PERSIST)), --data .local-stack/data-$(PORT).json)$(foreach parameter,$(if $(filter kms,$(KEYS)),$(KMS_KEY_PARAMETERS)) $(PARAMETERS), --parameter $(parameter))
 
 invoke: venv
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=TokenFunction EVENT=events/token-password.json"; exit 2; }
-	@$(PY) -m oidc_tools.invoke $(FUNCTION) $(EVENT)
+	@$(PY) -m oidc_tools.local.invoke $(FUNCTION) $(EVENT)
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
@@ -86,7 +87,7 @@ build: $(SAM_VENV)/.installed
 # (oidc_tools/deploy.py); .venv installs .venv/bin/oidc-admin. The stack makes its own keys when it is created
 # (docs/keys.md).
 deploy: venv $(SAM_VENV)/.installed
-	$(PY) -m oidc_tools.deploy --sam $(SAM)$(if $(filter 1 yes true,$(GUIDED)), --guided)$(if $(STACK), --stack-name $(STACK))$(if $(REGION), --region $(REGION))$(if $(PARAMS), $(PARAMS))
+	$(PY) -m oidc_tools.deploy --sam $(SAM)$(if $(filter 1 yes true,$(GUIDED)), --guided)$(if $(STACK), --stack-name $(STACK))$(if $(REGION), --region $(REGION))$(if $(SAMCONFIG), --config-file $(SAMCONFIG))$(if $(PARAMS), $(PARAMS))
 	@echo "deployed. The first keys are made by the stack's key rotation (oidc-admin keys rotate starts another)"
 
 build-host: $(SAM_VENV)/.installed
@@ -126,7 +127,7 @@ lint: venv
 # The cold-start figures import the host build, as Lambda's init would; the plot is docs/performance.md's figure.
 bench: venv build-host
 	HOST_BUILD=$(HOST_BUILD) $(PY) -m oidc_tools.bench --plot docs/performance.png
-	$(PY) -m oidc_tools.bench_migration
+	$(PY) -m oidc_tools.bench.migration
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local-stack $(INTEROP)/node_modules

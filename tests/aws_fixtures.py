@@ -15,11 +15,11 @@ from oidc_core import aws, config
 from oidc_core.keys import keyring
 from oidc_core.keys import kms
 from oidc_tools import template
-from oidc_tools.emulator import fix_moto
-from oidc_tools.lambda_events import LambdaContext, http_api_event
-from oidc_tools.local_stack import load_handler
-from oidc_tools.operations import create_client, create_user
-from oidc_tools.provision import provision
+from oidc_tools.local.emulator import fix_moto
+from oidc_tools.local.lambda_events import LambdaContext, http_api_event
+from oidc_tools.local.stack import load_handler
+from oidc_tools.stack.operations import create_client, create_user
+from oidc_tools.stack.provision import provision
 
 
 def _forget_container_state():
@@ -130,7 +130,7 @@ def call_session(handlers):
 def run_admin(stack, monkeypatch, capsys):
     """oidc-admin against the in-process stack (no rotation schedule: the four key-rotation steps run in oidc-admin):
     run(*argv, stdin=None) -> (exit code, printed JSON or None, stderr)."""
-    from oidc_tools import admin
+    from oidc_tools.admin import cli as admin
 
     monkeypatch.setattr(admin, "deployed_target", lambda stack_name: stack.target)
 

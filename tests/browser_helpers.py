@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from oidc_tools.lambda_events import LambdaContext, http_api_event, response_body
+from oidc_tools.local.lambda_events import LambdaContext, http_api_event, response_body
 
 FORM = "application/x-www-form-urlencoded"
 ROUTES = {"/oidc/auth": "AuthorizeFunction", "/oidc/login": "AuthorizeFunction", "/oidc/consent": "AuthorizeFunction",

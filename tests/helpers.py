@@ -10,7 +10,7 @@ import pytest
 
 
 from oidc_core.passwords.decryption import DecryptionFailed
-from oidc_tools.lambda_events import http_api_event, response_body
+from oidc_tools.local.lambda_events import http_api_event, response_body
 
 FORM = "application/x-www-form-urlencoded"
 

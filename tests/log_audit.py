@@ -80,7 +80,7 @@ def _remember_answer(text: str) -> None:
 def collect_logs_and_secrets():
     import helpers
     import stack_process
-    from oidc_tools import lambda_events
+    from oidc_tools.local import lambda_events
 
     # One collector each: Powertools puts a filter on the root logger's handlers that drops its own records there
     # (so they are not printed twice), and a shared collector would lose them.

@@ -1,4 +1,4 @@
-"""The real `make dev` server (oidc_tools.local_stack) in its own process, for tests that talk to it over HTTP."""
+"""The real `make dev` server (oidc_tools.local.stack) in its own process, for tests that talk to it over HTTP."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def wait_until(condition, *, seconds: float, interval: float = 0.2, message: str
 
 
 class RunningStack:
-    """`python -m oidc_tools.local_stack --port 0`: the stack binds a port the system picks and names it in its ready
+    """`python -m oidc_tools.local.stack --port 0`: the stack binds a port the system picks and names it in its ready
     line, so no other process can take the port between choosing and binding. `command` runs it another way (e.g.
     through make) and `popen` passes options to subprocess.Popen (a session of its own, a signal disposition…)."""
 
@@ -41,7 +41,7 @@ class RunningStack:
         environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_environment or {})}
         environment.pop("AWS_ENDPOINT_URL", None)
         self.process = subprocess.Popen(
-            command or [sys.executable, "-m", "oidc_tools.local_stack", "--port", "0", *arguments],
+            command or [sys.executable, "-m", "oidc_tools.local.stack", "--port", "0", *arguments],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment, text=True, **popen,
         )
         self.own_group = bool(popen.get("start_new_session"))

@@ -76,11 +76,11 @@ class Terminal:
         return self.shown.decode(errors="replace").replace("\r\n", "\n")
 
 
-def answer_prompts(command: list[str], *, cwd, env: dict | None, answers: dict[str, str],
+def answer_prompts(command: list[str], *, cwd, env: dict | None, answers: dict[str, str | list[str]],
                    seconds: float) -> tuple[int, list[str], str]:
     """Run command at a terminal; each time it waits at a prompt (what it showed since the last answer ends with ':'
-    and nothing more comes for half a second), answer what `answers` gives for the first key the prompt contains,
-    else Enter. Returns the exit status, the prompts in order, and everything shown."""
+    and nothing more comes for half a second), answer what `answers` gives for the first key the prompt contains
+    (a list: its answers in turn), else Enter. Returns the exit status, the prompts in order, and everything shown."""
     terminal = Terminal(command, cwd=cwd, env=env)
     prompts, answered_at = [], 0
     deadline = time.monotonic() + seconds
@@ -96,7 +96,10 @@ def answer_prompts(command: list[str], *, cwd, env: dict | None, answers: dict[s
             if waiting.endswith(":") and terminal.process.poll() is None:
                 prompt = waiting.splitlines()[-1].strip()
                 prompts.append(prompt)
-                terminal.write(next((answer for key, answer in answers.items() if key in prompt), "") + "\r")
+                answer = next((answer for key, answer in answers.items() if key in prompt), "")
+                if isinstance(answer, list):  # answers in turn, the last one kept for any later time
+                    answer = answer.pop(0) if len(answer) > 1 else answer[0]
+                terminal.write(answer + "\r")
                 answered_at = len(terminal.shown)
         status = terminal.process.wait(timeout=max(1.0, deadline - time.monotonic()))
     finally:

@@ -9,12 +9,12 @@ import sys
 
 import pytest
 
-from oidc_tools import bench
+from oidc_tools.bench import cold, report
 from stack_process import ROOT
 
 
 def test_the_bench_runs_every_section_and_draws_its_plot(tmp_path):
-    built = bench.build_dir()
+    built = cold.build_dir()
     if not (built / "template.yaml").exists():
         pytest.fail(f"no build at {built}: run `make build-host` (make test does)")
     plot = tmp_path / "performance.png"
@@ -23,5 +23,5 @@ def test_the_bench_runs_every_section_and_draws_its_plot(tmp_path):
                             timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
     printed = [line[5:] for line in result.stdout.splitlines() if line.startswith("#### ")]
-    assert printed == bench.titles()
+    assert printed == report.titles()
     assert plot.read_bytes().startswith(b"\x89PNG")

@@ -74,7 +74,7 @@ def test_built_discovery_function_serves_the_jwks(built, running_stack):
 
 def test_built_session_function_answers_userinfo(built, running_stack):
     """The built TokenFunction logs in; the built SessionFunction verifies the token with the public keys only."""
-    from oidc_tools.lambda_events import http_api_event
+    from oidc_tools.local.lambda_events import http_api_event
 
     login = token_event({"grant_type": "password", "client_id": "demo-client", "client_secret": "demo-secret",
                          "username": "demo", "password": "demo-password"})

@@ -18,6 +18,7 @@ import os
 import pty
 import select
 import shlex
+import shutil
 import subprocess
 import termios
 import time
@@ -29,9 +30,10 @@ from moto.server import ThreadedMotoServer
 
 from oidc_core import aws
 from oidc_core.passwords import hashing
-from oidc_tools import operations, template
-from oidc_tools.operations import RESOURCES
-from oidc_tools.provision import provision
+from oidc_tools import template
+from oidc_tools.stack import operations
+from oidc_tools.stack.operations import RESOURCES
+from oidc_tools.stack.provision import provision
 from doc_blocks import blocks_run_by
 from stack_process import ROOT
 from terminal import answer_prompts
@@ -154,22 +156,26 @@ def test_the_deploying_section_runs_as_written(tmp_path, sam_stand_in, deployed)
     (workdir / ".venv").symlink_to(ROOT / ".venv")
     guided_samconfig(workdir)
     environment = operator_environment(workdir, endpoint)
+    # where make deploy reads and saves its answers: a copy, so that the repository's samconfig.toml stays as it is
+    deploy_config = tmp_path / "samconfig.toml"
+    shutil.copy(ROOT / "samconfig.toml", deploy_config)
+    plumbing = ["--no-print-directory", f"SAM={sam}", f"SAMCONFIG={deploy_config}"]
     checked = []
     for command in deploying_commands():
         words = shlex.split(command, comments=True)
         if words[0] == "make":
             variables = dict(word.split("=", 1) for word in words[1:] if "=" in word)
             if variables.get("GUIDED") == "1":  # the questions at a terminal: Enter but for the region
-                code, _, output = answer_prompts([*words, "--no-print-directory", f"SAM={sam}"], cwd=ROOT, env=None,
+                code, _, output = answer_prompts([*words, *plumbing], cwd=ROOT, env=None,
                                                  answers={"AWS region": REGION}, seconds=BUILD_SECONDS)
             else:
-                result = subprocess.run([*words, "--no-print-directory", f"SAM={sam}"], cwd=ROOT, capture_output=True,
+                result = subprocess.run([*words, *plumbing], cwd=ROOT, capture_output=True,
                                         text=True, timeout=BUILD_SECONDS)
                 code, output = result.returncode, result.stdout + result.stderr
             assert code == 0, f"{command}\n{output}"
             assert "Build Succeeded" in output, command  # the real sam build ran
             deploy = json.loads(record.read_text().splitlines()[-1])
-            expected = ["deploy"]
+            expected = ["deploy", "--config-file", str(deploy_config)]
             first_deploy = variables.get("GUIDED") == "1" or "STACK" in variables
             if variables.get("GUIDED") == "1":
                 expected += ["--stack-name", "serverless-oidc", "--region", REGION]
@@ -177,9 +183,11 @@ def test_the_deploying_section_runs_as_written(tmp_path, sam_stand_in, deployed)
                 expected += ["--stack-name", variables["STACK"], "--region", variables["REGION"]]
             if variables.get("PARAMS"):
                 expected += ["--parameter-overrides", *variables["PARAMS"].split()]
-            if first_deploy:
-                expected.append("--save-params")  # the answers go to samconfig.toml for the next deploys
             assert deploy == expected, command
+            if variables.get("GUIDED") == "1":  # saved after the deploy (the stack the fixture made), for the next
+                # deploys and oidc-admin
+                answers = tomllib.loads(deploy_config.read_text())["default"]["deploy"]["parameters"]
+                assert (answers["stack_name"], answers["region"]) == (expected[4], expected[6]), command
             # in a fresh clone, .venv (and .venv/bin/oidc-admin with it) is made on the way: as if it were stale
             dry_run = subprocess.run([*words, "--no-print-directory", "-n", "-W", "pyproject.toml", f"SAM={sam}"],
                                      cwd=ROOT, capture_output=True, text=True, timeout=60).stdout

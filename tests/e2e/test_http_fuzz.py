@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 
 from oidc_tools import template as cfn
 from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
-from oidc_tools.local_stack import (DEMO_BROWSER_CLIENT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_LOGOUT_REDIRECT,
+from oidc_tools.local.stack import (DEMO_BROWSER_CLIENT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_LOGOUT_REDIRECT,
                                     DEMO_PASSWORD, DEMO_PUBLIC_CLIENT_ID, DEMO_USER)
 from stack_process import RunningStack
 

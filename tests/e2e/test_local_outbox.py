@@ -20,7 +20,7 @@ from oidc_core.codes.policy import CodePolicy
 from oidc_core.codes.texts import Message
 from oidc_core.config import load_settings
 from oidc_core.store.passcodes import Verdict
-from oidc_tools import outbox
+from oidc_tools.local import outbox
 from doc_blocks import answers, block_with, page, section
 from stack_process import ROOT
 

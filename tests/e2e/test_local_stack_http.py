@@ -217,7 +217,7 @@ def test_a_second_stack_runs_beside_the_first_and_ctrl_c_stops_it_cleanly(runnin
 
 
 def test_port_in_use_is_reported_plainly(running_stack):
-    result = subprocess.run([sys.executable, "-m", "oidc_tools.local_stack", "--port", str(running_stack.port)],
+    result = subprocess.run([sys.executable, "-m", "oidc_tools.local.stack", "--port", str(running_stack.port)],
                             capture_output=True, text=True, cwd=ROOT, timeout=60, env={**os.environ})
     assert result.returncode != 0
     assert f"cannot listen on 127.0.0.1:{running_stack.port}" in result.stderr

@@ -1,5 +1,5 @@
 """`make dev KEYS=kms` over real HTTP: every key held in the (emulated) KMS, on the faithful KMS fake
-(tools/oidc_tools/faithful_kms.py, a FAKE that does the real cryptography), and oidc-admin in that mode."""
+(tools/oidc_tools/local/faithful_kms.py, a FAKE that does the real cryptography), and oidc-admin in that mode."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def make_dev_arguments() -> tuple[str, ...]:
     """The local stack's arguments as `make dev KEYS=kms` passes them."""
     dry_run = subprocess.run(["make", "--no-print-directory", "-n", "dev", "KEYS=kms"], capture_output=True,
                              text=True, cwd=ROOT, timeout=120, check=True).stdout.splitlines()[-1]
-    arguments = dry_run.split("oidc_tools.local_stack", 1)[1].split()
+    arguments = dry_run.split("oidc_tools.local.stack", 1)[1].split()
     assert arguments[:2] == ["--port", "3000"] and arguments[2::2] == ["--parameter"] * 3
     assert tuple(arguments[3::2]) == KMS_KEYS
     return tuple(arguments[2:])

@@ -86,7 +86,7 @@ def test_without_it_the_banner_says_the_data_is_lost(running_stack):
 def test_an_unreadable_data_file_is_reported_in_one_line(tmp_path):
     data = tmp_path / "data.json"
     data.write_text("{ not json")
-    result = subprocess.run([sys.executable, "-m", "oidc_tools.local_stack", "--port", "0", "--data", str(data)],
+    result = subprocess.run([sys.executable, "-m", "oidc_tools.local.stack", "--port", "0", "--data", str(data)],
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

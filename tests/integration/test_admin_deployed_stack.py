@@ -14,9 +14,10 @@ from oidc_core import aws
 from oidc_core.passwords import hashing
 from oidc_core.store import users
 from oidc_core.store.identifiers import normalise
-from oidc_tools import admin, template
-from oidc_tools.operations import KMS_KEYS, RESOURCES
-from oidc_tools.provision import provision
+from oidc_tools import template
+from oidc_tools.admin import cli as admin
+from oidc_tools.stack.operations import KMS_KEYS, RESOURCES
+from oidc_tools.stack.provision import provision
 
 # moto creates no resource for the placeholder a stack needs; it only warns, and outputs are all we read
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS.*WaitConditionHandle")

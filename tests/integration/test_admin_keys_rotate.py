@@ -11,7 +11,7 @@ import pytest
 
 from oidc_core import aws
 from oidc_core.keys import keyring
-from oidc_tools import operations
+from oidc_tools.stack import operations
 
 
 def unix(utc: str) -> int:

@@ -1,5 +1,5 @@
 """oidc-admin and the token lifecycle: public clients, changing a client, and ending a user's sessions, driven through
-`oidc_tools.admin.main` against the in-process stack and checked through the real TokenFunction handler."""
+`oidc_tools.admin.cli.main` against the in-process stack and checked through the real TokenFunction handler."""
 
 from __future__ import annotations
 
@@ -209,7 +209,7 @@ def test_user_block_ends_the_sessions_and_unblock_does_not_bring_them_back(run_a
 
 def test_sign_out_ends_only_that_users_sessions(run_admin, stack, call_token, password_form, client, user,
                                                 live_refresh_token):
-    from oidc_tools.operations import create_user
+    from oidc_tools.stack.operations import create_user
 
     create_user(stack.target, PASSWORD, username="bob")
     bob = call_token(password_form(username="bob", scope="openid offline_access")).json()["refresh_token"]

@@ -19,9 +19,9 @@ from oidc_core.passwords import hashing
 from oidc_core.store import users
 from oidc_core.config import Argon2Parameters
 from oidc_tools import template
-from oidc_tools.lambda_events import LambdaContext
-from oidc_tools.local_stack import load_handler
-from oidc_tools.operations import create_user
+from oidc_tools.local.lambda_events import LambdaContext
+from oidc_tools.local.stack import load_handler
+from oidc_tools.stack.operations import create_user
 
 INVALID = {"error": "invalid_grant", "error_description": "invalid credentials provided"}
 
@@ -408,7 +408,7 @@ def test_a_phone_number_is_ascii_digits_only(stack, login_from):
 
 
 def test_users_from_before_nfkc_are_migrated_by_the_admin_command(stack, login_from):
-    from oidc_tools.operations import migrate_identifiers
+    from oidc_tools.stack.operations import migrate_identifiers
 
     dynamodb = boto3.client("dynamodb")
     old_user = create_user(stack.target, "an old password", username="olduser")

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import serialization
 
 from helpers import CLIENT_ID, CLIENT_SECRET, PASSWORD, Reply, basic_auth, configure
 from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
-from oidc_tools.lambda_events import LambdaContext, http_api_event
-from oidc_tools.operations import create_client, create_user
+from oidc_tools.local.lambda_events import LambdaContext, http_api_event
+from oidc_tools.stack.operations import create_client, create_user
 
 INVALID = {"statusCode": 400, "message": "invalid credentials provided", "error": "invalid_grant", "data": None}
 

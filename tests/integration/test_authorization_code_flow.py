@@ -16,7 +16,7 @@ import pytest
 from browser_helpers import HandlerBrowser, pkce_pair
 from helpers import ISSUER, PASSWORD
 from oidc_core.store import users
-from oidc_tools.operations import create_client, set_password, sign_out, update_client
+from oidc_tools.stack.operations import create_client, set_password, sign_out, update_client
 
 APP = "https://app.example.test/callback"
 SPA, WEB, THIRD = "spa", "web", "partner"
@@ -352,7 +352,7 @@ def test_prompt_login_and_max_age_ask_again_and_auth_time_moves(stack, browser):
 
 
 def test_an_id_token_hint_naming_someone_else_is_login_required(stack, browser, user):
-    from oidc_tools.operations import create_user
+    from oidc_tools.stack.operations import create_user
 
     create_user(stack.target, "bob-password-123", username="bob")
     _, answer = sign_in(browser, identifier="bob", password="bob-password-123")

@@ -17,7 +17,7 @@ import pytest
 from browser_helpers import HandlerBrowser, pkce_pair
 from helpers import PASSWORD
 from oidc_core.store import authorization_codes, interactions
-from oidc_tools.operations import create_client, set_password, sign_out, update_client
+from oidc_tools.stack.operations import create_client, set_password, sign_out, update_client
 from test_authorization_code_flow import (APP, BINDING, SESSION, SPA, THIRD, claims, clients, redeem,  # noqa: F401
                                           sign_in, start, tokens_table)
 

@@ -19,7 +19,7 @@ from helpers import CLIENT_ID, CLIENT_SECRET, basic_auth, configure
 from oidc_core import aws
 from oidc_core.keys import keyring
 from oidc_tools import template
-from oidc_tools.lambda_events import LambdaContext
+from oidc_tools.local.lambda_events import LambdaContext
 
 ALL_KEYS_IN_KMS = {"SigningKeySource": "KMS", "RsaPasswordKeySource": "KMS", "Sm2PasswordKeySource": "KMS"}
 
@@ -143,7 +143,7 @@ def _allowed(statements: list[dict], action: str, resource: str, context: dict) 
 
 def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_form, user) -> None:
     from helpers import get_event, token_event
-    from oidc_tools.lambda_events import http_api_event
+    from oidc_tools.local.lambda_events import http_api_event
 
     def token(form, **kwargs):
         return recorder.run("TokenFunction", handlers["TokenFunction"], token_event(form, **kwargs))
@@ -181,7 +181,7 @@ def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_f
     assert refreshed["statusCode"] == 200, refreshed
     assert token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],  # reuse: revokes
                   "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})["statusCode"] == 400
-    from oidc_tools.operations import create_client
+    from oidc_tools.stack.operations import create_client
 
     create_client(stack.target, "machine", "machine-secret-0123456789", scopes=["orders:read"],
                   grant_types=["client_credentials"])
@@ -211,7 +211,7 @@ def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_f
     # Lazy migration: the upstream's settings read, a user created from its answer, an unknown identifier refused.
     from fake_upstream import FakeUpstream
     from oidc_core.login import upstream
-    from oidc_tools.operations import set_upstream
+    from oidc_tools.stack.operations import set_upstream
 
     fake = FakeUpstream()
     try:
@@ -239,7 +239,7 @@ def _browser_sign_in(recorder: Recorder, handlers: dict, stack) -> None:
     browser session."""
     from browser_helpers import HandlerBrowser, pkce_pair
     from helpers import PASSWORD
-    from oidc_tools.operations import create_client
+    from oidc_tools.stack.operations import create_client
 
     app = "https://app.example.test/callback"
     create_client(stack.target, "spa", auth_method="none", grant_types=("authorization_code", "refresh_token"),

@@ -6,7 +6,7 @@ import jwt
 import pytest
 
 from helpers import ISSUER, basic_auth
-from oidc_tools.operations import create_client
+from oidc_tools.stack.operations import create_client
 
 SECRET = "machine-secret-0123456789"
 

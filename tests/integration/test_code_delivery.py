@@ -18,7 +18,7 @@ from oidc_core.codes.passcodes import check_code, send_code
 from oidc_core.codes.policy import CodePolicy
 from oidc_core.errors import DependencyUnavailable, OAuthError
 from oidc_core.store.passcodes import Verdict
-from oidc_tools import outbox
+from oidc_tools.local import outbox
 
 KEY = b"digest-key-for-tests-0123456789ab"
 NOW = 1_800_000_000

@@ -8,7 +8,7 @@ import pytest
 from helpers import ISSUER
 from oidc_core import config
 from oidc_tools import template
-from oidc_tools.local_stack import load_handler
+from oidc_tools.local.stack import load_handler
 
 FUNCTIONS = sorted(template.functions(template.load()))
 

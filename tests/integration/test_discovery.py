@@ -8,7 +8,7 @@ import jwt
 from helpers import ISSUER
 from oidc_core.keys import keyring
 from oidc_tools import template
-from oidc_tools.operations import rotate_signing_key
+from oidc_tools.stack.operations import rotate_signing_key
 
 
 def test_provider_metadata(call_discovery, stack):

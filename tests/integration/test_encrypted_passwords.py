@@ -19,7 +19,7 @@ from oidc_core.passwords import hashing
 from oidc_core.passwords.decryption import rsa as rsa_passwords
 from oidc_core.passwords.decryption import sm2 as sm2_passwords
 from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
-from oidc_tools.operations import replace_password_keys
+from oidc_tools.stack.operations import replace_password_keys
 
 INVALID_CREDENTIALS = {"error": "invalid_grant", "error_description": "invalid credentials provided"}
 
@@ -159,7 +159,7 @@ def test_a_thousand_random_byte_strings_never_get_a_5xx(handlers, stack, client,
     config.settings.cache_clear()
 
     from helpers import CLIENT_ID, CLIENT_SECRET, Reply, token_event
-    from oidc_tools.lambda_events import LambdaContext
+    from oidc_tools.local.lambda_events import LambdaContext
 
     rng = random.Random(f"random-passwords-{encrypt_type}")
     statuses = set()

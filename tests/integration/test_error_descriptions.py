@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 
 from helpers import CLIENT_ID, CLIENT_SECRET, Reply, get_event
-from oidc_tools.lambda_events import LambdaContext, http_api_event
+from oidc_tools.local.lambda_events import LambdaContext, http_api_event
 
 # RFC 6749 §5.2: error_description = 1*( %x20-21 / %x23-5B / %x5D-7E )
 DESCRIPTION = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]+")

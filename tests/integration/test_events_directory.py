@@ -12,11 +12,11 @@ from helpers import Reply
 from oidc_core.keys import keyring
 from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_tools import template
-from oidc_tools.lambda_events import LambdaContext
-from oidc_tools.local_stack import (DEMO_API_SCOPE, DEMO_BROWSER_CLIENT_ID, DEMO_BROWSER_REDIRECT_URIS, DEMO_CLIENT_ID,
+from oidc_tools.local.lambda_events import LambdaContext
+from oidc_tools.local.stack import (DEMO_API_SCOPE, DEMO_BROWSER_CLIENT_ID, DEMO_BROWSER_REDIRECT_URIS, DEMO_CLIENT_ID,
                                     DEMO_CLIENT_SECRET, DEMO_LOGOUT_REDIRECT, DEMO_PASSWORD, DEMO_PUBLIC_CLIENT_ID,
                                     DEMO_USER, demo_password_keys)
-from oidc_tools.operations import create_client, create_user, replace_password_keys
+from oidc_tools.stack.operations import create_client, create_user, replace_password_keys
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 # file -> (function template.yaml routes it to, status, OAuth error or None, what else the answer must show or None)

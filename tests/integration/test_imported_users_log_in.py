@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2i
 from helpers import CLIENT_ID, CLIENT_SECRET, basic_auth, configure
 from oidc_core.passwords import imported
 from oidc_core.store import users
-from oidc_tools.operations import update_client
+from oidc_tools.stack.operations import update_client
 
 PASSWORD = "imported pässword"
 WRONG = {"error": "invalid_grant", "error_description": "invalid credentials provided"}
@@ -93,7 +93,7 @@ def test_each_imported_algorithm_logs_in_and_is_upgraded_to_argon2id(call_token,
 def test_the_login_page_upgrades_an_imported_hash_too(stack, handlers, client):
     """A first login on the browser's login page replaces the imported hash as the token endpoint's does."""
     from browser_helpers import HandlerBrowser, pkce_pair
-    from oidc_tools.operations import create_client
+    from oidc_tools.stack.operations import create_client
 
     app = "https://app.example.com/callback"
     create_client(stack.target, "spa", auth_method="none", grant_types=("authorization_code",), redirect_uris=(app,))

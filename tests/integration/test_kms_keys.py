@@ -1,7 +1,7 @@
 """Keys held in KMS (SigningKeySource, RsaPasswordKeySource, Sm2PasswordKeySource = KMS) through the real handlers.
 
 moto cannot do these calls (design.md: DIGEST signing, asymmetric Decrypt, SM2 keys), so the stack runs on the
-faithful KMS fake, tools/oidc_tools/faithful_kms.py: a FAKE that does the real cryptography. What must hold whatever
+faithful KMS fake, tools/oidc_tools/local/faithful_kms.py: a FAKE that does the real cryptography. What must hold whatever
 the fake does is checked against the public keys only: tokens verify with the published JWKS and with the key that
 kms:GetPublicKey returns, and passwords encrypted to what /api/v3/system publishes log in.
 """

@@ -20,8 +20,8 @@ from helpers import configure
 from oidc_core.keys import keyring
 from oidc_core.login import upstream
 from oidc_core.store import users
-from oidc_tools import operations
-from oidc_tools.local_stack import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD
+from oidc_tools.stack import operations
+from oidc_tools.local.stack import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD
 from fake_upstream import FakeUpstream
 from stack_process import ROOT, RunningStack
 
@@ -298,7 +298,7 @@ def test_the_login_page_migrates_lazily_too(stack, handlers, call_token, passwor
     """The browser's login page checks passwords by the same path: a first login there creates the user with the
     upstream's sub, and the code it leads to is redeemed for that sub."""
     from browser_helpers import HandlerBrowser, pkce_pair
-    from oidc_tools.operations import create_client
+    from oidc_tools.stack.operations import create_client
 
     app = "https://app.example.com/callback"
     create_client(stack.target, "spa", auth_method="none", grant_types=("authorization_code",), redirect_uris=(app,))

@@ -87,7 +87,7 @@ def test_signing_key_is_fetched_once_per_cache_period(call_token, password_form,
 )
 def test_malformed_bodies_are_invalid_request(handlers, stack, body, content_type, is_base64):
     from helpers import Reply
-    from oidc_tools.lambda_events import LambdaContext
+    from oidc_tools.local.lambda_events import LambdaContext
 
     event = token_event(body=body, content_type=content_type)
     event["isBase64Encoded"] = is_base64
@@ -99,7 +99,7 @@ def test_malformed_bodies_are_invalid_request(handlers, stack, body, content_typ
 
 def test_body_that_claims_base64_but_is_not(handlers, stack):
     from helpers import Reply
-    from oidc_tools.lambda_events import LambdaContext
+    from oidc_tools.local.lambda_events import LambdaContext
 
     event = token_event({"grant_type": "password"})
     event["body"] = "%%%not base64%%%"

@@ -14,7 +14,7 @@ from helpers import CLIENT_ID, CLIENT_SECRET, ISSUER, PASSWORD
 from oidc_core.passwords import hashing
 from oidc_core.store import users
 from oidc_core.config import Argon2Parameters
-from oidc_tools.operations import create_client, create_user
+from oidc_tools.stack.operations import create_client, create_user
 
 
 def verified_claims(call_discovery, token: str, audience: str = CLIENT_ID) -> dict:
@@ -114,7 +114,7 @@ def test_json_body_is_accepted(call_token, password_form, client, user):
 
 def test_plain_form_body_is_accepted_too(handlers, password_form, client, user):
     from helpers import Reply, token_event
-    from oidc_tools.lambda_events import LambdaContext
+    from oidc_tools.local.lambda_events import LambdaContext
 
     event = token_event(password_form())
     event["body"], event["isBase64Encoded"] = __import__("base64").b64decode(event["body"]).decode(), False

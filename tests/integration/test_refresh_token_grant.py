@@ -15,9 +15,9 @@ import pytest
 from helpers import CLIENT_ID, CLIENT_SECRET, Reply, basic_auth, configure, token_event
 from oidc_core.store import refresh_tokens, users
 from oidc_tools import template
-from oidc_tools.lambda_events import LambdaContext
-from oidc_tools.local_stack import load_handler
-from oidc_tools.operations import create_client, set_password, sign_out, update_client
+from oidc_tools.local.lambda_events import LambdaContext
+from oidc_tools.local.stack import load_handler
+from oidc_tools.stack.operations import create_client, set_password, sign_out, update_client
 
 INVALID = {"error": "invalid_grant", "error_description": "the refresh token is invalid, expired or revoked"}
 

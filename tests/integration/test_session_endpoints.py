@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from helpers import CLIENT_ID, CLIENT_SECRET, ISSUER, basic_auth
 from oidc_core.store import users
-from oidc_tools.operations import create_client, update_client
+from oidc_tools.stack.operations import create_client, update_client
 
 AUTH = {"authorization": basic_auth(CLIENT_ID, CLIENT_SECRET)}
 LOGOUT_URI = "https://app.example.test/signed-out"

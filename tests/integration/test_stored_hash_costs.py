@@ -18,7 +18,7 @@ from oidc_core.config import OWASP_MINIMUM_ARGON2, Argon2Parameters
 from oidc_core.passwords import hashing
 from oidc_core.store.clients import client_key
 from oidc_core.store.users import user_key
-from oidc_tools.operations import create_client, create_user
+from oidc_tools.stack.operations import create_client, create_user
 
 INVALID_GRANT = {"error": "invalid_grant", "error_description": "invalid credentials provided"}
 TWO_GIB = 2 * 1024 * 1024  # KiB

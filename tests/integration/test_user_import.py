@@ -287,10 +287,10 @@ def test_the_migration_bench_runs_and_prints_its_tables():
     import subprocess
     import sys
 
-    from oidc_tools import bench_migration
+    from oidc_tools.bench import migration as bench_migration
     from stack_process import ROOT
 
-    result = subprocess.run([sys.executable, "-m", "oidc_tools.bench_migration", "--quick"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "oidc_tools.bench.migration", "--quick"], cwd=ROOT,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
     assert [line[5:] for line in result.stdout.splitlines() if line.startswith("#### ")] == bench_migration.titles()

@@ -1,7 +1,7 @@
 """Passwords encrypted by the JavaScript clients to password keys held in KMS log in.
 
 The stack runs with RsaPasswordKeySource and Sm2PasswordKeySource = KMS on the faithful KMS fake
-(tools/oidc_tools/faithful_kms.py, a FAKE that does the real cryptography); the ciphertexts come from encrypt.mjs
+(tools/oidc_tools/local/faithful_kms.py, a FAKE that does the real cryptography); the ciphertexts come from encrypt.mjs
 (node-forge and JSEncrypt OAEP, sm-crypto), encrypted to what /api/v3/system publishes, as a client would.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from oidc_tools.operations import create_user
+from oidc_tools.stack.operations import create_user
 
 UNICODE_PASSWORD = "密码😀 pässwörd"
 ASCII_PASSWORD = "P@ssw0rd! with spaces"

@@ -14,7 +14,7 @@ from oidc_core.endpoints.authing.request import object_member, string_member, v3
 from oidc_core.errors import DependencyUnavailable, OAuthError, invalid_request
 from oidc_core.parameters import parse_parameters
 from oidc_core.routing import HttpEvent
-from oidc_tools.lambda_events import http_api_event
+from oidc_tools.local.lambda_events import http_api_event
 
 SETTINGS = load_settings({"ISSUER": "https://auth.example.com/oidc"})
 JSON = "application/json"

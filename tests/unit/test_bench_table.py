@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from oidc_tools import bench
+from oidc_tools.bench import emulated_aws, report
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "performance.md"
 
@@ -38,13 +38,13 @@ def page_tables() -> dict[str, tuple[list[str], list[list[str]]]]:
 
 
 def test_the_page_has_the_tables_the_bench_prints_in_order():
-    assert list(page_tables()) == bench.titles()
+    assert list(page_tables()) == report.titles()
 
 
 def test_each_table_of_the_page_has_the_columns_and_rows_the_bench_prints():
-    labels = bench.labels()
+    labels = report.labels()
     for title, (columns, rows) in page_tables().items():
-        assert columns == list(bench.COLUMNS[title]), title
+        assert columns == list(report.COLUMNS[title]), title
         assert all(len(row) == len(columns) for row in rows), title
         if title in labels:
             assert [row[0] for row in rows] == labels[title], title
@@ -53,14 +53,14 @@ def test_each_table_of_the_page_has_the_columns_and_rows_the_bench_prints():
 
 
 def test_a_table_prints_as_markdown_with_its_notes():
-    table = bench.Table("T", ("name", "ms"), [("a", "1.0")], notes=["why"])
+    table = report.Table("T", ("name", "ms"), [("a", "1.0")], notes=["why"])
     assert table.markdown().splitlines() == ["#### T", "", "| name | ms |", "|---|---:|", "| a | 1.0 |", "", "why"]
-    assert str(bench.Samples([3.0, 1.0, 2.0])) == "2.0 (1.0–3.0)"
-    assert bench.ratio_cell(1.05, 1.10) == "1.05 (met, target ≤ 1.10)"
-    assert bench.ratio_cell(1.30, 1.25) == "1.30 (missed by 0.05, target ≤ 1.25)"
+    assert str(report.Samples([3.0, 1.0, 2.0])) == "2.0 (1.0–3.0)"
+    assert report.ratio_cell(1.05, 1.10) == "1.05 (met, target ≤ 1.10)"
+    assert report.ratio_cell(1.30, 1.25) == "1.30 (missed by 0.05, target ≤ 1.25)"
 
 
-def _call(log: bench.CallLog, service: str, operation: str, thread: int, batch: int | None, at: float, **params):
+def _call(log: emulated_aws.CallLog, service: str, operation: str, thread: int, batch: int | None, at: float, **params):
     log.calls.append({"service": service, "operation": operation, "params": params, "thread": thread,
                       "batch": batch, "started": at, "ended": at + 0.001})
 
@@ -68,7 +68,7 @@ def _call(log: bench.CallLog, service: str, operation: str, thread: int, batch: 
 def test_round_trips_are_counted_by_thread_not_by_clock():
     """A call on the request's thread is one round trip; an aws.in_parallel batch costs the longest chain any one of
     its threads made, however the calls' intervals happened to fall."""
-    log = bench.CallLog()
+    log = emulated_aws.CallLog()
     main = threading.get_ident()
     _call(log, "dynamodb", "BatchGetItem", main, None, 0.0,
           RequestItems={"clients": {"Keys": [{}, {}]}, "tokens": {"Keys": [{}]}})
@@ -89,7 +89,7 @@ def test_round_trips_are_counted_by_thread_not_by_clock():
 
 def test_the_round_trips_of_a_real_parallel_batch_are_attributed_to_it():
     """The wrapper the bench puts around aws.in_parallel marks the calls made inside it, whichever thread runs them."""
-    log = bench.CallLog()
+    log = emulated_aws.CallLog()
     log.recording = True
 
     class Model:

@@ -27,3 +27,11 @@ def test_the_map_names_every_room_of_the_package():
 
     rooms = set(re.findall(r"^\| `(\w+)/` \|", ARCHITECTURE.read_text(), re.M))
     assert set(RANK) - {""} <= rooms
+
+
+def test_the_map_of_the_tools_names_every_room_of_the_tools():
+    from test_layout import TOOLS_RANK
+
+    section = ARCHITECTURE.read_text().split("## The tools, room by room", 1)[1]
+    rooms = set(re.findall(r"^\| `(\w+)/` \|", section, re.M))
+    assert rooms == set(TOOLS_RANK) - {""}

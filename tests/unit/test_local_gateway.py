@@ -1,4 +1,4 @@
-"""The local stack's front (oidc_tools.local_stack.Gateway) as a WSGI application, with a stand-in for the functions:
+"""The local stack's front (oidc_tools.local.stack.Gateway) as a WSGI application, with a stand-in for the functions:
 what it answers when a function fails, how a function's response is put on the wire, what no route takes."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 from werkzeug.test import Client
 
 from oidc_tools import template
-from oidc_tools.local_stack import Gateway
+from oidc_tools.local.stack import Gateway
 
 
 class StandIn:

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from oidc_tools import outbox, template
+from oidc_tools import template
+from oidc_tools.local import outbox
 
 
 def test_no_deployed_route_is_under_the_local_prefix():

@@ -10,7 +10,7 @@ import pytest
 from helpers import ISSUER
 from oidc_core import config
 from oidc_tools import template
-from oidc_tools.local_stack import load_handler
+from oidc_tools.local.stack import load_handler
 
 FUNCTIONS = {name: function for name, function in template.functions(template.load()).items() if function.routes}
 

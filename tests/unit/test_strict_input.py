@@ -12,7 +12,7 @@ from oidc_core.store.clients import checked_redirect_uri
 from oidc_core.store.identifiers import normalise
 from oidc_core.tokens.scopes import is_api_scope, parse_scope
 from oidc_tools import template
-from oidc_tools.local_stack import LocalStack
+from oidc_tools.local.stack import LocalStack
 
 TAILS = ["\n", "\r\n", "\n.", "\x00", " \n", "\u2028"]
 PROPERTIES = settings(max_examples=200, derandomize=True, deadline=None, database=None, print_blob=False)

@@ -1,5 +1,5 @@
-"""The Auth0 and Keycloak readers of oidc-admin users import (tools/oidc_tools/user_import.py): the hash objects those
-systems export, turned into our stored strings that verify the password they were made from."""
+"""The Auth0 and Keycloak readers of oidc-admin users import (tools/oidc_tools/admin/import_formats.py): the hash
+objects those systems export, turned into our stored strings that verify the password they were made from."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from oidc_core.config import OWASP_MINIMUM_ARGON2
 from oidc_core.passwords import imported
-from oidc_tools.user_import import Refused, auth0_custom_hash, keycloak_password_hash
+from oidc_tools.admin.import_formats import Refused, auth0_custom_hash, keycloak_password_hash
 
 SETTINGS = SimpleNamespace(argon2=OWASP_MINIMUM_ARGON2)
 
@@ -73,7 +73,7 @@ def stubbed_dynamodb(monkeypatch):
     import boto3
     from botocore.stub import Stubber
 
-    from oidc_tools import user_import
+    from oidc_tools.admin import user_import
 
     client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     monkeypatch.setattr(user_import.aws, "client", lambda service: client)
@@ -87,7 +87,7 @@ WRITES = [{"Put": {"TableName": "t", "Item": {"pk": {"S": "user#1"}}, "Condition
 
 
 def test_a_transaction_conflict_or_throttling_is_retried_until_written(stubbed_dynamodb):
-    from oidc_tools.user_import import _transact
+    from oidc_tools.admin.user_import import _transact
 
     stubbed_dynamodb.add_client_error("transact_write_items", "TransactionCanceledException",
                                       modeled_fields={"CancellationReasons": [{"Code": "TransactionConflict"}]})
@@ -97,7 +97,7 @@ def test_a_transaction_conflict_or_throttling_is_retried_until_written(stubbed_d
 
 
 def test_a_failed_condition_is_an_answer_not_a_retry(stubbed_dynamodb):
-    from oidc_tools.user_import import _transact
+    from oidc_tools.admin.user_import import _transact
 
     stubbed_dynamodb.add_client_error("transact_write_items", "TransactionCanceledException",
                                       modeled_fields={"CancellationReasons": [{"Code": "ConditionalCheckFailed"}]})

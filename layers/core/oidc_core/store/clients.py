@@ -88,6 +88,12 @@ class Client:
     def is_public(self) -> bool:
         return self.token_endpoint_auth_method == PUBLIC_AUTH_METHOD
 
+    @property
+    def pkce_required(self) -> bool:
+        """A public client has no secret to bind its code to, so it always needs PKCE (RFC 9700 §2.1.1); a
+        confidential one when it asked to."""
+        return self.is_public or self.require_pkce
+
     @classmethod
     def from_record(cls, record: dict) -> Client:
         return cls(

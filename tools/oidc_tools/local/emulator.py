@@ -118,8 +118,8 @@ def follow_awscurrent_moves() -> None:
 
 
 def fix_moto() -> None:
-    """Every change above, and the faithful KMS fake (oidc_tools.faithful_kms). Idempotent."""
-    from oidc_tools import faithful_kms
+    """Every change above, and the faithful KMS fake (oidc_tools.local.faithful_kms). Idempotent."""
+    from oidc_tools.local import faithful_kms
 
     serialise_dynamodb_item_operations()
     back_up_only_the_items_a_transaction_touches()

@@ -10,8 +10,8 @@ import boto3
 
 from oidc_core.config import signing_activation_seconds
 from oidc_tools import template as cfn
-from oidc_tools.operations import (KMS_KEYS, OPTIONAL_RESOURCES, RESOURCES, Target, replace_password_keys,
-                                   rotate_signing_key)
+from oidc_tools.stack.operations import (KMS_KEYS, OPTIONAL_RESOURCES, RESOURCES, Target, replace_password_keys,
+                                         rotate_signing_key)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from oidc_tools.bench import PASSWORD, Samples, Table, emulator, header, point_boto3_at
+from oidc_tools.bench.container import PASSWORD
+from oidc_tools.bench.emulated_aws import emulator, point_boto3_at
+from oidc_tools.bench.report import Samples, Table, header
 
 IMPORT_TITLE = "Import: `oidc-admin users import` into the emulated users table (a moto server in another process)"
 IMPORT = ("first import", "re-run of the same file (every row skipped)")
@@ -37,8 +39,8 @@ def import_rate(quick: bool, endpoint_url: str) -> Table:
     from oidc_core import aws
     from oidc_core.passwords import imported
     from oidc_tools import template
-    from oidc_tools.provision import provision
-    from oidc_tools.user_import import import_users
+    from oidc_tools.stack.provision import provision
+    from oidc_tools.admin.user_import import import_users
 
     aws.client.cache_clear()
     target = provision(template.load(), {"IssuerUrl": "https://bench.example/oidc"}).target

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import importlib.util
 import json
 import logging
@@ -32,12 +33,12 @@ from oidc_core.config import ConfigurationError
 from oidc_core.store.clients import ClientExists
 from oidc_core.tokens.scopes import KNOWN_SCOPES
 from oidc_core.store.users import IdentifierTaken
-from oidc_tools import outbox, snapshot
+from oidc_tools.local import outbox, snapshot
 from oidc_tools import template as cfn
-from oidc_tools.emulator import fix_moto
-from oidc_tools.lambda_events import LambdaContext, http_api_event, response_body
-from oidc_tools.operations import create_client, create_user, replace_password_keys
-from oidc_tools.provision import provision
+from oidc_tools.local.emulator import fix_moto
+from oidc_tools.local.lambda_events import LambdaContext, http_api_event, response_body
+from oidc_tools.stack.operations import create_client, create_user, replace_password_keys
+from oidc_tools.stack.provision import provision
 
 STATE_DIR = cfn.ROOT / ".local-stack"
 REGION = "us-east-1"
@@ -173,7 +174,7 @@ class LocalStack:
         in_kms = [name for name, source in sources.items() if source == "KMS"]
         if not in_kms:
             return "Secrets Manager (make dev KEYS=kms holds them in KMS)"
-        where = ", ".join(in_kms) + " in KMS (the faithful fake of tools/oidc_tools/faithful_kms.py; new keys at " \
+        where = ", ".join(in_kms) + " in KMS (the faithful fake of tools/oidc_tools/local/faithful_kms.py; new keys at " \
                                     "every start)"
         return where if len(in_kms) == 3 else where + ", the others in Secrets Manager"
 
@@ -506,9 +507,44 @@ def serve(port: int, data_file: Path | None = None, parameters: dict | None = No
     return status
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A mistake in what `make dev` was given is one line, as every other refusal of the stack (argparse's own is the
+    usage, then the message)."""
+
+    def error(self, message: str):
+        self.exit(2, f"local stack: {message}\n")
+
+
+def port_number(value: str) -> int:
+    """A TCP port, 0 to 65535 (0: the system picks a free one); anything else refused in words, not by bind()."""
+    if not value.strip().isascii() or not value.strip().isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"PORT must be a whole number from 0 to 65535 (0: any free port), "
+                                         f"got {value!r}")
+    return int(value)
+
+
+def template_parameters(assignments: list[str], template: dict) -> dict[str, str]:
+    """NAME=VALUE assignments as a dict; ValueError naming the first one that is not, with the closest parameter of
+    template.yaml when the name looks misspelled."""
+    known = list(template.get("Parameters", {}))
+    parameters = {}
+    for assignment in assignments:
+        name, equals, value = assignment.partition("=")
+        if not equals:
+            raise ValueError(f"parameter {assignment!r}: not NAME=VALUE (PARAMETERS='RefreshTokenRotation=false …')")
+        if name not in known:
+            by_case = {parameter.casefold(): parameter for parameter in known}
+            close = [by_case[name.casefold()]] if name.casefold() in by_case else \
+                difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}?" if close else "the parameters are listed in docs/deploying.md"
+            raise ValueError(f"parameter {name!r}: template.yaml has no such parameter; {hint}")
+        parameters[name] = value
+    return parameters
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000),
+    parser = _OneLineParser(prog="python -m oidc_tools.local.stack", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=port_number, default=os.environ.get("PORT") or "3000",
                         help="port to listen on; 0 picks a free one (the ready line names it)")
     parser.add_argument("--data", type=Path, default=None, metavar="FILE",
                         help="keep the tables and secrets in FILE: restored from it at start when it exists, saved "
@@ -519,12 +555,10 @@ def main(argv: list[str] | None = None) -> None:
                              "e.g. RefreshTokenRotation=false; make dev PARAMETERS='A=1 B=2'")
     arguments = parser.parse_args(argv)
     template = cfn.load()
-    parameters = {}
-    for assignment in arguments.parameter:
-        name, equals, value = assignment.partition("=")
-        if not equals or name not in template.get("Parameters", {}):
-            parser.error(f"--parameter {assignment!r}: not NAME=VALUE with a parameter of template.yaml")
-        parameters[name] = value
+    try:
+        parameters = template_parameters(arguments.parameter, template)
+    except ValueError as error:
+        parser.error(str(error))
     # What a deploy would refuse is refused here, before anything listens: not a stack that answers 500 to everything.
     problems = cfn.parameter_problems(template, parameters)
     for problem in problems:

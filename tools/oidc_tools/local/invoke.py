@@ -12,8 +12,8 @@ import traceback
 from pathlib import Path
 
 from oidc_tools import template as cfn
-from oidc_tools.lambda_events import LambdaContext
-from oidc_tools.local_stack import LocalStack
+from oidc_tools.local.lambda_events import LambdaContext
+from oidc_tools.local.stack import LocalStack
 
 
 class InvokeError(Exception):
