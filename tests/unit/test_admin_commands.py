@@ -59,7 +59,7 @@ def test_the_command_table_names_every_command_with_all_its_options():
     for path, command in leaves():
         name = " ".join(path)
         row = next((row for row in rows.values()
-                    if re.search(rf"`(?:{path[0]}s? ){re.escape(' '.join(path[1:]))}\b", row)), None)
+                    if re.search(rf"`{path[0]}s?{''.join(' ' + re.escape(word) for word in path[1:])}\b", row)), None)
         if row is None:
             missing[name] = "no row"
             continue
