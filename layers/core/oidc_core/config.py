@@ -31,6 +31,10 @@ class Argon2Parameters:
 # OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1 is the minimum; we never go below it.
 OWASP_MINIMUM_ARGON2 = Argon2Parameters(memory_kib=19456, iterations=2, lanes=1)
 
+# The most one stored hash's verification may cost, in milliseconds of one core, whatever its scheme
+# (passwords/imported.py turns each scheme's work into it). Every failed login is padded to a floor above it.
+WORK_CEILING_MS = 400
+
 # The Cache-Control max-age DiscoveryFunction sends with the JWKS, discovery and /api/v3/system.
 JWKS_MAX_AGE_SECONDS = 300
 

@@ -27,9 +27,15 @@ each field in B64 (standard base64 alphabet, no padding; a field may be empty). 
 Node.js's `latin1`, `binary` and `ascii` encodings do). LDAP's RFC 2307 values ({SSHA}, {SHA256}, …) are stored as
 the digest they are (from_ldap).
 
-Cost guards: a hash whose verification would cost beyond the ceiling is refused at import with its reason
-(check_importable) and never verified at login (it never matches): bcrypt cost above 16, PBKDF2 above 10,000,000
-iterations, scrypt or Argon2 memory above the Argon2id memory ceiling (cost_ceiling).
+Cost guards: one ceiling bounds the real work of a verification, WORK_CEILING_MS (config.py), whatever the scheme:
+2^cost for bcrypt, iterations × output blocks for PBKDF2 (the work multiplies by blocks: a 256-byte PBKDF2-SHA1 key
+is 13 derivations), N·r·p for scrypt, memory × passes for Argon2, each turned into milliseconds by the cost of one
+unit measured on one core (work_ms). A hash above it is refused at import with its reason (check_importable) and
+never computed at login (it never matches). The default, 400 ms, admits what real exports hold (bcrypt 10–12,
+Keycloak's PBKDF2-SHA512 at 210,000 and PBKDF2-SHA256 at 27,500, OWASP's PBKDF2-SHA256 at 600,000, Firebase's scrypt
+at N=2^14, r=8) and refuses what no real system uses (bcrypt 13 and up, ten million PBKDF2 iterations, scrypt with
+p=16 at N=2^14); the failed-login floor (login/credentials.py) is built on it. scrypt and Argon2 memory stay below the
+Argon2id memory ceiling too (cost_ceiling).
 
 A failed login must not tell an imported user from a native one (Django's CVE-2016-2513: a fast legacy hash made
 the failure of a not-yet-upgraded account quicker to answer). So a mismatch, like an unreadable string or an empty
@@ -49,12 +55,16 @@ from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2d, Argon2i, Argon2id
 
-from oidc_core.config import Argon2Parameters, Settings
+from oidc_core.config import WORK_CEILING_MS, Argon2Parameters, Settings
 from oidc_core.passwords import hashing
 
-MAX_BCRYPT_COST = 16
-MAX_PBKDF2_ITERATIONS = 10_000_000
+MAX_BCRYPT_COST = 31  # the grammar's bound ($2b$ has two digits); the work ceiling is far below it
 CEILING_FACTOR = 4
+# Milliseconds of one unit of each scheme's work on one core (x86-64, measured with `cryptography`, `bcrypt` and
+# hashlib as the functions run them, rounded up): 2^cost for bcrypt, one PBKDF2 iteration of one output block, one
+# N·r·p of scrypt, one KiB·pass of Argon2. Estimates that err high: a hash just under the ceiling costs at most it.
+UNIT_MS = {"bcrypt": 0.08, "pbkdf2-sha1": 0.00026, "pbkdf2-sha256": 0.00031, "pbkdf2-sha512": 0.00066,
+           "scrypt": 0.0004, "argon2": 0.0008}
 # Bounds that keep a forged or broken string from asking for absurd work or sizes.
 MAX_PARALLELISM = 16
 MAX_KEY_BYTES = 256
@@ -144,9 +154,9 @@ class Parsed:
     fields: tuple[bytes, ...]
 
 
-_BCRYPT = re.compile(r"^\$(2[aby])\$(\d\d)\$[./A-Za-z0-9]{53}$")
-_ARGON2 = re.compile(r"^\$(argon2id|argon2i|argon2d)\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$")
-_PHC = re.compile(r"^\$([a-z0-9-]+)\$([a-z]+=[A-Za-z0-9]+(?:,[a-z]+=[A-Za-z0-9]+)*)((?:\$[A-Za-z0-9+/]*)+)$")
+_BCRYPT = re.compile(r"\$(2[aby])\$(\d\d)\$[./A-Za-z0-9]{53}")
+_ARGON2 = re.compile(r"\$(argon2id|argon2i|argon2d)\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)")
+_PHC = re.compile(r"\$([a-z0-9-]+)\$([a-z]+=[A-Za-z0-9]+(?:,[a-z]+=[A-Za-z0-9]+)*)((?:\$[A-Za-z0-9+/]*)+)")
 _FIELD_COUNT = {"pbkdf2": 2, "scrypt": 2, "firebase-scrypt": 4, "digest": 2, "hmac": 3}
 
 
@@ -171,10 +181,10 @@ def parse(stored: str) -> Parsed:
     """The scheme, parameters and fields of a stored string; UnusableHash for anything outside the grammar."""
     if not isinstance(stored, str) or not stored:
         raise UnusableHash("no password hash")
-    bcrypt_match = _BCRYPT.match(stored)
+    bcrypt_match = _BCRYPT.fullmatch(stored)
     if bcrypt_match:
         return Parsed("bcrypt", {"cost": bcrypt_match.group(2)}, (stored.encode("ascii"),))
-    argon2_match = _ARGON2.match(stored)
+    argon2_match = _ARGON2.fullmatch(stored)
     if argon2_match:
         scheme, version, memory, iterations, lanes, salt, raw = argon2_match.groups()
         return Parsed(scheme, {"v": version, "m": memory, "t": iterations, "p": lanes},
@@ -182,7 +192,7 @@ def parse(stored: str) -> Parsed:
     if stored.startswith(("$2", "$argon2")):
         raise UnusableHash("not a bcrypt $2a$/$2b$/$2y$ string" if stored.startswith("$2")
                            else "not an Argon2 PHC string")
-    match = _PHC.match(stored)
+    match = _PHC.fullmatch(stored)
     if not match:
         raise UnusableHash("not a password hash string of the form $scheme$parameters$fields")
     scheme = match.group(1)
@@ -207,6 +217,11 @@ def algorithm_of(stored: str) -> str:
         return "unreadable"
 
 
+def _within_work_ceiling(what: str, milliseconds: float) -> None:
+    if milliseconds > WORK_CEILING_MS:
+        raise UnusableHash(f"{what} costs about {milliseconds:,.0f} ms, above the work ceiling of {WORK_CEILING_MS} ms")
+
+
 def _check(parsed: Parsed, ceiling: Argon2Parameters) -> None:
     """UnusableHash when the parameters are inconsistent or the verification would cost beyond the ceiling."""
     scheme, params, fields, family = parsed.scheme, parsed.params, parsed.fields, scheme_family(parsed.scheme)
@@ -214,6 +229,7 @@ def _check(parsed: Parsed, ceiling: Argon2Parameters) -> None:
         cost = int(params["cost"])
         if not 4 <= cost <= MAX_BCRYPT_COST:
             raise UnusableHash(f"bcrypt cost {cost} is outside 4..{MAX_BCRYPT_COST}")
+        _within_work_ceiling(f"bcrypt cost {cost}", UNIT_MS["bcrypt"] * 2 ** cost)
     elif scheme in ("argon2id", "argon2i", "argon2d"):
         if params["v"] != "19":
             raise UnusableHash("only Argon2 version 19 (0x13) is supported")
@@ -222,6 +238,7 @@ def _check(parsed: Parsed, ceiling: Argon2Parameters) -> None:
             raise UnusableHash(f"Argon2 memory {memory} KiB is above the ceiling of {ceiling.memory_kib} KiB")
         if not 1 <= iterations <= min(ceiling.iterations, MAX_ARGON2_ITERATIONS) or not 1 <= lanes <= MAX_PARALLELISM:
             raise UnusableHash("Argon2 iterations or parallelism beyond the ceiling")
+        _within_work_ceiling(f"Argon2 m={memory}, t={iterations}", UNIT_MS["argon2"] * memory * iterations)
         if memory < 8 * lanes or len(fields[0]) < 8 or not 4 <= len(fields[1]) <= MAX_KEY_BYTES:
             raise UnusableHash("Argon2 parameters out of range (memory under 8 × lanes, salt under 8 bytes, or hash "
                                "length)")
@@ -230,10 +247,11 @@ def _check(parsed: Parsed, ceiling: Argon2Parameters) -> None:
         if digest not in PBKDF2_DIGESTS:
             raise UnusableHash(f"PBKDF2 with {digest} is not supported ({', '.join(PBKDF2_DIGESTS)})")
         iterations, length = _integer(params, "i"), _integer(params, "l")
-        if iterations > MAX_PBKDF2_ITERATIONS:
-            raise UnusableHash(f"PBKDF2 iterations {iterations} are above {MAX_PBKDF2_ITERATIONS}")
         if length != len(fields[1]) or length > MAX_KEY_BYTES:
             raise UnusableHash("the PBKDF2 key length does not match the hash")
+        blocks = -(-length // hashlib.new(digest).digest_size)  # each output block is a derivation of its own
+        _within_work_ceiling(f"PBKDF2 iterations {iterations} × {blocks} output blocks",
+                             UNIT_MS[scheme] * iterations * blocks)
     elif family in ("scrypt", "firebase-scrypt"):
         if family == "scrypt":
             n, r, p, length = _integer(params, "n", 2), _integer(params, "r"), _integer(params, "p"), _integer(params, "l")
@@ -250,6 +268,7 @@ def _check(parsed: Parsed, ceiling: Argon2Parameters) -> None:
             raise UnusableHash("scrypt N must be a power of two")
         if p > MAX_PARALLELISM:
             raise UnusableHash(f"scrypt parallelism {p} is above {MAX_PARALLELISM}")
+        _within_work_ceiling(f"scrypt N={n}, r={r}, p={p}", UNIT_MS["scrypt"] * n * r * p)
         memory_kib = 128 * n * r // 1024
         if memory_kib > ceiling.memory_kib:
             raise UnusableHash(f"scrypt memory {memory_kib} KiB is above the ceiling of {ceiling.memory_kib} KiB")
