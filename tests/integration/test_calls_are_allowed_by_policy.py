@@ -141,7 +141,7 @@ def _allowed(statements: list[dict], action: str, resource: str, context: dict) 
     return False
 
 
-def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_form, user) -> None:
+def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_form, user, lazily: bool) -> None:
     from helpers import get_event, token_event
     from oidc_tools.lambda_events import http_api_event
 
@@ -208,7 +208,8 @@ def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_f
     session("GET", "/oidc/session/end", query=f"id_token_hint={fresh['id_token']}")
 
     _browser_sign_in(recorder, handlers, stack)
-    # Lazy migration: the upstream's settings read, a user created from its answer, an unknown identifier refused.
+    # Lazy migration: the upstream's settings read, a user created from its answer, an unknown identifier refused;
+    # with LazyMigration off, the upstream is never asked, so no user is created.
     from fake_upstream import FakeUpstream
     from oidc_core.login import upstream
     from oidc_tools.operations import set_upstream
@@ -217,7 +218,8 @@ def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_f
     try:
         set_upstream(stack.target, fake.issuer, "us", "our-secret")
         upstream.clear_cache()
-        assert token(password_form(username="frank", password="frank-password"))["statusCode"] == 200
+        assert token(password_form(username="frank", password="frank-password"))["statusCode"] == (
+            200 if lazily else 400)
         assert token(password_form(username="nobody-at-all", password="x"))["statusCode"] == 400
     finally:
         fake.close()
@@ -274,16 +276,21 @@ def _browser_sign_in(recorder: Recorder, handlers: dict, stack) -> None:
     browser.request("GET", "/oidc/session/end", query=f"id_token_hint={tokens['id_token']}")
 
 
-@pytest.mark.parametrize("stack_parameters", [{}, ALL_KEYS_IN_KMS], ids=["secrets-manager", "kms"])
+LAZY_MIGRATION = {"LazyMigration": "true"}
+
+
+@pytest.mark.parametrize("stack_parameters", [LAZY_MIGRATION, ALL_KEYS_IN_KMS],
+                         ids=["secrets-manager-lazy-migration", "kms-no-lazy-migration"])
 def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, client, user, password_form,
                                                               stack_parameters, monkeypatch):
     configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=0,  # a reused refresh token revokes its family at once
               ARGON2_ITERATIONS=3)  # above the user's stored hash: the first login upgrades it
     recorder = Recorder()
+    lazily = stack_parameters.get("LazyMigration") == "true"
     for service in ("dynamodb", "secretsmanager", "kms"):
         aws.client(service).meta.events.register("provide-client-params", recorder)
     try:
-        _every_kind_of_request(recorder, handlers, stack, password_form, user)
+        _every_kind_of_request(recorder, handlers, stack, password_form, user, lazily)
     finally:
         for service in ("dynamodb", "secretsmanager", "kms"):
             aws.client(service).meta.events.unregister("provide-client-params", recorder)
@@ -318,7 +325,29 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
                 # the attribute-level grants: a password hash upgraded, a user's sessions ended
                 ("TokenFunction", "dynamodb:UpdateItem", "UsersTable"),
                 ("SessionFunction", "dynamodb:UpdateItem", "UsersTable")}
-    if stack_parameters:
+    migration = {("TokenFunction", "dynamodb:PutItem", "UsersTable"),
+                 ("TokenFunction", "secretsmanager:GetSecretValue", "UpstreamSecret")}
+    assert migration <= seen if lazily else not migration & seen
+    if not lazily and stack_parameters.get("SigningKeySource") == "KMS":
+        # every key in KMS and no upstream to read: TokenFunction's only secret was the upstream's
+        expected.discard(("TokenFunction", "secretsmanager:GetSecretValue"))
+    if stack_parameters.get("SigningKeySource") == "KMS":
         expected |= {("TokenFunction", "kms:Sign"), ("TokenFunction", "kms:Decrypt"),
                      ("DiscoveryFunction", "kms:GetPublicKey"), ("AuthorizeFunction", "kms:GetPublicKey")}
     assert expected <= seen
+
+
+@pytest.mark.parametrize("lazily", [True, False], ids=["lazy-migration", "no-lazy-migration"])
+def test_only_lazy_migration_may_create_users_or_read_the_upstream(lazily):
+    """Issue 23 point 4: a function that checks passwords holds PutItem on user and identifier items (which IAM cannot
+    limit to free keys: such a function could point an identifier at another user) only while LazyMigration is on."""
+    cfn = template.load()
+    context = {"dynamodb:LeadingKeys": ["email#victim@example.com"], "dynamodb:Attributes": ["pk", "sub"],
+               "dynamodb:ReturnValues": ["NONE"], "dynamodb:Select": None}
+    for function in ("TokenFunction", "AuthorizeFunction"):
+        statements = template.policy_statements(cfn, function, {"LazyMigration": "true" if lazily else "false"})
+        assert _allowed(statements, "dynamodb:PutItem", "UsersTable", context) is lazily, function
+        assert _allowed(statements, "secretsmanager:GetSecretValue", "UpstreamSecret", {}) is lazily, function
+    for function in set(template.functions(cfn)) - {"TokenFunction", "AuthorizeFunction"}:
+        statements = template.policy_statements(cfn, function, {"LazyMigration": "true"})
+        assert not _allowed(statements, "dynamodb:PutItem", "UsersTable", context), function

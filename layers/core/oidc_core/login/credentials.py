@@ -23,6 +23,7 @@ from oidc_core.login import audit
 from oidc_core.login import ip_throttle
 from oidc_core.login import lockout
 from oidc_core.login import upstream
+from oidc_core.observability import count
 from oidc_core.passwords import hashing
 from oidc_core.passwords import imported
 from oidc_core.store import users
@@ -65,8 +66,10 @@ def _locked_answer(settings: Settings, attempt: lockout.Attempt, now: float) -> 
 
 def check_password(request: TokenRequest, client: Client, settings: Settings, identifier: LoginIdentifier,
                    pointer: dict | None, password: str | None | tuple[str | None, ...]) -> Login:
-    """The user, if `password` (None: it could not be decrypted) is theirs; otherwise the same invalid_grant.
-    A tuple is several candidates (one per password key in force): each is checked, always all of them."""
+    """The user, if `password` (None: it could not be decrypted) is theirs; otherwise the same invalid_grant, no
+    sooner than the failure floor. A tuple is several candidates (one per password key in force): each is checked,
+    always all of them."""
+    started = time.monotonic()
     sub = pointer["sub"] if pointer else None
     account = f"sub:{sub}" if sub else f"identifier:{identifier.key}"
     now = time.time()
@@ -81,54 +84,76 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
         )
     user = users.User.from_record(found["user"]) if found["user"] else None
     attempt = lockout.Attempt(pair_key, account_key, pair, on_account)
-
     given = password if isinstance(password, tuple) else (password,)
-    candidates = [candidate if candidate is not None else secrets.token_urlsafe(32) for candidate in given]
-    stored_hash = user.password_hash if user else None
-    if attempt.locked:
-        # Never checked, but it costs what a check costs: a faster answer would say the account is locked, and so
-        # that two identifiers belong to one user.
-        for candidate in candidates:
-            hashing.spend_as_verifying(candidate, stored_hash, settings, hashing.PASSWORD)
-        reason = "locked"
-    else:
-        lazily = _ask_upstream(request, client, settings, identifier, given, user, attempt, now)
-        if lazily is not None:
-            migrated, matched = lazily
-            if migrated is not None and not migrated.blocked:
-                audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="upstream",
-                                    sub=migrated.sub, identifier_key=identifier.key)
-                return Login(migrated, attempt, matched)
-            if matched is None:  # nothing could be decrypted, so nothing was sent: the work of a local check instead
-                for candidate in candidates:
-                    hashing.spend_as_verifying(candidate, None, settings, hashing.PASSWORD)
-            reason = "upstream_refused" if matched is not None else "undecryptable_password"
-        elif user is None:
-            for candidate in candidates:
-                hashing.spend_as_verifying(candidate, None, settings, hashing.PASSWORD)
-            reason = "unknown_user"
-        else:
-            # every candidate, without stopping at a match: the work must not say which key fitted; by the stored
-            # string's scheme, so an imported hash (until its first login) costs what a native one does
-            matching = [candidate for candidate in candidates
-                        if imported.verify(candidate, user.password_hash, settings)]
-            if matching and not user.blocked:
-                audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="password",
-                                    sub=user.sub, identifier_key=identifier.key)
-                return Login(user, attempt, matching[0])
-            undecryptable = all(candidate is None for candidate in given)
-            reason = ("blocked_user" if matching else
-                      "undecryptable_password" if undecryptable else
-                      # above the cost ceiling, or unreadable: the user cannot log in until it is set again
-                      "unusable_password_hash" if not imported.usable(user.password_hash, settings) else
-                      "wrong_password")
+    outcome = _check(request, client, settings, identifier, given, user, attempt, now)
+    if isinstance(outcome, Login):
+        return outcome
 
+    _wait_for_the_floor(settings, started)
     with aws.dependency("dynamodb"):
         aws.in_parallel(lambda: ip_throttle.record_failure(settings, request.source_ip, now),
                         *lockout.failure_writes(settings, attempt, now))
     audit.login_attempt(request, client_id=client.client_id, outcome="locked" if attempt.locked else "failed",
-                        reason=reason, sub=user.sub if user else None, identifier_key=identifier.key)
+                        reason=outcome, sub=user.sub if user else None, identifier_key=identifier.key)
     raise _locked_answer(settings, attempt, now) if attempt.locked else invalid_credentials()
+
+
+def failure_floor_seconds(settings: Settings) -> float:
+    """How long every failed check takes at least (issue 23 points 2 and 3). The work of a failure differs by kind of
+    account: a native hash, an imported one up to the work ceiling, an upstream round trip up to its deadline for an
+    identifier that names nobody here or a user waiting for the upstream. Rather than make every failure do the most
+    expensive work (CPU that every failure would pay), each waits until the floor, which is above the most any of
+    them may cost: the ceiling with room for the dummy Argon2id and the round trips, or while lazy migration is on,
+    the upstream's deadline."""
+    floor = settings.failed_login_floor_ms / 1000
+    return max(floor, upstream.UPSTREAM_TIMEOUT_SECONDS) if settings.upstream_secret_id else floor
+
+
+def _wait_for_the_floor(settings: Settings, started: float) -> None:
+    left = failure_floor_seconds(settings) - (time.monotonic() - started)
+    if left > 0:
+        time.sleep(left)
+    else:  # this failure took longer than the floor, so its time may tell its kind of account: the floor is too low
+        count("FailedLoginsOverFloor")
+
+
+def _check(request: TokenRequest, client: Client, settings: Settings, identifier: LoginIdentifier,
+           given: tuple[str | None, ...], user: users.User | None, attempt: lockout.Attempt, now: float) -> Login | str:
+    """The Login when a candidate is the user's password; otherwise the reason code of the failure."""
+    candidates = [candidate if candidate is not None else secrets.token_urlsafe(32) for candidate in given]
+    if attempt.locked:
+        # Never checked, but it costs what a check costs: a faster answer would say the account is locked, and so
+        # that two identifiers belong to one user.
+        for candidate in candidates:
+            hashing.spend_as_verifying(candidate, user.password_hash if user else None, settings, hashing.PASSWORD)
+        return "locked"
+    lazily = _ask_upstream(request, client, settings, identifier, given, user, attempt, now)
+    if lazily is not None:
+        migrated, matched = lazily
+        if migrated is not None and not migrated.blocked:
+            audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="upstream",
+                                sub=migrated.sub, identifier_key=identifier.key)
+            return Login(migrated, attempt, matched)
+        if matched is None:  # nothing could be decrypted, so nothing was sent: the work of a local check instead
+            for candidate in candidates:
+                hashing.spend_as_verifying(candidate, None, settings, hashing.PASSWORD)
+        return "upstream_refused" if matched is not None else "undecryptable_password"
+    if user is None:
+        for candidate in candidates:
+            hashing.spend_as_verifying(candidate, None, settings, hashing.PASSWORD)
+        return "unknown_user"
+    # every candidate, without stopping at a match: the work must not say which key fitted; by the stored string's
+    # scheme (an imported hash until its first login)
+    matching = [candidate for candidate in candidates if imported.verify(candidate, user.password_hash, settings)]
+    if matching and not user.blocked:
+        audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="password",
+                            sub=user.sub, identifier_key=identifier.key)
+        return Login(user, attempt, matching[0])
+    return ("blocked_user" if matching else
+            "undecryptable_password" if all(candidate is None for candidate in given) else
+            # above the cost ceiling, or unreadable: the user cannot log in until it is set again
+            "unusable_password_hash" if not imported.usable(user.password_hash, settings) else
+            "wrong_password")
 
 
 def _ask_upstream(request: TokenRequest, client: Client, settings: Settings, identifier: LoginIdentifier,
