@@ -56,6 +56,7 @@ def _physical_to_logical(stack) -> dict[str, str]:
                                      ("PUBLIC_KEYS_SECRET_ID", "PublicKeysSecret"),
                                      ("AUDIT_KEY_SECRET_ID", "AuditKeySecret"),
                                      ("UPSTREAM_SECRET_ID", "UpstreamSecret"),
+                                     ("ORIGIN_SECRET_ID", "OriginSecret"),
                                      ("SIGNING_KMS_KEY_ID", "SigningKmsKey"),
                                      ("RSA_PASSWORD_KMS_KEY_ID", "RsaPasswordKmsKey"),
                                      ("SM2_PASSWORD_KMS_KEY_ID", "Sm2PasswordKmsKey")):
@@ -176,6 +177,10 @@ def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_f
             ("sm2", sm2_encrypt(b"wrong", system["sm2"]["publicKey"]))):
         assert token(password_form(password=ciphertext, password_encrypt_type=encrypt_type))["statusCode"] == 400
     assert token({"grant_type": "password"}, authorization=basic_auth(CLIENT_ID, "nope"))["statusCode"] == 401
+    # a request claiming to come through the proxy: the origin secret is read to check it (only while hops are set)
+    through_proxy = token_event({"grant_type": "password"}, authorization=basic_auth(CLIENT_ID, "nope"))
+    through_proxy["headers"].update({"x-origin-verify": "a guess", "x-forwarded-for": "203.0.113.9"})
+    assert recorder.run("TokenFunction", handlers["TokenFunction"], through_proxy)["statusCode"] == 401
     refreshed = token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
                        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
     assert refreshed["statusCode"] == 200, refreshed
@@ -276,7 +281,7 @@ def _browser_sign_in(recorder: Recorder, handlers: dict, stack) -> None:
     browser.request("GET", "/oidc/session/end", query=f"id_token_hint={tokens['id_token']}")
 
 
-LAZY_MIGRATION = {"LazyMigration": "true"}
+LAZY_MIGRATION = {"LazyMigration": "true", "TrustedProxyHops": "1"}
 
 
 @pytest.mark.parametrize("stack_parameters", [LAZY_MIGRATION, ALL_KEYS_IN_KMS],
@@ -325,6 +330,8 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
                 # the attribute-level grants: a password hash upgraded, a user's sessions ended
                 ("TokenFunction", "dynamodb:UpdateItem", "UsersTable"),
                 ("SessionFunction", "dynamodb:UpdateItem", "UsersTable")}
+    reads_origin_secret = ("TokenFunction", "secretsmanager:GetSecretValue", "OriginSecret")
+    assert (reads_origin_secret in seen) is (stack_parameters.get("TrustedProxyHops") == "1")
     migration = {("TokenFunction", "dynamodb:PutItem", "UsersTable"),
                  ("TokenFunction", "secretsmanager:GetSecretValue", "UpstreamSecret")}
     assert migration <= seen if lazily else not migration & seen
@@ -351,3 +358,18 @@ def test_only_lazy_migration_may_create_users_or_read_the_upstream(lazily):
     for function in set(template.functions(cfn)) - {"TokenFunction", "AuthorizeFunction"}:
         statements = template.policy_statements(cfn, function, {"LazyMigration": "true"})
         assert not _allowed(statements, "dynamodb:PutItem", "UsersTable", context), function
+
+
+@pytest.mark.parametrize("hops", ["0", "1"])
+def test_the_origin_secret_is_generated_and_read_only_where_the_address_is_derived(hops):
+    """Issue 23 point 1: the proxy's origin secret is one the stack generates (no template default anyone can read),
+    exists only while proxies are trusted, and only the functions that derive a caller's address may read it."""
+    cfn = template.load()
+    secret = cfn["Resources"]["OriginSecret"]
+    assert "GenerateSecretString" in secret["Properties"] and "SecretString" not in secret["Properties"]
+    assert template.Resolver(cfn, {"TrustedProxyHops": hops}, {}).condition(secret["Condition"]) is (hops == "1")
+    for function in template.functions(cfn):
+        statements = template.policy_statements(cfn, function, {"TrustedProxyHops": hops})
+        may_read = _allowed(statements, "secretsmanager:GetSecretValue", "OriginSecret", {})
+        assert may_read is (hops == "1" and function in ("TokenFunction", "SessionFunction", "AuthorizeFunction")), \
+            function

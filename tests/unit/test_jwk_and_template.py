@@ -80,8 +80,6 @@ LEAST_PRIVILEGE = {
         ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
         ("SigningKeySecret", "secretsmanager:GetSecretValue"), ("PasswordKeysSecret", "secretsmanager:GetSecretValue"),
         ("AuditKeySecret", "secretsmanager:GetSecretValue"),
-        # lazy migration (login/upstream.py): the upstream's settings, and the users a first login creates
-        ("UpstreamSecret", "secretsmanager:GetSecretValue"), ("UsersTable", "dynamodb:PutItem"),
     },
     "DiscoveryFunction": {("PublicKeysSecret", "secretsmanager:GetSecretValue")},
     "RotateKeysFunction": {
@@ -97,15 +95,32 @@ LEAST_PRIVILEGE = {
         ("TokensTable", "dynamodb:DeleteItem"), ("PublicKeysSecret", "secretsmanager:GetSecretValue"),
     },
     # No private key at all: it shows pages, checks passwords and issues codes; TokenFunction signs the tokens. Its
-    # logins upgrade hashes and create lazily migrated users as the token endpoint's do.
+    # logins upgrade hashes as the token endpoint's do.
     "AuthorizeFunction": {
-        ("UsersTable", "dynamodb:BatchGetItem"), ("UsersTable", "dynamodb:UpdateItem"), ("UsersTable", "dynamodb:PutItem"),
-        ("UpstreamSecret", "secretsmanager:GetSecretValue"), ("ClientsTable", "dynamodb:BatchGetItem"),
+        ("UsersTable", "dynamodb:BatchGetItem"), ("UsersTable", "dynamodb:UpdateItem"),
+        ("ClientsTable", "dynamodb:BatchGetItem"),
         ("TokensTable", "dynamodb:BatchGetItem"), ("TokensTable", "dynamodb:PutItem"),
         ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
         ("AuditKeySecret", "secretsmanager:GetSecretValue"), ("PublicKeysSecret", "secretsmanager:GetSecretValue"),
     },
 }
+
+
+# Issue 23 points 4 and 1: what a parameter adds, and to whom. LazyMigration: the upstream's settings and the users a
+# first login creates (login/upstream.py), for the two functions that check passwords. TrustedProxyHops: the proxy's
+# origin secret, for the functions that derive a caller's address.
+MIGRATION_GRANTS = {("UpstreamSecret", "secretsmanager:GetSecretValue"), ("UsersTable", "dynamodb:PutItem")}
+PROXY_GRANTS = {("OriginSecret", "secretsmanager:GetSecretValue")}
+
+
+@pytest.mark.parametrize("parameters, added", [
+    ({"LazyMigration": "true"}, {"TokenFunction": MIGRATION_GRANTS, "AuthorizeFunction": MIGRATION_GRANTS}),
+    ({"TrustedProxyHops": "1"}, {"TokenFunction": PROXY_GRANTS, "SessionFunction": PROXY_GRANTS,
+                                 "AuthorizeFunction": PROXY_GRANTS}),
+], ids=["lazy-migration", "trusted-proxy"])
+def test_a_parameter_adds_only_its_own_grants(cfn, parameters, added):
+    for function, granted in LEAST_PRIVILEGE.items():
+        assert _grants(cfn, function, parameters) == granted | added.get(function, set()), function
 
 
 # With every key in KMS: the secrets of private keys are no longer read, and each KMS call is allowed on its key only.

@@ -97,6 +97,7 @@ class Settings:
     browser_session_idle_ttl: int = 86400
     browser_session_ttl: int = 14 * 86400
     upstream_secret_id: str = ""  # the lazy migration's upstream (login/upstream.py); empty: no lazy migration
+    origin_secret_id: str = ""  # the proxy's secret origin header (origin.py); empty: X-Forwarded-For never believed
     failed_login_floor_ms: int = 500  # every failed password check answers no sooner (login/credentials.py)
 
     @property
@@ -233,6 +234,7 @@ def load_settings(env: dict | None = None) -> Settings:
         browser_session_idle_ttl=browser_session_idle_ttl,
         browser_session_ttl=browser_session_ttl,
         upstream_secret_id=env.get("UPSTREAM_SECRET_ID", ""),
+        origin_secret_id=env.get("ORIGIN_SECRET_ID", ""),
         # never below the work ceiling: a failure on an imported hash could then take longer than one on a native
         failed_login_floor_ms=_int(env, "FAILED_LOGIN_FLOOR_MS", 500, minimum=WORK_CEILING_MS),
     )
