@@ -8,7 +8,10 @@ a wrong password, a blocked user, a locked account or a password that could not 
 - the same hash work: one Argon2id verification per candidate at the parameters stored hashes have. A missing user
   costs a dummy verification at those parameters; a locked attempt, which is never checked, a dummy verification at
   the parameters of the user's own hash; a stored hash above the cost ceiling is never computed and costs a dummy
-  verification too; an undecryptable password is replaced by a random one and checked against the real hash.
+  verification too; an undecryptable password is replaced by a random one and checked against the real hash;
+- the same time: the kinds of account still cost differently (an imported hash its own algorithm, up to the work
+  ceiling; an identifier that names nobody, while lazy migration is on, an upstream round trip), so every failure
+  answers no sooner than one floor above the most any of them may cost (failure_floor_seconds; docs/security.md).
 The reason is logged as a code, with a keyed hash of the identifier, never the identifier or the password.
 """
 

@@ -44,8 +44,6 @@ one (a user waiting for the lazy migration), also does the dummy Argon2id work a
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import re
@@ -57,6 +55,9 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2d, Argon2i, Argon2id
 
 from oidc_core.config import WORK_CEILING_MS, Argon2Parameters, Settings
 from oidc_core.passwords import hashing
+# The stored strings' parts, and their builders, used by the import readers as imported.pbkdf2(…) and so on.
+from oidc_core.passwords.hash_strings import (DIGESTS, UnusableHash, argon2, b64decode, b64encode, digest_size,
+                                              firebase_scrypt, from_ldap, hmac_digest, pbkdf2, salted_digest, scrypt)
 
 MAX_BCRYPT_COST = 31  # the grammar's bound ($2b$ has two digits); the work ceiling is far below it
 CEILING_FACTOR = 4
@@ -70,15 +71,10 @@ MAX_PARALLELISM = 16
 MAX_KEY_BYTES = 256
 MAX_ARGON2_ITERATIONS = 64
 
-DIGESTS = ("md4", "md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 PBKDF2_DIGESTS = ("sha1", "sha256", "sha512")
 PASSWORD_ENCODINGS = ("utf8", "utf16le", "latin1")
 SALT_POSITIONS = ("prefix", "suffix")
 BCRYPT_MAX_BYTES = 72  # what the originating libraries used of a password; bcrypt 5 refuses more instead
-
-
-class UnusableHash(ValueError):
-    """A stored string that cannot be verified here, with the reason (never the hash itself)."""
 
 
 def cost_ceiling(settings) -> Argon2Parameters:
@@ -88,22 +84,6 @@ def cost_ceiling(settings) -> Argon2Parameters:
     if isinstance(settings, Settings):
         return settings.argon2_ceiling
     return settings.argon2.times(CEILING_FACTOR)
-
-
-def b64encode(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii").rstrip("=")
-
-
-def b64decode(text: str) -> bytes:
-    """B64 (with or without padding), strictly: any other character is an error."""
-    try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise UnusableHash("a field is not base64") from None
-
-
-def _digest_size(name: str) -> int:
-    return 16 if name == "md4" else hashlib.new(name).digest_size
 
 
 def _digest(name: str, data: bytes) -> bytes:
@@ -222,68 +202,86 @@ def _within_work_ceiling(what: str, milliseconds: float) -> None:
         raise UnusableHash(f"{what} costs about {milliseconds:,.0f} ms, above the work ceiling of {WORK_CEILING_MS} ms")
 
 
+def _check_bcrypt(parsed: Parsed, ceiling: Argon2Parameters) -> None:
+    cost = int(parsed.params["cost"])
+    if not 4 <= cost <= MAX_BCRYPT_COST:
+        raise UnusableHash(f"bcrypt cost {cost} is outside 4..{MAX_BCRYPT_COST}")
+    _within_work_ceiling(f"bcrypt cost {cost}", UNIT_MS["bcrypt"] * 2 ** cost)
+
+
+def _check_argon2(parsed: Parsed, ceiling: Argon2Parameters) -> None:
+    params, fields = parsed.params, parsed.fields
+    if params["v"] != "19":
+        raise UnusableHash("only Argon2 version 19 (0x13) is supported")
+    memory, iterations, lanes = int(params["m"]), int(params["t"]), int(params["p"])
+    if memory > ceiling.memory_kib:
+        raise UnusableHash(f"Argon2 memory {memory} KiB is above the ceiling of {ceiling.memory_kib} KiB")
+    if not 1 <= iterations <= min(ceiling.iterations, MAX_ARGON2_ITERATIONS) or not 1 <= lanes <= MAX_PARALLELISM:
+        raise UnusableHash("Argon2 iterations or parallelism beyond the ceiling")
+    _within_work_ceiling(f"Argon2 m={memory}, t={iterations}", UNIT_MS["argon2"] * memory * iterations)
+    if memory < 8 * lanes or len(fields[0]) < 8 or not 4 <= len(fields[1]) <= MAX_KEY_BYTES:
+        raise UnusableHash("Argon2 parameters out of range (memory under 8 × lanes, salt under 8 bytes, or hash "
+                           "length)")
+
+
+def _check_pbkdf2(parsed: Parsed, ceiling: Argon2Parameters) -> None:
+    digest = parsed.scheme.removeprefix("pbkdf2-")
+    if digest not in PBKDF2_DIGESTS:
+        raise UnusableHash(f"PBKDF2 with {digest} is not supported ({', '.join(PBKDF2_DIGESTS)})")
+    iterations, length = _integer(parsed.params, "i"), _integer(parsed.params, "l")
+    if length != len(parsed.fields[1]) or length > MAX_KEY_BYTES:
+        raise UnusableHash("the PBKDF2 key length does not match the hash")
+    blocks = -(-length // hashlib.new(digest).digest_size)  # each output block is a derivation of its own
+    _within_work_ceiling(f"PBKDF2 iterations {iterations} × {blocks} output blocks",
+                         UNIT_MS[parsed.scheme] * iterations * blocks)
+
+
+def _check_scrypt(parsed: Parsed, ceiling: Argon2Parameters) -> None:
+    params, fields = parsed.params, parsed.fields
+    if parsed.scheme == "scrypt":
+        n, r, p, length = _integer(params, "n", 2), _integer(params, "r"), _integer(params, "p"), _integer(params, "l")
+        if length != len(fields[1]) or length > MAX_KEY_BYTES:
+            raise UnusableHash("the scrypt key length does not match the hash")
+    else:
+        m, r, p = _integer(params, "m"), _integer(params, "r"), 1
+        if m > 30:
+            raise UnusableHash(f"Firebase scrypt memory cost {m} is out of range")
+        n = 2 ** m
+        if len(fields[3]) != len(fields[2]) or not fields[2]:
+            raise UnusableHash("the Firebase hash and the signer key differ in length")
+    if n & (n - 1):
+        raise UnusableHash("scrypt N must be a power of two")
+    if p > MAX_PARALLELISM:
+        raise UnusableHash(f"scrypt parallelism {p} is above {MAX_PARALLELISM}")
+    _within_work_ceiling(f"scrypt N={n}, r={r}, p={p}", UNIT_MS["scrypt"] * n * r * p)
+    memory_kib = 128 * n * r // 1024
+    if memory_kib > ceiling.memory_kib:
+        raise UnusableHash(f"scrypt memory {memory_kib} KiB is above the ceiling of {ceiling.memory_kib} KiB")
+
+
+def _check_digest(parsed: Parsed, ceiling: Argon2Parameters) -> None:
+    params, fields = parsed.params, parsed.fields
+    digest = parsed.scheme.removeprefix("hmac-")
+    if digest not in DIGESTS:
+        raise UnusableHash(f"digest {digest} is not supported ({', '.join(DIGESTS)})")
+    if params.get("enc") not in PASSWORD_ENCODINGS:
+        raise UnusableHash(f"enc must be one of {', '.join(PASSWORD_ENCODINGS)}")
+    if params.get("pos") not in SALT_POSITIONS:
+        raise UnusableHash(f"pos must be one of {', '.join(SALT_POSITIONS)}")
+    if len(fields[-1]) != digest_size(digest):
+        raise UnusableHash(f"a {digest} hash is {digest_size(digest)} bytes")
+    if scheme_family(parsed.scheme) == "hmac" and not fields[0]:
+        raise UnusableHash("an HMAC hash needs its key")
+
+
+_CHECKS = {"bcrypt": _check_bcrypt, "argon2id": _check_argon2, "argon2i": _check_argon2, "argon2d": _check_argon2,
+           "pbkdf2": _check_pbkdf2, "scrypt": _check_scrypt, "firebase-scrypt": _check_scrypt,
+           "digest": _check_digest, "hmac": _check_digest}
+
+
 def _check(parsed: Parsed, ceiling: Argon2Parameters) -> None:
     """UnusableHash when the parameters are inconsistent or the verification would cost beyond the ceiling."""
-    scheme, params, fields, family = parsed.scheme, parsed.params, parsed.fields, scheme_family(parsed.scheme)
-    if family == "bcrypt":
-        cost = int(params["cost"])
-        if not 4 <= cost <= MAX_BCRYPT_COST:
-            raise UnusableHash(f"bcrypt cost {cost} is outside 4..{MAX_BCRYPT_COST}")
-        _within_work_ceiling(f"bcrypt cost {cost}", UNIT_MS["bcrypt"] * 2 ** cost)
-    elif scheme in ("argon2id", "argon2i", "argon2d"):
-        if params["v"] != "19":
-            raise UnusableHash("only Argon2 version 19 (0x13) is supported")
-        memory, iterations, lanes = int(params["m"]), int(params["t"]), int(params["p"])
-        if memory > ceiling.memory_kib:
-            raise UnusableHash(f"Argon2 memory {memory} KiB is above the ceiling of {ceiling.memory_kib} KiB")
-        if not 1 <= iterations <= min(ceiling.iterations, MAX_ARGON2_ITERATIONS) or not 1 <= lanes <= MAX_PARALLELISM:
-            raise UnusableHash("Argon2 iterations or parallelism beyond the ceiling")
-        _within_work_ceiling(f"Argon2 m={memory}, t={iterations}", UNIT_MS["argon2"] * memory * iterations)
-        if memory < 8 * lanes or len(fields[0]) < 8 or not 4 <= len(fields[1]) <= MAX_KEY_BYTES:
-            raise UnusableHash("Argon2 parameters out of range (memory under 8 × lanes, salt under 8 bytes, or hash "
-                               "length)")
-    elif family == "pbkdf2":
-        digest = scheme.removeprefix("pbkdf2-")
-        if digest not in PBKDF2_DIGESTS:
-            raise UnusableHash(f"PBKDF2 with {digest} is not supported ({', '.join(PBKDF2_DIGESTS)})")
-        iterations, length = _integer(params, "i"), _integer(params, "l")
-        if length != len(fields[1]) or length > MAX_KEY_BYTES:
-            raise UnusableHash("the PBKDF2 key length does not match the hash")
-        blocks = -(-length // hashlib.new(digest).digest_size)  # each output block is a derivation of its own
-        _within_work_ceiling(f"PBKDF2 iterations {iterations} × {blocks} output blocks",
-                             UNIT_MS[scheme] * iterations * blocks)
-    elif family in ("scrypt", "firebase-scrypt"):
-        if family == "scrypt":
-            n, r, p, length = _integer(params, "n", 2), _integer(params, "r"), _integer(params, "p"), _integer(params, "l")
-            if length != len(fields[1]) or length > MAX_KEY_BYTES:
-                raise UnusableHash("the scrypt key length does not match the hash")
-        else:
-            m, r, p = _integer(params, "m"), _integer(params, "r"), 1
-            if m > 30:
-                raise UnusableHash(f"Firebase scrypt memory cost {m} is out of range")
-            n = 2 ** m
-            if len(fields[3]) != len(fields[2]) or not fields[2]:
-                raise UnusableHash("the Firebase hash and the signer key differ in length")
-        if n & (n - 1):
-            raise UnusableHash("scrypt N must be a power of two")
-        if p > MAX_PARALLELISM:
-            raise UnusableHash(f"scrypt parallelism {p} is above {MAX_PARALLELISM}")
-        _within_work_ceiling(f"scrypt N={n}, r={r}, p={p}", UNIT_MS["scrypt"] * n * r * p)
-        memory_kib = 128 * n * r // 1024
-        if memory_kib > ceiling.memory_kib:
-            raise UnusableHash(f"scrypt memory {memory_kib} KiB is above the ceiling of {ceiling.memory_kib} KiB")
-    elif family in ("digest", "hmac"):
-        digest = scheme.removeprefix("hmac-")
-        if digest not in DIGESTS:
-            raise UnusableHash(f"digest {digest} is not supported ({', '.join(DIGESTS)})")
-        if params.get("enc") not in PASSWORD_ENCODINGS:
-            raise UnusableHash(f"enc must be one of {', '.join(PASSWORD_ENCODINGS)}")
-        if params.get("pos") not in SALT_POSITIONS:
-            raise UnusableHash(f"pos must be one of {', '.join(SALT_POSITIONS)}")
-        if len(fields[-1]) != _digest_size(digest):
-            raise UnusableHash(f"a {digest} hash is {_digest_size(digest)} bytes")
-        if family == "hmac" and not fields[0]:
-            raise UnusableHash("an HMAC hash needs its key")
+    _CHECKS[scheme_family(parsed.scheme)](parsed, ceiling)
 
 
 def check_importable(stored: str, settings) -> str:
@@ -375,52 +373,3 @@ def usable(stored: str, settings) -> bool:
     except (UnusableHash, ValueError, TypeError):
         return False
     return True
-
-
-# Builders: the import readers turn each source's fields into the stored string through these.
-
-def pbkdf2(digest: str, iterations: int, salt: bytes, derived: bytes) -> str:
-    return f"$pbkdf2-{digest}$i={iterations},l={len(derived)}${b64encode(salt)}${b64encode(derived)}"
-
-
-def scrypt(n: int, r: int, p: int, salt: bytes, derived: bytes) -> str:
-    return f"$scrypt$n={n},r={r},p={p},l={len(derived)}${b64encode(salt)}${b64encode(derived)}"
-
-
-def firebase_scrypt(rounds: int, memory_cost: int, salt: bytes, separator: bytes, signer_key: bytes,
-                    derived: bytes) -> str:
-    return (f"$firebase-scrypt$r={rounds},m={memory_cost}${b64encode(salt)}${b64encode(separator)}"
-            f"${b64encode(signer_key)}${b64encode(derived)}")
-
-
-def salted_digest(digest: str, derived: bytes, salt: bytes = b"", position: str = "prefix",
-                  encoding: str = "utf8") -> str:
-    return f"${digest}$pos={position},enc={encoding}${b64encode(salt)}${b64encode(derived)}"
-
-
-def hmac_digest(digest: str, key: bytes, derived: bytes, salt: bytes = b"", position: str = "prefix",
-                encoding: str = "utf8") -> str:
-    return f"$hmac-{digest}$pos={position},enc={encoding}${b64encode(key)}${b64encode(salt)}${b64encode(derived)}"
-
-
-def argon2(variant: str, memory_kib: int, iterations: int, lanes: int, salt: bytes, derived: bytes) -> str:
-    return f"${variant}$v=19$m={memory_kib},t={iterations},p={lanes}${b64encode(salt)}${b64encode(derived)}"
-
-
-# RFC 2307 / OpenLDAP schemes: {S…} ones carry the salt after the digest inside the base64 value.
-_LDAP_SCHEMES = {"SHA": "sha1", "SSHA": "sha1", "MD5": "md5", "SMD5": "md5", "SHA256": "sha256", "SSHA256": "sha256",
-                 "SHA384": "sha384", "SSHA384": "sha384", "SHA512": "sha512", "SSHA512": "sha512"}
-
-
-def from_ldap(value: str) -> str:
-    """An LDAP userPassword value ({SSHA}base64(digest ‖ salt), {SHA}…) as the salted digest it is."""
-    match = re.fullmatch(r"\{([A-Za-z0-9]+)\}([A-Za-z0-9+/=]+)", value.strip())
-    if not match or match.group(1).upper() not in _LDAP_SCHEMES:
-        raise UnusableHash(f"not an LDAP password value of a supported scheme ({', '.join(_LDAP_SCHEMES)})")
-    label, raw = match.group(1).upper(), b64decode(match.group(2))
-    digest = _LDAP_SCHEMES[label]
-    size = _digest_size(digest)
-    salted = label.startswith("SS") or label == "SMD5"
-    if len(raw) < size or (not salted and len(raw) != size):
-        raise UnusableHash(f"an LDAP {label} value has the wrong length")
-    return salted_digest(digest, raw[:size], raw[size:], "suffix")
