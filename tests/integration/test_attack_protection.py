@@ -163,15 +163,48 @@ def test_a_success_resets_the_counts(login_from, locks_last):
 
 
 def test_a_success_deletes_both_counters(stack, login_from, monkeypatch):
-    """Both counters exist after the attempt's reservations; a success deletes them, and nothing is left behind."""
+    """Both counters exist after the attempt's reservations; a success deletes them, in one call (issue 27 point 10:
+    a BatchWriteItem of the two deletes), and nothing is left behind."""
     calls = _dynamodb_calls(monkeypatch)
     assert login_from(PASSWORD).status == 200
-    assert calls.count("DeleteItem") == 2 and _lock_items(stack) == {}
+    assert (calls.count("BatchWriteItem"), calls.count("DeleteItem")) == (1, 0) and _lock_items(stack) == {}
     assert login_from("wrong").json() == INVALID
     assert sorted(key.split("#")[1] for key in _lock_items(stack)) == ["pair", "user"]
     calls.clear()
     assert login_from(PASSWORD).status == 200
-    assert calls.count("DeleteItem") == 2 and _lock_items(stack) == {}
+    assert (calls.count("BatchWriteItem"), calls.count("DeleteItem")) == (1, 0) and _lock_items(stack) == {}
+
+
+def test_a_warm_password_grant_without_offline_access_makes_at_most_five_aws_calls(login_from, monkeypatch):
+    """Issue 27 point 10: the client, identifier and address read; the two reservations with the user's read; one
+    reset. Exactness stays: both counters are still reserved before the hash."""
+    assert login_from(PASSWORD).status == 200  # warm: the client's secret and the keys are cached
+    calls = _dynamodb_calls(monkeypatch)
+    assert login_from(PASSWORD).status == 200
+    assert len(calls) <= 5, calls
+    assert calls.count("UpdateItem") == 2  # the pair's and the account's reservations
+
+
+def test_counters_a_reset_could_not_delete_are_sent_again(stack, login_from, monkeypatch):
+    """BatchWriteItem may leave items unprocessed (throttling): they are sent again, so the counts still reset."""
+    from oidc_core.login import lockout
+
+    client = aws.client("dynamodb")
+    real = client.batch_write_item
+    sent = []
+
+    def leaves_one_unprocessed(RequestItems):
+        sent.append(RequestItems)
+        if len(sent) > 1:
+            return real(RequestItems=RequestItems)
+        table, requests = next(iter(RequestItems.items()))
+        real(RequestItems={table: requests[:1]})
+        return {"UnprocessedItems": {table: requests[1:]}}
+
+    monkeypatch.setattr(client, "batch_write_item", leaves_one_unprocessed)
+    assert login_from("wrong").json() == INVALID
+    assert login_from(PASSWORD).status == 200
+    assert len(sent) == 2 <= lockout.RESET_TRIES and _lock_items(stack) == {}
 
 
 def test_each_further_failure_doubles_the_wait(stack, login_from, monkeypatch):

@@ -72,6 +72,9 @@ def _touched(service: str, params: dict) -> list[tuple[str, list[str]]]:
     if service == "kms":
         return [(params["KeyId"], [])]
     if "RequestItems" in params:
+        if isinstance(next(iter(params["RequestItems"].values())), list):  # BatchWriteItem: puts and deletes
+            return [(table, [(write.get("DeleteRequest", {}).get("Key") or write["PutRequest"]["Item"])["pk"]["S"]
+                             for write in writes]) for table, writes in params["RequestItems"].items()]
         return [(table, [key["pk"]["S"] for key in request["Keys"] if "pk" in key])
                 for table, request in params["RequestItems"].items()]
     if "TransactItems" in params:
@@ -329,6 +332,7 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
                 ("SessionFunction", "dynamodb:DeleteItem"),
                 # the attribute-level grants: a password hash upgraded, a user's sessions ended
                 ("TokenFunction", "dynamodb:UpdateItem", "UsersTable"),
+                ("TokenFunction", "dynamodb:BatchWriteItem"), ("AuthorizeFunction", "dynamodb:BatchWriteItem"),
                 ("SessionFunction", "dynamodb:UpdateItem", "UsersTable")}
     reads_origin_secret = ("TokenFunction", "secretsmanager:GetSecretValue", "OriginSecret")
     assert (reads_origin_secret in seen) is (stack_parameters.get("TrustedProxyHops") == "1")

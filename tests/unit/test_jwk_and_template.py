@@ -77,7 +77,7 @@ LEAST_PRIVILEGE = {
         ("UsersTable", "dynamodb:BatchGetItem"),
         ("UsersTable", "dynamodb:UpdateItem"), ("ClientsTable", "dynamodb:BatchGetItem"),
         ("TokensTable", "dynamodb:BatchGetItem"), ("TokensTable", "dynamodb:PutItem"),
-        ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
+        ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:BatchWriteItem"),
         ("SigningKeySecret", "secretsmanager:GetSecretValue"), ("PasswordKeysSecret", "secretsmanager:GetSecretValue"),
         ("AuditKeySecret", "secretsmanager:GetSecretValue"),
     },
@@ -101,6 +101,7 @@ LEAST_PRIVILEGE = {
         ("ClientsTable", "dynamodb:BatchGetItem"),
         ("TokensTable", "dynamodb:BatchGetItem"), ("TokensTable", "dynamodb:PutItem"),
         ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
+        ("TokensTable", "dynamodb:BatchWriteItem"),
         ("AuditKeySecret", "secretsmanager:GetSecretValue"), ("PublicKeysSecret", "secretsmanager:GetSecretValue"),
     },
 }
@@ -198,7 +199,7 @@ TOKENS_TABLE_KEYS = {
     "TokenFunction": {"dynamodb:BatchGetItem": {"family#*", "ipfail#*", "lock#*", "code#*"},
                       "dynamodb:PutItem": {"family#*", "revoked#*"},
                       "dynamodb:UpdateItem": {"family#*", "lock#*", "ipfail#*", "code#*"},
-                      "dynamodb:DeleteItem": {"lock#*"}},
+                      "dynamodb:BatchWriteItem": {"lock#*"}},
     "SessionFunction": {"dynamodb:BatchGetItem": {"family#*", "revoked#*", "ipfail#*"},
                         "dynamodb:PutItem": {"revoked#*"}, "dynamodb:UpdateItem": {"family#*", "ipfail#*"},
                         "dynamodb:DeleteItem": {"bsession#*"}},
@@ -206,7 +207,7 @@ TOKENS_TABLE_KEYS = {
         "dynamodb:BatchGetItem": {"bsession#*", "interaction#*", "consent#*", "ipfail#*", "lock#*"},
         "dynamodb:PutItem": {"bsession#*", "interaction#*", "code#*", "consent#*"},
         "dynamodb:UpdateItem": {"bsession#*", "lock#*", "ipfail#*", "interaction#*"},
-        "dynamodb:DeleteItem": {"bsession#*", "interaction#*", "lock#*"}},
+        "dynamodb:DeleteItem": {"bsession#*", "interaction#*"}, "dynamodb:BatchWriteItem": {"lock#*"}},
 }
 
 
