@@ -118,8 +118,8 @@ def _check(request: TokenRequest, settings: Settings, identifier: LoginIdentifie
             "wrong_password")
 
 
-def _ask_upstream(request: TokenRequest, settings: Settings, identifier: LoginIdentifier,
-                  given: tuple[str | None, ...], user: users.User | None) -> tuple[users.User | None, str | None] | None:
+def _ask_upstream(request: TokenRequest, settings: Settings, identifier: LoginIdentifier, given: tuple[str | None, ...],
+                  user: users.User | None) -> tuple[users.User | None, str | None] | None:
     """Lazy migration (login/upstream.py): an identifier that names nobody here, or a user imported without a
     password, is checked once against the upstream the users come from. None when no upstream is set or the user
     may not migrate; otherwise (the user the upstream vouched for, or None; the candidate sent, or None when none
