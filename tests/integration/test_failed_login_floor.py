@@ -16,7 +16,7 @@ from helpers import PASSWORD, configure
 from oidc_core import config
 from oidc_core.config import WORK_CEILING_MS
 from oidc_core.keys import keyring
-from oidc_core.login import credentials, upstream
+from oidc_core.login import attempt_guard, upstream
 from oidc_core.passwords import imported
 from oidc_core.store import users
 from oidc_tools import operations
@@ -54,9 +54,9 @@ def _failure_seconds(call_token, password_form, fields: dict) -> float:
 def test_the_floor_is_above_the_ceiling_or_the_upstreams_deadline():
     issuer = {"ISSUER": "https://auth.example.test/oidc"}
     settings = config.load_settings(issuer)
-    assert credentials.failure_floor_seconds(settings) >= WORK_CEILING_MS / 1000
+    assert attempt_guard.failure_floor_seconds(settings) >= WORK_CEILING_MS / 1000
     migrating = config.load_settings({**issuer, "UPSTREAM_SECRET_ID": "upstream"})
-    assert credentials.failure_floor_seconds(migrating) >= upstream.UPSTREAM_TIMEOUT_SECONDS == 2.0
+    assert attempt_guard.failure_floor_seconds(migrating) >= upstream.UPSTREAM_TIMEOUT_SECONDS == 2.0
     with pytest.raises(config.ConfigurationError):  # a floor under the ceiling would let imported hashes show
         config.load_settings({**issuer, "FAILED_LOGIN_FLOOR_MS": str(WORK_CEILING_MS - 1)})
 
@@ -64,7 +64,7 @@ def test_the_floor_is_above_the_ceiling_or_the_upstreams_deadline():
 def test_every_kind_of_failed_login_waits_for_the_floor(stack, client, user, call_token, password_form,
                                                         monkeypatch):
     accounts = _accounts(stack)
-    floor = credentials.failure_floor_seconds(config.settings())
+    floor = attempt_guard.failure_floor_seconds(config.settings())
     assert floor >= WORK_CEILING_MS / 1000
     seconds = {kind: _failure_seconds(call_token, password_form, fields) for kind, fields in accounts.items()}
     assert all(elapsed >= floor for elapsed in seconds.values()), seconds
@@ -89,7 +89,7 @@ def migrating(stack, monkeypatch):
 def test_with_an_upstream_every_failed_login_waits_for_its_deadline(stack, client, user, call_token, password_form,
                                                                     migrating):
     accounts = _accounts(stack)
-    floor = credentials.failure_floor_seconds(config.settings())
+    floor = attempt_guard.failure_floor_seconds(config.settings())
     assert floor == upstream.UPSTREAM_TIMEOUT_SECONDS
     kinds = ("unknown", "native", "imported bcrypt", "imported waiting")  # upstream, local, local, upstream
     seconds = {kind: _failure_seconds(call_token, password_form, accounts[kind]) for kind in kinds}

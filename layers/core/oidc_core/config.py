@@ -34,7 +34,7 @@ OWASP_MINIMUM_ARGON2 = Argon2Parameters(memory_kib=19456, iterations=2, lanes=1)
 # The most one stored hash's verification may cost, in milliseconds of one core, whatever its scheme
 # (passwords/imported.py turns each scheme's work into it). Every failed login is padded to a floor above it.
 WORK_CEILING_MS = 400
-# How long every failed password check takes at least (login/credentials.py, docs/security.md): 2.5 × the ceiling, so
+# How long every failed password check takes at least (login/attempt_guard.py, docs/security.md): 2.5 × the ceiling, so
 # that a check at the ceiling stays under it on a core shared with other work (a bench on a busy 2-core machine
 # measured bcrypt 12, 325 ms alone, at up to 1 s of wall time).
 FAILED_LOGIN_FLOOR_MS = 1000

@@ -11,7 +11,7 @@ a wrong password, a blocked user, a locked account or a password that could not 
   verification too; an undecryptable password is replaced by a random one and checked against the real hash;
 - the same time: the kinds of account still cost differently (an imported hash its own algorithm, up to the work
   ceiling; an identifier that names nobody, while lazy migration is on, an upstream round trip), so every failure
-  answers no sooner than one floor above the most any of them may cost (failure_floor_seconds; docs/security.md).
+  answers no sooner than one floor above the most any of them may cost (attempt_guard.failure_floor_seconds).
 The reason is logged as a code, with a keyed hash of the identifier, never the identifier or the password.
 """
 
@@ -77,9 +77,6 @@ def check_password(request: TokenRequest, client: Client, settings: Settings, id
     guarded = attempt_guard.guard(settings, attempted, reads, verify)
     user, matched = guarded.value
     return Login(user, guarded.attempt, matched)
-
-
-failure_floor_seconds = attempt_guard.failure_floor_seconds
 
 
 def _check(request: TokenRequest, settings: Settings, identifier: LoginIdentifier, given: tuple[str | None, ...],
