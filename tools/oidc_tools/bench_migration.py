@@ -248,7 +248,7 @@ def failed_login_by_account(quick: bool) -> Table:
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "bench")
     from oidc_core import config
     from oidc_core.keys import keyring
-    from oidc_core.login import credentials, upstream
+    from oidc_core.login import attempt_guard, upstream
 
     table = Table(BY_ACCOUNT_TITLE, COLUMNS[BY_ACCOUNT_TITLE])
     floors = {}
@@ -265,7 +265,7 @@ def failed_login_by_account(quick: bool) -> Table:
             finally:
                 if refusing:
                     refusing.close()
-            floors[lazily] = credentials.failure_floor_seconds(config.settings()) * 1000
+            floors[lazily] = attempt_guard.failure_floor_seconds(config.settings()) * 1000
         native = measured["native Argon2id"][0].median
         table.rows += [("on" if lazily else "off", name, str(wall), f"{wall.median / native:.2f}",
                         f"{cpu.median:.0f}") for name, (wall, cpu) in measured.items()]
