@@ -14,13 +14,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 class FakeUpstream:
     """An OpenID provider with a password grant that accepts `frank`/`frank-password`, with a switch for how it
-    misbehaves: `signing_key` signs the id token (its JWKS holds `published_key`), `status` replaces the answer,
-    `silent` never answers."""
+    misbehaves: `signing_key` signs the id token (its JWKS holds `published_key`), `claims` replace or add id token
+    claims, `discovery` replaces entries of the discovery document, `status` replaces the answer, `silent` never
+    answers. `received` lists the (method, path) of every request it got."""
 
     def __init__(self):
         self.published_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.signing_key = self.published_key
         self.status: int | None = None
+        self.claims: dict = {}
+        self.discovery: dict = {}
+        self.received: list[tuple[str, str]] = []
         self.silent = threading.Event()
         self.released = threading.Event()
         fake = self
@@ -35,9 +39,10 @@ class FakeUpstream:
                 self.wfile.write(body)
 
             def do_GET(self):
+                fake.received.append(("GET", self.path))
                 if self.path == "/oidc/.well-known/openid-configuration":
                     self._answer(200, {"issuer": fake.issuer, "token_endpoint": fake.issuer + "/token",
-                                       "jwks_uri": fake.issuer + "/jwks"})
+                                       "jwks_uri": fake.issuer + "/jwks", **fake.discovery})
                 elif self.path == "/oidc/jwks":
                     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(fake.published_key.public_key()))
                     self._answer(200, {"keys": [{**jwk, "kid": "published", "use": "sig", "alg": "RS256"}]})
@@ -45,6 +50,7 @@ class FakeUpstream:
                     self._answer(404, {})
 
             def do_POST(self):
+                fake.received.append(("POST", self.path))
                 form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["content-length"])).decode())
                 if fake.silent.is_set():
                     fake.released.wait(timeout=30)
@@ -53,7 +59,7 @@ class FakeUpstream:
                     self._answer(fake.status, {"error": "server_error"})
                 elif form.get("username") == ["frank"] and form.get("password") == ["frank-password"]:
                     token = jwt.encode({"iss": fake.issuer, "aud": "us", "sub": "frank|1", "iat": 1, "exp": 2 ** 40,
-                                        "name": "Frank"}, fake.signing_key, algorithm="RS256",
+                                        "name": "Frank", **fake.claims}, fake.signing_key, algorithm="RS256",
                                        headers={"kid": "published"})
                     self._answer(200, {"access_token": "x", "id_token": token, "token_type": "Bearer"})
                 else:

@@ -163,15 +163,48 @@ def test_a_success_resets_the_counts(login_from, locks_last):
 
 
 def test_a_success_deletes_both_counters(stack, login_from, monkeypatch):
-    """Both counters exist after the attempt's reservations; a success deletes them, and nothing is left behind."""
+    """Both counters exist after the attempt's reservations; a success deletes them, in one call (issue 27 point 10:
+    a BatchWriteItem of the two deletes), and nothing is left behind."""
     calls = _dynamodb_calls(monkeypatch)
     assert login_from(PASSWORD).status == 200
-    assert calls.count("DeleteItem") == 2 and _lock_items(stack) == {}
+    assert (calls.count("BatchWriteItem"), calls.count("DeleteItem")) == (1, 0) and _lock_items(stack) == {}
     assert login_from("wrong").json() == INVALID
     assert sorted(key.split("#")[1] for key in _lock_items(stack)) == ["pair", "user"]
     calls.clear()
     assert login_from(PASSWORD).status == 200
-    assert calls.count("DeleteItem") == 2 and _lock_items(stack) == {}
+    assert (calls.count("BatchWriteItem"), calls.count("DeleteItem")) == (1, 0) and _lock_items(stack) == {}
+
+
+def test_a_warm_password_grant_without_offline_access_makes_at_most_five_aws_calls(login_from, monkeypatch):
+    """Issue 27 point 10: the client, identifier and address read; the two reservations with the user's read; one
+    reset. Exactness stays: both counters are still reserved before the hash."""
+    assert login_from(PASSWORD).status == 200  # warm: the client's secret and the keys are cached
+    calls = _dynamodb_calls(monkeypatch)
+    assert login_from(PASSWORD).status == 200
+    assert len(calls) <= 5, calls
+    assert calls.count("UpdateItem") == 2  # the pair's and the account's reservations
+
+
+def test_counters_a_reset_could_not_delete_are_sent_again(stack, login_from, monkeypatch):
+    """BatchWriteItem may leave items unprocessed (throttling): they are sent again, so the counts still reset."""
+    from oidc_core.login import lockout
+
+    client = aws.client("dynamodb")
+    real = client.batch_write_item
+    sent = []
+
+    def leaves_one_unprocessed(RequestItems):
+        sent.append(RequestItems)
+        if len(sent) > 1:
+            return real(RequestItems=RequestItems)
+        table, requests = next(iter(RequestItems.items()))
+        real(RequestItems={table: requests[:1]})
+        return {"UnprocessedItems": {table: requests[1:]}}
+
+    monkeypatch.setattr(client, "batch_write_item", leaves_one_unprocessed)
+    assert login_from("wrong").json() == INVALID
+    assert login_from(PASSWORD).status == 200
+    assert len(sent) == 2 <= lockout.RESET_TRIES and _lock_items(stack) == {}
 
 
 def test_each_further_failure_doubles_the_wait(stack, login_from, monkeypatch):
@@ -236,34 +269,96 @@ def test_too_many_failures_from_one_address_get_429(login_from, call_token, monk
 GATEWAY_PEER = "198.51.100.7"  # the sourceIp of token_event: the proxy nearest API Gateway
 
 
+@pytest.fixture
+def behind_a_proxy(stack, monkeypatch):
+    """TrustedProxyHops as the template sets it: the hops and the generated origin secret (returns a function that
+    sets them, with the secret's value, as the proxy sends it)."""
+    from oidc_core import origin
+
+    def trust(hops: int) -> str:
+        configure(monkeypatch, TRUSTED_PROXY_HOPS=hops, ORIGIN_SECRET_ID="OriginSecret")
+        origin.clear_cache()
+        return boto3.client("secretsmanager").get_secret_value(SecretId="OriginSecret")["SecretString"]
+
+    yield trust
+    origin.clear_cache()
+
+
+def _client_failure(handlers, forwarded_for: str, origin_header: str | None) -> int:
+    event = token_event({"grant_type": "password", "client_id": CLIENT_ID, "client_secret": "nope"})
+    event["headers"]["x-forwarded-for"] = forwarded_for
+    if origin_header is not None:
+        event["headers"]["x-origin-verify"] = origin_header
+    return Reply(handlers["TokenFunction"](event, LambdaContext("TokenFunction"))).status
+
+
 @pytest.mark.parametrize("appended", ["", f", {GATEWAY_PEER}"], ids=["as-the-proxy-sent-it", "gateway-appended-peer"])
-def test_the_address_is_api_gateways_unless_proxies_are_trusted(login_from, handlers, monkeypatch, appended):
-    configure(monkeypatch, IP_FAILURE_THRESHOLD=2, TRUSTED_PROXY_HOPS=1)
+def test_the_address_is_api_gateways_unless_proxies_are_trusted(handlers, monkeypatch, behind_a_proxy, appended):
+    configure(monkeypatch, IP_FAILURE_THRESHOLD=2)
+    secret = behind_a_proxy(1)
 
     def from_behind_a_proxy(forwarded_for: str) -> Reply:
-        event = token_event({"grant_type": "password", "client_id": CLIENT_ID, "client_secret": "nope"})
-        event["headers"]["x-forwarded-for"] = forwarded_for + appended
-        return Reply(handlers["TokenFunction"](event, LambdaContext("TokenFunction")))
+        return _client_failure(handlers, forwarded_for + appended, secret)
 
     # The caller chose the leftmost entries; only the one our proxy appended (rightmost but the gateway's) is believed.
-    assert from_behind_a_proxy("1.1.1.1, 192.0.2.10").status == 401
-    assert from_behind_a_proxy("2.2.2.2, 192.0.2.10").status == 401
-    assert from_behind_a_proxy("3.3.3.3, 192.0.2.10").status == 429
-    assert from_behind_a_proxy("3.3.3.3, 192.0.2.11").status == 401
+    assert from_behind_a_proxy("1.1.1.1, 192.0.2.10") == 401
+    assert from_behind_a_proxy("2.2.2.2, 192.0.2.10") == 401
+    assert from_behind_a_proxy("3.3.3.3, 192.0.2.10") == 429
+    assert from_behind_a_proxy("3.3.3.3, 192.0.2.11") == 401
 
 
 @pytest.mark.parametrize("appended", ["", f", {GATEWAY_PEER}"], ids=["as-the-proxy-sent-it", "gateway-appended-peer"])
-def test_a_header_too_short_for_the_hops_is_not_believed(handlers, client, monkeypatch, appended):
+def test_a_header_too_short_for_the_hops_is_not_believed(handlers, client, monkeypatch, behind_a_proxy, appended):
     """Two proxies of ours each append one entry: a request that came around them (straight to the gateway) carries
     only what its sender wrote, and its address is the gateway's peer, however the sender varies the header."""
-    configure(monkeypatch, IP_FAILURE_THRESHOLD=2, TRUSTED_PROXY_HOPS=2)
+    configure(monkeypatch, IP_FAILURE_THRESHOLD=2)
+    secret = behind_a_proxy(2)
+    assert [_client_failure(handlers, f"203.0.113.{n}" + appended, secret) for n in range(3)] == [401, 401, 429]
 
-    def sent(forwarded_for: str) -> int:
-        event = token_event({"grant_type": "password", "client_id": CLIENT_ID, "client_secret": "nope"})
-        event["headers"]["x-forwarded-for"] = forwarded_for + appended
-        return Reply(handlers["TokenFunction"](event, LambdaContext("TokenFunction"))).status
 
-    assert [sent(f"203.0.113.{n}") for n in range(3)] == [401, 401, 429]
+# Issue 23 point 1: the custom domain behind the CDN is reachable directly, where anyone writes X-Forwarded-For.
+
+@pytest.mark.parametrize("origin_header", [None, "", "a guess of the secret", "SECRET\n"],
+                         ids=["no-header", "empty", "wrong", "secret-with-a-newline"])
+def test_a_forged_forwarded_for_without_the_proxys_secret_is_not_believed(handlers, client, monkeypatch,
+                                                                         behind_a_proxy, origin_header):
+    """Each request names a new address, yet the per-IP limit counts them as the one they came from."""
+    configure(monkeypatch, IP_FAILURE_THRESHOLD=2)
+    secret = behind_a_proxy(1)
+    sent = None if origin_header is None else origin_header.replace("SECRET", secret)
+    assert [_client_failure(handlers, f"203.0.113.{n}", sent) for n in range(3)] == [401, 401, 429]
+
+
+def test_the_proxys_secret_is_compared_in_constant_time(handlers, client, monkeypatch, behind_a_proxy):
+    import hmac
+
+    from oidc_core import origin
+
+    compared = []
+    real = hmac.compare_digest
+    monkeypatch.setattr(origin.hmac, "compare_digest", lambda a, b: compared.append(1) or real(a, b))
+    secret = behind_a_proxy(1)
+    assert _client_failure(handlers, "203.0.113.1", secret) == 401
+    assert compared
+
+
+def test_after_a_rotation_the_new_secret_and_the_previous_one_are_believed(handlers, client, monkeypatch,
+                                                                         behind_a_proxy):
+    """docs/security.md: a new value put into the secret; until the proxy sends it, the one it sends still counts."""
+    from oidc_core import origin
+
+    configure(monkeypatch, IP_FAILURE_THRESHOLD=2)
+    old = behind_a_proxy(1)
+    new = "rotated-origin-secret-0123456789abcdef0123456789"
+    boto3.client("secretsmanager").put_secret_value(SecretId="OriginSecret", SecretString=new)
+    origin.clear_cache()  # as a container would after KeyCacheSeconds
+    assert _client_failure(handlers, "203.0.113.1", old) == 401
+    assert _client_failure(handlers, "203.0.113.2", new) == 401  # a new forwarded address: a count of its own
+    assert _client_failure(handlers, "203.0.113.2", new) == 401
+    assert _client_failure(handlers, "203.0.113.2", new) == 429
+    boto3.client("secretsmanager").put_secret_value(SecretId="OriginSecret", SecretString=new + "-again")
+    origin.clear_cache()  # rotated twice: the first value is no longer believed
+    assert [_client_failure(handlers, f"203.0.113.{n}", old) for n in range(10, 13)] == [401, 401, 429]
 
 
 def _dynamodb_calls(monkeypatch) -> list[str]:

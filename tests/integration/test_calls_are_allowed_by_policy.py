@@ -56,6 +56,7 @@ def _physical_to_logical(stack) -> dict[str, str]:
                                      ("PUBLIC_KEYS_SECRET_ID", "PublicKeysSecret"),
                                      ("AUDIT_KEY_SECRET_ID", "AuditKeySecret"),
                                      ("UPSTREAM_SECRET_ID", "UpstreamSecret"),
+                                     ("ORIGIN_SECRET_ID", "OriginSecret"),
                                      ("SIGNING_KMS_KEY_ID", "SigningKmsKey"),
                                      ("RSA_PASSWORD_KMS_KEY_ID", "RsaPasswordKmsKey"),
                                      ("SM2_PASSWORD_KMS_KEY_ID", "Sm2PasswordKmsKey")):
@@ -71,6 +72,9 @@ def _touched(service: str, params: dict) -> list[tuple[str, list[str]]]:
     if service == "kms":
         return [(params["KeyId"], [])]
     if "RequestItems" in params:
+        if isinstance(next(iter(params["RequestItems"].values())), list):  # BatchWriteItem: puts and deletes
+            return [(table, [(write.get("DeleteRequest", {}).get("Key") or write["PutRequest"]["Item"])["pk"]["S"]
+                             for write in writes]) for table, writes in params["RequestItems"].items()]
         return [(table, [key["pk"]["S"] for key in request["Keys"] if "pk" in key])
                 for table, request in params["RequestItems"].items()]
     if "TransactItems" in params:
@@ -141,7 +145,7 @@ def _allowed(statements: list[dict], action: str, resource: str, context: dict) 
     return False
 
 
-def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_form, user) -> None:
+def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_form, user, lazily: bool) -> None:
     from helpers import get_event, token_event
     from oidc_tools.local.lambda_events import http_api_event
 
@@ -176,6 +180,10 @@ def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_f
             ("sm2", sm2_encrypt(b"wrong", system["sm2"]["publicKey"]))):
         assert token(password_form(password=ciphertext, password_encrypt_type=encrypt_type))["statusCode"] == 400
     assert token({"grant_type": "password"}, authorization=basic_auth(CLIENT_ID, "nope"))["statusCode"] == 401
+    # a request claiming to come through the proxy: the origin secret is read to check it (only while hops are set)
+    through_proxy = token_event({"grant_type": "password"}, authorization=basic_auth(CLIENT_ID, "nope"))
+    through_proxy["headers"].update({"x-origin-verify": "a guess", "x-forwarded-for": "203.0.113.9"})
+    assert recorder.run("TokenFunction", handlers["TokenFunction"], through_proxy)["statusCode"] == 401
     refreshed = token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
                        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
     assert refreshed["statusCode"] == 200, refreshed
@@ -208,7 +216,8 @@ def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_f
     session("GET", "/oidc/session/end", query=f"id_token_hint={fresh['id_token']}")
 
     _browser_sign_in(recorder, handlers, stack)
-    # Lazy migration: the upstream's settings read, a user created from its answer, an unknown identifier refused.
+    # Lazy migration: the upstream's settings read, a user created from its answer, an unknown identifier refused;
+    # with LazyMigration off, the upstream is never asked, so no user is created.
     from fake_upstream import FakeUpstream
     from oidc_core.login import upstream
     from oidc_tools.stack.operations import set_upstream
@@ -217,7 +226,8 @@ def _every_kind_of_request(recorder: Recorder, handlers: dict, stack, password_f
     try:
         set_upstream(stack.target, fake.issuer, "us", "our-secret")
         upstream.clear_cache()
-        assert token(password_form(username="frank", password="frank-password"))["statusCode"] == 200
+        assert token(password_form(username="frank", password="frank-password"))["statusCode"] == (
+            200 if lazily else 400)
         assert token(password_form(username="nobody-at-all", password="x"))["statusCode"] == 400
     finally:
         fake.close()
@@ -274,16 +284,21 @@ def _browser_sign_in(recorder: Recorder, handlers: dict, stack) -> None:
     browser.request("GET", "/oidc/session/end", query=f"id_token_hint={tokens['id_token']}")
 
 
-@pytest.mark.parametrize("stack_parameters", [{}, ALL_KEYS_IN_KMS], ids=["secrets-manager", "kms"])
+LAZY_MIGRATION = {"LazyMigration": "true", "TrustedProxyHops": "1"}
+
+
+@pytest.mark.parametrize("stack_parameters", [LAZY_MIGRATION, ALL_KEYS_IN_KMS],
+                         ids=["secrets-manager-lazy-migration", "kms-no-lazy-migration"])
 def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, client, user, password_form,
                                                               stack_parameters, monkeypatch):
     configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=0,  # a reused refresh token revokes its family at once
               ARGON2_ITERATIONS=3)  # above the user's stored hash: the first login upgrades it
     recorder = Recorder()
+    lazily = stack_parameters.get("LazyMigration") == "true"
     for service in ("dynamodb", "secretsmanager", "kms"):
         aws.client(service).meta.events.register("provide-client-params", recorder)
     try:
-        _every_kind_of_request(recorder, handlers, stack, password_form, user)
+        _every_kind_of_request(recorder, handlers, stack, password_form, user, lazily)
     finally:
         for service in ("dynamodb", "secretsmanager", "kms"):
             aws.client(service).meta.events.unregister("provide-client-params", recorder)
@@ -317,8 +332,48 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
                 ("SessionFunction", "dynamodb:DeleteItem"),
                 # the attribute-level grants: a password hash upgraded, a user's sessions ended
                 ("TokenFunction", "dynamodb:UpdateItem", "UsersTable"),
+                ("TokenFunction", "dynamodb:BatchWriteItem"), ("AuthorizeFunction", "dynamodb:BatchWriteItem"),
                 ("SessionFunction", "dynamodb:UpdateItem", "UsersTable")}
-    if stack_parameters:
+    reads_origin_secret = ("TokenFunction", "secretsmanager:GetSecretValue", "OriginSecret")
+    assert (reads_origin_secret in seen) is (stack_parameters.get("TrustedProxyHops") == "1")
+    migration = {("TokenFunction", "dynamodb:PutItem", "UsersTable"),
+                 ("TokenFunction", "secretsmanager:GetSecretValue", "UpstreamSecret")}
+    assert migration <= seen if lazily else not migration & seen
+    if not lazily and stack_parameters.get("SigningKeySource") == "KMS":
+        # every key in KMS and no upstream to read: TokenFunction's only secret was the upstream's
+        expected.discard(("TokenFunction", "secretsmanager:GetSecretValue"))
+    if stack_parameters.get("SigningKeySource") == "KMS":
         expected |= {("TokenFunction", "kms:Sign"), ("TokenFunction", "kms:Decrypt"),
                      ("DiscoveryFunction", "kms:GetPublicKey"), ("AuthorizeFunction", "kms:GetPublicKey")}
     assert expected <= seen
+
+
+@pytest.mark.parametrize("lazily", [True, False], ids=["lazy-migration", "no-lazy-migration"])
+def test_only_lazy_migration_may_create_users_or_read_the_upstream(lazily):
+    """Issue 23 point 4: a function that checks passwords holds PutItem on user and identifier items (which IAM cannot
+    limit to free keys: such a function could point an identifier at another user) only while LazyMigration is on."""
+    cfn = template.load()
+    context = {"dynamodb:LeadingKeys": ["email#victim@example.com"], "dynamodb:Attributes": ["pk", "sub"],
+               "dynamodb:ReturnValues": ["NONE"], "dynamodb:Select": None}
+    for function in ("TokenFunction", "AuthorizeFunction"):
+        statements = template.policy_statements(cfn, function, {"LazyMigration": "true" if lazily else "false"})
+        assert _allowed(statements, "dynamodb:PutItem", "UsersTable", context) is lazily, function
+        assert _allowed(statements, "secretsmanager:GetSecretValue", "UpstreamSecret", {}) is lazily, function
+    for function in set(template.functions(cfn)) - {"TokenFunction", "AuthorizeFunction"}:
+        statements = template.policy_statements(cfn, function, {"LazyMigration": "true"})
+        assert not _allowed(statements, "dynamodb:PutItem", "UsersTable", context), function
+
+
+@pytest.mark.parametrize("hops", ["0", "1"])
+def test_the_origin_secret_is_generated_and_read_only_where_the_address_is_derived(hops):
+    """Issue 23 point 1: the proxy's origin secret is one the stack generates (no template default anyone can read),
+    exists only while proxies are trusted, and only the functions that derive a caller's address may read it."""
+    cfn = template.load()
+    secret = cfn["Resources"]["OriginSecret"]
+    assert "GenerateSecretString" in secret["Properties"] and "SecretString" not in secret["Properties"]
+    assert template.Resolver(cfn, {"TrustedProxyHops": hops}, {}).condition(secret["Condition"]) is (hops == "1")
+    for function in template.functions(cfn):
+        statements = template.policy_statements(cfn, function, {"TrustedProxyHops": hops})
+        may_read = _allowed(statements, "secretsmanager:GetSecretValue", "OriginSecret", {})
+        assert may_read is (hops == "1" and function in ("TokenFunction", "SessionFunction", "AuthorizeFunction")), \
+            function

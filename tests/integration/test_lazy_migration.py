@@ -26,6 +26,13 @@ from fake_upstream import FakeUpstream
 from stack_process import ROOT, RunningStack
 
 WRONG = {"error": "invalid_grant", "error_description": "invalid credentials provided"}
+LAZY_MIGRATION = {"LazyMigration": "true"}
+
+
+@pytest.fixture
+def stack_parameters():
+    """Lazy migration is a deploy-time choice (issue 23 point 4): on for this module's stack."""
+    return LAZY_MIGRATION
 
 
 @pytest.fixture(scope="module")
@@ -255,7 +262,7 @@ def test_authings_python_sdk_signs_in_a_user_migrated_lazily(upstream_stack):
     SDK signs in (its /api/v3/signin) a user who exists only upstream, and again once the user has moved."""
     from authing import AuthenticationClient
 
-    here = RunningStack()
+    here = RunningStack(arguments=("--parameter", "LazyMigration=true"))
     try:
         admin = [sys.executable, "-m", "oidc_tools.admin", "--local", "--port", str(here.port)]
         turned_on = subprocess.run([*admin, "upstream", "set", "--issuer", upstream_stack.base + "/oidc",
@@ -317,3 +324,105 @@ def test_the_login_page_migrates_lazily_too(stack, handlers, call_token, passwor
     sub = jwt.decode(json.loads(redeemed.text)["id_token"], options={"verify_signature": False})["sub"]
     assert sub == upstream_sub(upstream_stack, "erin", "erin-password")
     assert users.find_by_sub(stack.target.users_table, sub).password_hash.startswith("$argon2id$")
+
+
+# -- issue 23: what the upstream may and may not decide ----------------------------------------------------------------
+
+@pytest.mark.parametrize("claim", [{"iss": "https://elsewhere.example/oidc"}, {"aud": "another-client"}],
+                         ids=["foreign-iss", "foreign-aud"])
+def test_an_id_token_for_another_issuer_or_audience_creates_nothing(stack, client, call_token, password_form,
+                                                                     fake_upstream, requests_upstream, claim):
+    """OIDC Core §3.1.3.7: the iss must be the issuer asked, the aud must contain our client id there."""
+    fake_upstream.claims = claim
+    assert_unavailable(login(call_token, password_form, username="frank", password="frank-password"))
+    assert users.find_by_sub(stack.target.users_table, "frank|1") is None
+
+
+def test_the_upstream_deadline_is_two_seconds(stack, client, call_token, password_form, fake_upstream,
+                                              requests_upstream, monkeypatch):
+    """Every request to the upstream in one login gets at most what is left of one 2 s deadline
+    (docs/moving-users.md): read off the socket timeouts the requests are opened with, not off a clock."""
+    timeouts = []
+    real_open = upstream._opener.open
+
+    def watched(request, timeout):
+        timeouts.append(timeout)
+        return real_open(request, timeout=timeout)
+
+    monkeypatch.setattr(upstream._opener, "open", watched)
+    fake_upstream.silent.set()
+    assert_unavailable(login(call_token, password_form, username="frank", password="frank-password"))
+    assert len(timeouts) == 2 and max(timeouts) <= 2.0  # the discovery document, then the silent token endpoint
+
+
+def test_an_imported_user_does_not_migrate_when_the_upstream_vouches_for_another_sub(
+        stack, client, call_token, password_form, fake_upstream, requests_upstream):
+    users.create(stack.target.users_table, password_hash="", default_country_code="+86", username="frank",
+                 sub="imported|frank", origin={"imported_from": "authing"})
+    reply = login(call_token, password_form, username="frank", password="frank-password")  # upstream says frank|1
+    assert (reply.status, reply.json()) == (400, WRONG)
+    assert users.find_by_sub(stack.target.users_table, "imported|frank").password_hash == ""
+    assert users.find_by_sub(stack.target.users_table, "frank|1") is None
+
+
+def test_an_unverified_upstream_email_or_phone_is_no_login_identifier_here(
+        stack, client, call_token, password_form, fake_upstream, requests_upstream):
+    fake_upstream.claims = {"email": "victim@example.com", "email_verified": False,
+                            "phone_number": "+8613800138001", "phone_number_verified": False}
+    assert login(call_token, password_form, username="frank", password="frank-password").status == 200
+    table = stack.target.users_table
+    assert users.find_by_login(table, users.LoginIdentifier("email", "victim@example.com")) is None
+    assert users.find_by_login(table, users.LoginIdentifier("phone", "+8613800138001")) is None
+    by_email = login(call_token, password_form, username=None, email="victim@example.com", password="frank-password")
+    assert (by_email.status, by_email.json()) == (400, WRONG)
+
+
+def test_a_verified_upstream_email_is_a_login_identifier_here(stack, client, call_token, password_form,
+                                                               fake_upstream, requests_upstream):
+    fake_upstream.claims = {"email": "frank@example.com", "email_verified": True}
+    assert login(call_token, password_form, username="frank", password="frank-password").status == 200
+    by_email = login(call_token, password_form, username=None, email="frank@example.com", password="frank-password")
+    assert by_email.status == 200, by_email
+
+
+def test_the_discovery_document_cannot_send_the_password_to_another_origin(
+        stack, client, call_token, password_form, fake_upstream, requests_upstream):
+    elsewhere = FakeUpstream()  # another port: another origin
+    try:
+        fake_upstream.discovery = {"token_endpoint": elsewhere.issuer + "/token"}
+        assert_unavailable(login(call_token, password_form, username="frank", password="frank-password"))
+        assert elsewhere.received == []
+    finally:
+        elsewhere.close()
+
+
+def test_a_pinned_token_endpoint_may_be_on_another_origin(stack, client, call_token, password_form, fake_upstream,
+                                                          requests_upstream):
+    elsewhere = FakeUpstream()
+    try:
+        elsewhere.claims = {"iss": fake_upstream.issuer}  # what the real upstream would sign, served elsewhere
+        elsewhere.published_key = elsewhere.signing_key = fake_upstream.published_key
+        operations.set_upstream(stack.target, fake_upstream.issuer, "us", "our-secret",
+                                token_endpoint=elsewhere.issuer + "/token")
+        keyring.clear_cache()
+        assert login(call_token, password_form, username="frank", password="frank-password").status == 200
+        assert ("POST", "/oidc/token") in elsewhere.received
+        assert ("POST", "/oidc/token") not in fake_upstream.received
+    finally:
+        elsewhere.close()
+
+
+def test_inside_lambda_no_loopback_upstream_is_asked(stack, client, call_token, password_form, fake_upstream,
+                                                     requests_upstream, monkeypatch):
+    """In Lambda 127.0.0.1:9001 is the Runtime API: a loopback upstream there is refused before anything is sent."""
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
+    assert_unavailable(login(call_token, password_form, username="frank", password="frank-password"))
+    assert fake_upstream.received == []
+
+
+@pytest.mark.parametrize("url", ["https://10.0.0.5/oidc/token", "https://169.254.169.254/latest", "https://[fd00::1]/t",
+                                 "https://192.168.1.1/token", "https://100.64.0.1/token", "https://0.0.0.0/token"])
+def test_no_private_link_local_or_reserved_address_is_asked(url):
+    with pytest.raises(upstream.UpstreamUnavailable) as refused:
+        upstream.check_address(url)
+    assert refused.value.reason == "forbidden_address"

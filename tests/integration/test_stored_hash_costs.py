@@ -192,3 +192,49 @@ def test_the_dummy_client_secret_follows_the_stored_secrets_after_the_cost_is_ra
     assert call_token({"grant_type": "client_credentials"},
                       authorization=basic_auth("nobody", "some secret")).status == 401
     assert argon2_computed == [OWASP_MINIMUM_ARGON2]
+
+
+# Issue 23 point 13: an imported hash above the work ceiling is never computed at login either (the import refuses
+# it; these are written into the table as a compromised or careless writer could). The hashes are real ones of the
+# right password, so that computing one would log the user in.
+
+@pytest.fixture
+def foreign_computed(monkeypatch):
+    """Every bcrypt and PBKDF2 computation, by a watch on the functions imported.py calls (they still run)."""
+    import hashlib
+
+    import bcrypt
+
+    computed = []
+    real_checkpw, real_pbkdf2 = bcrypt.checkpw, hashlib.pbkdf2_hmac
+    monkeypatch.setattr(bcrypt, "checkpw", lambda *args: computed.append("bcrypt") or real_checkpw(*args))
+    monkeypatch.setattr(hashlib, "pbkdf2_hmac", lambda *args: computed.append("pbkdf2") or real_pbkdf2(*args))
+    return computed
+
+
+def _above_the_ceiling(scheme: str) -> str:
+    import hashlib
+
+    import bcrypt
+
+    from oidc_core.passwords import imported
+
+    if scheme == "bcrypt":  # cost 13: twice bcrypt 12's work, above the 400 ms ceiling
+        return bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=13)).decode()
+    salt, iterations = b"s" * 16, 200_000  # a 256-byte SHA-1 key: 13 blocks of 200,000 iterations each
+    return imported.pbkdf2("sha1", iterations, salt, hashlib.pbkdf2_hmac("sha1", PASSWORD.encode(), salt, iterations,
+                                                                           256))
+
+
+@pytest.mark.parametrize("scheme", ["bcrypt", "pbkdf2"])
+def test_an_imported_hash_above_the_work_ceiling_is_never_computed_at_login(stack, client, user, call_token,
+                                                                            password_form, foreign_computed, scheme,
+                                                                            caplog):
+    stored = _above_the_ceiling(scheme)
+    _set_user_hash(stack, user.sub, stored)
+    foreign_computed.clear()
+    reply = call_token(password_form(password=PASSWORD))  # the right password, were the hash ever computed
+    assert (reply.status, reply.json()) == (400, INVALID_GRANT)
+    assert foreign_computed == []
+    events = [record.__dict__ for record in caplog.records if record.getMessage() == "login attempt"]
+    assert (events[-1]["outcome"], events[-1]["reason"]) == ("failed", "unusable_password_hash")

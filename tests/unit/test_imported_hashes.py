@@ -79,11 +79,52 @@ def test_pbkdf2_as_keycloaks_provider_computes_it(digest, key_bits):
     _accepts(imported.pbkdf2(digest, iterations, salt, derived), "Pässword1")
 
 
-def test_pbkdf2_iterations_above_ten_million_are_refused():
-    stored = imported.pbkdf2("sha256", 10_000_001, b"salt", b"\0" * 32)
-    with pytest.raises(imported.UnusableHash, match="iterations"):
+# Issue 23 point 10: one ceiling bounds the real work (2^cost, iterations × output blocks, N·r·p), admitting what real
+# exports hold and refusing what no real system uses. The strings are built, not computed: _check reads parameters.
+
+def _bcrypt_string(cost: int) -> str:
+    return f"$2b${cost:02d}$" + "a" * 53
+
+
+REAL_EXPORTS = {
+    "bcrypt 10 (Auth0)": _bcrypt_string(10),
+    "bcrypt 12": _bcrypt_string(12),
+    "Keycloak PBKDF2-SHA512 at 210,000": imported.pbkdf2("sha512", 210_000, b"s" * 16, b"\0" * 64),
+    "Keycloak PBKDF2-SHA256 at 27,500, 512-bit key": imported.pbkdf2("sha256", 27_500, b"s" * 16, b"\0" * 64),
+    "OWASP PBKDF2-SHA256 at 600,000": imported.pbkdf2("sha256", 600_000, b"s" * 16, b"\0" * 32),
+    "Firebase scrypt (r=8, mem cost 14)": imported.firebase_scrypt(8, 14, b"s" * 16, b"\x07", b"k" * 64, b"h" * 64),
+    "scrypt N=2^14, r=8, p=1": imported.scrypt(2 ** 14, 8, 1, b"s" * 16, b"\0" * 32),
+}
+BEYOND_ANY_REAL_SYSTEM = {
+    "bcrypt 13": _bcrypt_string(13),
+    "bcrypt 16": _bcrypt_string(16),
+    # ten million iterations of a 256-byte key: 13 SHA-1 blocks, each its own ten million iterations (about 32 s)
+    "PBKDF2-SHA1 i=10,000,000, l=256": imported.pbkdf2("sha1", 10_000_000, b"s" * 16, b"\0" * 256),
+    "PBKDF2-SHA1 i=200,000, l=256": imported.pbkdf2("sha1", 200_000, b"s" * 16, b"\0" * 256),
+    "PBKDF2-SHA256 i=10,000,000": imported.pbkdf2("sha256", 10_000_000, b"s" * 16, b"\0" * 32),
+    "scrypt N=2^14, r=8, p=16": imported.scrypt(2 ** 14, 8, 16, b"s" * 16, b"\0" * 32),
+}
+
+
+@pytest.mark.parametrize("stored", REAL_EXPORTS.values(), ids=REAL_EXPORTS)
+def test_the_work_ceiling_admits_what_real_exports_hold(stored):
+    imported.check_importable(stored, SETTINGS)
+    assert imported.usable(stored, SETTINGS)
+
+
+@pytest.mark.parametrize("stored", BEYOND_ANY_REAL_SYSTEM.values(), ids=BEYOND_ANY_REAL_SYSTEM)
+def test_the_work_ceiling_refuses_what_no_real_system_uses(stored):
+    with pytest.raises(imported.UnusableHash, match="work ceiling"):
         imported.check_importable(stored, SETTINGS)
-    imported.check_importable(imported.pbkdf2("sha256", 10_000_000, b"salt", b"\0" * 32), SETTINGS)
+    assert not imported.usable(stored, SETTINGS)
+
+
+def test_the_ceiling_is_below_the_functions_timeout():
+    from oidc_core.config import WORK_CEILING_MS
+    from oidc_tools import template
+
+    timeout = template.load()["Globals"]["Function"]["Timeout"]
+    assert WORK_CEILING_MS < timeout * 1000 / 10  # with room for the floor, the round trips and a slow core
 
 
 def test_pbkdf2_key_length_must_match_the_hash():
@@ -248,3 +289,17 @@ def test_every_foreign_comparison_is_constant_time(monkeypatch):
         before = len(compared)
         assert imported.verify_foreign("x", stored, SETTINGS)
         assert len(compared) == before + 1
+
+
+# Issue 23 point 12: `^…$` with .match let a trailing newline through; the whole string must match.
+
+@pytest.mark.parametrize("stored", [
+    REAL_EXPORTS["bcrypt 12"],
+    imported.argon2("argon2i", 1024, 2, 1, b"s" * 16, b"h" * 32),
+    REAL_EXPORTS["Keycloak PBKDF2-SHA512 at 210,000"],
+    hashing.hash_password("native", OWASP_MINIMUM_ARGON2),
+], ids=["bcrypt", "argon2i", "phc", "native-argon2id"])
+def test_a_trailing_newline_makes_a_stored_hash_unreadable(stored):
+    assert imported.usable(stored, SETTINGS)
+    assert not imported.usable(stored + "\n", SETTINGS)
+    assert imported.algorithm_of(stored + "\n") == "unreadable"

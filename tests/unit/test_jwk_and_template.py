@@ -78,11 +78,9 @@ LEAST_PRIVILEGE = {
         ("UsersTable", "dynamodb:BatchGetItem"),
         ("UsersTable", "dynamodb:UpdateItem"), ("ClientsTable", "dynamodb:BatchGetItem"),
         ("TokensTable", "dynamodb:BatchGetItem"), ("TokensTable", "dynamodb:PutItem"),
-        ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
+        ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:BatchWriteItem"),
         ("SigningKeySecret", "secretsmanager:GetSecretValue"), ("PasswordKeysSecret", "secretsmanager:GetSecretValue"),
         ("AuditKeySecret", "secretsmanager:GetSecretValue"),
-        # lazy migration (login/upstream.py): the upstream's settings, and the users a first login creates
-        ("UpstreamSecret", "secretsmanager:GetSecretValue"), ("UsersTable", "dynamodb:PutItem"),
     },
     "DiscoveryFunction": {("PublicKeysSecret", "secretsmanager:GetSecretValue")},
     "RotateKeysFunction": {
@@ -98,15 +96,33 @@ LEAST_PRIVILEGE = {
         ("TokensTable", "dynamodb:DeleteItem"), ("PublicKeysSecret", "secretsmanager:GetSecretValue"),
     },
     # No private key at all: it shows pages, checks passwords and issues codes; TokenFunction signs the tokens. Its
-    # logins upgrade hashes and create lazily migrated users as the token endpoint's do.
+    # logins upgrade hashes as the token endpoint's do.
     "AuthorizeFunction": {
-        ("UsersTable", "dynamodb:BatchGetItem"), ("UsersTable", "dynamodb:UpdateItem"), ("UsersTable", "dynamodb:PutItem"),
-        ("UpstreamSecret", "secretsmanager:GetSecretValue"), ("ClientsTable", "dynamodb:BatchGetItem"),
+        ("UsersTable", "dynamodb:BatchGetItem"), ("UsersTable", "dynamodb:UpdateItem"),
+        ("ClientsTable", "dynamodb:BatchGetItem"),
         ("TokensTable", "dynamodb:BatchGetItem"), ("TokensTable", "dynamodb:PutItem"),
         ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
+        ("TokensTable", "dynamodb:BatchWriteItem"),
         ("AuditKeySecret", "secretsmanager:GetSecretValue"), ("PublicKeysSecret", "secretsmanager:GetSecretValue"),
     },
 }
+
+
+# Issue 23 points 4 and 1: what a parameter adds, and to whom. LazyMigration: the upstream's settings and the users a
+# first login creates (login/upstream.py), for the two functions that check passwords. TrustedProxyHops: the proxy's
+# origin secret, for the functions that derive a caller's address.
+MIGRATION_GRANTS = {("UpstreamSecret", "secretsmanager:GetSecretValue"), ("UsersTable", "dynamodb:PutItem")}
+PROXY_GRANTS = {("OriginSecret", "secretsmanager:GetSecretValue")}
+
+
+@pytest.mark.parametrize("parameters, added", [
+    ({"LazyMigration": "true"}, {"TokenFunction": MIGRATION_GRANTS, "AuthorizeFunction": MIGRATION_GRANTS}),
+    ({"TrustedProxyHops": "1"}, {"TokenFunction": PROXY_GRANTS, "SessionFunction": PROXY_GRANTS,
+                                 "AuthorizeFunction": PROXY_GRANTS}),
+], ids=["lazy-migration", "trusted-proxy"])
+def test_a_parameter_adds_only_its_own_grants(cfn, parameters, added):
+    for function, granted in LEAST_PRIVILEGE.items():
+        assert _grants(cfn, function, parameters) == granted | added.get(function, set()), function
 
 
 # With every key in KMS: the secrets of private keys are no longer read, and each KMS call is allowed on its key only.
@@ -184,7 +200,7 @@ TOKENS_TABLE_KEYS = {
     "TokenFunction": {"dynamodb:BatchGetItem": {"family#*", "ipfail#*", "lock#*", "code#*"},
                       "dynamodb:PutItem": {"family#*", "revoked#*"},
                       "dynamodb:UpdateItem": {"family#*", "lock#*", "ipfail#*", "code#*"},
-                      "dynamodb:DeleteItem": {"lock#*"}},
+                      "dynamodb:BatchWriteItem": {"lock#*"}},
     "SessionFunction": {"dynamodb:BatchGetItem": {"family#*", "revoked#*", "ipfail#*"},
                         "dynamodb:PutItem": {"revoked#*"}, "dynamodb:UpdateItem": {"family#*", "ipfail#*"},
                         "dynamodb:DeleteItem": {"bsession#*"}},
@@ -192,7 +208,7 @@ TOKENS_TABLE_KEYS = {
         "dynamodb:BatchGetItem": {"bsession#*", "interaction#*", "consent#*", "ipfail#*", "lock#*"},
         "dynamodb:PutItem": {"bsession#*", "interaction#*", "code#*", "consent#*"},
         "dynamodb:UpdateItem": {"bsession#*", "lock#*", "ipfail#*", "interaction#*"},
-        "dynamodb:DeleteItem": {"bsession#*", "interaction#*", "lock#*"}},
+        "dynamodb:DeleteItem": {"bsession#*", "interaction#*"}, "dynamodb:BatchWriteItem": {"lock#*"}},
 }
 
 

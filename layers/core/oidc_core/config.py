@@ -31,6 +31,14 @@ class Argon2Parameters:
 # OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1 is the minimum; we never go below it.
 OWASP_MINIMUM_ARGON2 = Argon2Parameters(memory_kib=19456, iterations=2, lanes=1)
 
+# The most one stored hash's verification may cost, in milliseconds of one core, whatever its scheme
+# (passwords/imported.py turns each scheme's work into it). Every failed login is padded to a floor above it.
+WORK_CEILING_MS = 400
+# How long every failed password check takes at least (login/attempt_guard.py, docs/security.md): 2.5 × the ceiling, so
+# that a check at the ceiling stays under it on a core shared with other work (a bench on a busy 2-core machine
+# measured bcrypt 12, 325 ms alone, at up to 1 s of wall time).
+FAILED_LOGIN_FLOOR_MS = 1000
+
 # The Cache-Control max-age DiscoveryFunction sends with the JWKS, discovery and /api/v3/system.
 JWKS_MAX_AGE_SECONDS = 300
 
@@ -93,6 +101,8 @@ class Settings:
     browser_session_idle_ttl: int = 86400
     browser_session_ttl: int = 14 * 86400
     upstream_secret_id: str = ""  # the lazy migration's upstream (login/upstream.py); empty: no lazy migration
+    origin_secret_id: str = ""  # the proxy's secret origin header (origin.py); empty: X-Forwarded-For never believed
+    failed_login_floor_ms: int = FAILED_LOGIN_FLOOR_MS  # every failed password check answers no sooner
 
     @property
     def argon2_ceiling(self) -> Argon2Parameters:
@@ -228,6 +238,9 @@ def load_settings(env: dict | None = None) -> Settings:
         browser_session_idle_ttl=browser_session_idle_ttl,
         browser_session_ttl=browser_session_ttl,
         upstream_secret_id=env.get("UPSTREAM_SECRET_ID", ""),
+        origin_secret_id=env.get("ORIGIN_SECRET_ID", ""),
+        # never below the work ceiling: a failure on an imported hash could then take longer than one on a native
+        failed_login_floor_ms=_int(env, "FAILED_LOGIN_FLOOR_MS", FAILED_LOGIN_FLOOR_MS, minimum=WORK_CEILING_MS),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from oidc_core import origin
 from oidc_core.config import Settings
 from oidc_core.errors import DependencyUnavailable, OAuthError
 from oidc_core.observability import logger
@@ -55,13 +56,14 @@ def empty_response(status_code: int = 200) -> Response:
 
 
 def caller(event, settings: Settings) -> ParameterRequest:
-    """Who sent an HTTP API event (API Gateway's source IP, or the trusted proxies' X-Forwarded-For entry), with its
-    Authorization header and no parameters yet."""
+    """Who sent an HTTP API event (API Gateway's source IP, or, for a request that came through our proxy, the
+    trusted proxies' X-Forwarded-For entry), with its Authorization header and no parameters yet."""
     headers = event.headers
+    # A request that went round the proxy wrote its own X-Forwarded-For: only the proxy's secret header makes it ours.
+    forwarded_for = headers.get("x-forwarded-for") if origin.through_our_proxy(headers, settings) else None
     return ParameterRequest(
         parameters={}, authorization=headers.get("authorization"),
-        source_ip=source_ip(event.source_ip, headers.get("x-forwarded-for"),
-                            settings.lockout.trusted_proxy_hops),
+        source_ip=source_ip(event.source_ip, forwarded_for, settings.lockout.trusted_proxy_hops),
         user_agent=(headers.get("user-agent") or "")[:256],
     )
 

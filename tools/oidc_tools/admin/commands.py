@@ -181,7 +181,8 @@ def upstream_set(target: Target, args) -> dict:
 
     secret = read_secret("Client secret", args.secret_stdin)
     try:
-        return operations.set_upstream(target, args.issuer, args.client_id, secret)
+        return operations.set_upstream(target, args.issuer, args.client_id, secret, args.token_endpoint or "",
+                                       args.jwks_uri or "")
     except UnusableUpstream as error:
         raise AdminError(str(error)) from None
 

@@ -236,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     set_upstream.add_argument("--issuer", required=True, help="the upstream's issuer (https; http on loopback only)")
     set_upstream.add_argument("--client-id", required=True, help="this service's client id there (password grant)")
     set_upstream.add_argument("--secret-stdin", action="store_true", help="read the client secret from stdin")
+    set_upstream.add_argument("--token-endpoint", help="pin the token endpoint (otherwise the discovery document's, "
+                              "which must be on the issuer's origin)")
+    set_upstream.add_argument("--jwks-uri", help="pin the JWKS URI likewise")
     set_upstream.set_defaults(run=commands.upstream_set)
     upstream.add_parser("show", help="the upstream in force (never its secret)").set_defaults(
         run=lambda target, args: operations.show_upstream(target))

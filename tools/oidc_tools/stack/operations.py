@@ -323,11 +323,15 @@ def _upstream_secret_id(target: Target) -> str:
     return target.upstream_secret_id
 
 
-def set_upstream(target: Target, issuer: str, client_id: str, client_secret: str) -> dict:
-    """Turn lazy migration on: TokenFunction reads the secret within KeyCacheSeconds, no deploy needed."""
+def set_upstream(target: Target, issuer: str, client_id: str, client_secret: str, token_endpoint: str = "",
+                 jwks_uri: str = "") -> dict:
+    """Turn lazy migration on: TokenFunction reads the secret within KeyCacheSeconds, no deploy needed (once the
+    stack has LazyMigration=true). Pinned endpoints replace the discovery document's, which must otherwise be on the
+    issuer's own origin."""
     from oidc_core.login import upstream  # imported here: it brings Powertools' Logger (see _check_client_settings)
 
-    document = {"issuer": issuer, "client_id": client_id, "client_secret": client_secret}
+    pinned = {name: url for name, url in (("token_endpoint", token_endpoint), ("jwks_uri", jwks_uri)) if url}
+    document = {"issuer": issuer, "client_id": client_id, "client_secret": client_secret, **pinned}
     checked = upstream.parse_settings(document)
     _write_json_secret(_upstream_secret_id(target), {**document, "issuer": checked.issuer})
     return show_upstream(target)
@@ -339,7 +343,8 @@ def show_upstream(target: Target) -> dict:
     if not document:
         return {"upstream": "off"}
     return {"upstream": "on", "issuer": document.get("issuer"), "client_id": document.get("client_id"),
-            "client_secret": "set" if document.get("client_secret") else "missing"}
+            "client_secret": "set" if document.get("client_secret") else "missing",
+            **{name: document[name] for name in ("token_endpoint", "jwks_uri") if document.get(name)}}
 
 
 def upstream_off(target: Target) -> dict:

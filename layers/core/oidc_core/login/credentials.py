@@ -8,19 +8,19 @@ a wrong password, a blocked user, a locked account or a password that could not 
 - the same hash work: one Argon2id verification per candidate at the parameters stored hashes have. A missing user
   costs a dummy verification at those parameters; a locked attempt, which is never checked, a dummy verification at
   the parameters of the user's own hash; a stored hash above the cost ceiling is never computed and costs a dummy
-  verification too; an undecryptable password is replaced by a random one and checked against the real hash.
+  verification too; an undecryptable password is replaced by a random one and checked against the real hash;
+- the same time: the kinds of account still cost differently (an imported hash its own algorithm, up to the work
+  ceiling; an identifier that names nobody, while lazy migration is on, an upstream round trip), so every failure
+  answers no sooner than one floor above the most any of them may cost (attempt_guard.failure_floor_seconds).
 The reason is logged as a code, with a keyed hash of the identifier, never the identifier or the password.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 
-from oidc_core import aws
-from oidc_core.login import audit
-from oidc_core.login import ip_throttle
+from oidc_core.login import attempt_guard
 from oidc_core.login import lockout
 from oidc_core.login import upstream
 from oidc_core.passwords import hashing
@@ -28,8 +28,6 @@ from oidc_core.passwords import imported
 from oidc_core.store import users
 from oidc_core.store.clients import Client
 from oidc_core.config import Settings
-from oidc_core.store.dynamo import get_items
-from oidc_core.errors import DependencyUnavailable, OAuthError, invalid_credentials
 from oidc_core.store.identifiers import ACCOUNT, LoginIdentifier
 from oidc_core.parameters import ParameterRequest
 
@@ -56,103 +54,82 @@ class Login:
             users.upgrade_password_hash(settings.users_table, self.user.sub, self.user.password_hash, stronger)
 
 
-def _locked_answer(settings: Settings, attempt: lockout.Attempt, now: float) -> OAuthError:
-    if not settings.lockout.visible:
-        return invalid_credentials()  # by default a locked account answers exactly like a wrong password
-    return OAuthError("invalid_grant", "too many failed attempts, retry later",
-                      headers={"Retry-After": str(max(1, int(attempt.locked_until - now)))})
-
-
 def check_password(request: ParameterRequest, client: Client, settings: Settings, identifier: LoginIdentifier,
                    pointer: dict | None, password: str | None | tuple[str | None, ...]) -> Login:
-    """The user, if `password` (None: it could not be decrypted) is theirs; otherwise the same invalid_grant.
-    A tuple is several candidates (one per password key in force): each is checked, always all of them."""
+    """The user, if `password` (None: it could not be decrypted) is theirs; otherwise the same invalid_grant, no
+    sooner than the failure floor. A tuple is several candidates (one per password key in force): each is checked,
+    always all of them. The lockout, the throttle's count, the floor and the audit line are the attempt guard's."""
     sub = pointer["sub"] if pointer else None
-    account = f"sub:{sub}" if sub else f"identifier:{identifier.key}"
-    now = time.time()
-    pair_key, account_key = lockout.keys(account, request.source_ip)
-    # One round trip: the attempt reserved on its pair and on its account (two conditional writes) while one
-    # BatchGetItem reads the user.
-    with aws.dependency("dynamodb"):
-        pair, on_account, found = aws.in_parallel(
-            lambda: lockout.reserve(settings, pair_key, settings.lockout.pair_threshold, now),
-            lambda: lockout.reserve(settings, account_key, settings.lockout.user_threshold, now),
-            lambda: get_items({"user": (settings.users_table, users.user_key(sub or _NOBODY))}),
-        )
-    user = users.User.from_record(found["user"]) if found["user"] else None
-    attempt = lockout.Attempt(pair_key, account_key, pair, on_account)
-
     given = password if isinstance(password, tuple) else (password,)
+
+    def verify(attempt: lockout.Attempt, found: dict) -> attempt_guard.Passed | attempt_guard.Failed:
+        user = users.User.from_record(found["user"]) if found["user"] else None
+        outcome = _check(request, settings, identifier, given, user, attempt)
+        if isinstance(outcome, tuple):
+            matched_user, matched, reason = outcome
+            return attempt_guard.Passed((matched_user, matched), matched_user.sub, reason)
+        return attempt_guard.Failed(outcome, user.sub if user else None)
+
+    account = f"sub:{sub}" if sub else f"identifier:{identifier.key}"
+    attempted = attempt_guard.Attempted(request, client.client_id, account, identifier.key, subject=sub)
+    # The user is read in the reservations' round trip: a key that cannot exist when the identifier named nobody.
+    reads = {"user": (settings.users_table, users.user_key(sub or _NOBODY))}
+    guarded = attempt_guard.guard(settings, attempted, reads, verify)
+    user, matched = guarded.value
+    return Login(user, guarded.attempt, matched)
+
+
+def _check(request: ParameterRequest, settings: Settings, identifier: LoginIdentifier, given: tuple[str | None, ...],
+           user: users.User | None, attempt: lockout.Attempt) -> tuple[users.User, str, str] | str:
+    """(the user, the candidate that matched, how) when a candidate is the user's password; otherwise the reason code
+    of the failure."""
     candidates = [candidate if candidate is not None else secrets.token_urlsafe(32) for candidate in given]
-    stored_hash = user.password_hash if user else None
     if attempt.locked:
         # Never checked, but it costs what a check costs: a faster answer would say the account is locked, and so
         # that two identifiers belong to one user.
         for candidate in candidates:
-            hashing.spend_as_verifying(candidate, stored_hash, settings, hashing.PASSWORD)
-        reason = "locked"
-    else:
-        lazily = _ask_upstream(request, client, settings, identifier, given, user, attempt, now)
-        if lazily is not None:
-            migrated, matched = lazily
-            if migrated is not None and not migrated.blocked:
-                audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="upstream",
-                                    sub=migrated.sub, identifier_key=identifier.key)
-                return Login(migrated, attempt, matched)
-            if matched is None:  # nothing could be decrypted, so nothing was sent: the work of a local check instead
-                for candidate in candidates:
-                    hashing.spend_as_verifying(candidate, None, settings, hashing.PASSWORD)
-            reason = "upstream_refused" if matched is not None else "undecryptable_password"
-        elif user is None:
+            hashing.spend_as_verifying(candidate, user.password_hash if user else None, settings, hashing.PASSWORD)
+        return "locked"
+    lazily = _ask_upstream(request, settings, identifier, given, user)
+    if lazily is not None:
+        migrated, matched = lazily
+        if migrated is not None and not migrated.blocked:
+            return migrated, matched, "upstream"
+        if matched is None:  # nothing could be decrypted, so nothing was sent: the work of a local check instead
             for candidate in candidates:
                 hashing.spend_as_verifying(candidate, None, settings, hashing.PASSWORD)
-            reason = "unknown_user"
-        else:
-            # every candidate, without stopping at a match: the work must not say which key fitted; by the stored
-            # string's scheme, so an imported hash (until its first login) costs what a native one does
-            matching = [candidate for candidate in candidates
-                        if imported.verify(candidate, user.password_hash, settings)]
-            if matching and not user.blocked:
-                audit.login_attempt(request, client_id=client.client_id, outcome="succeeded", reason="password",
-                                    sub=user.sub, identifier_key=identifier.key)
-                return Login(user, attempt, matching[0])
-            undecryptable = all(candidate is None for candidate in given)
-            reason = ("blocked_user" if matching else
-                      "undecryptable_password" if undecryptable else
-                      # above the cost ceiling, or unreadable: the user cannot log in until it is set again
-                      "unusable_password_hash" if not imported.usable(user.password_hash, settings) else
-                      "wrong_password")
-
-    with aws.dependency("dynamodb"):
-        aws.in_parallel(lambda: ip_throttle.record_failure(settings, request.source_ip, now),
-                        *lockout.failure_writes(settings, attempt, now))
-    audit.login_attempt(request, client_id=client.client_id, outcome="locked" if attempt.locked else "failed",
-                        reason=reason, sub=user.sub if user else None, identifier_key=identifier.key)
-    raise _locked_answer(settings, attempt, now) if attempt.locked else invalid_credentials()
+        return "upstream_refused" if matched is not None else "undecryptable_password"
+    if user is None:
+        for candidate in candidates:
+            hashing.spend_as_verifying(candidate, None, settings, hashing.PASSWORD)
+        return "unknown_user"
+    # every candidate, without stopping at a match: the work must not say which key fitted; by the stored string's
+    # scheme (an imported hash until its first login)
+    matching = [candidate for candidate in candidates if imported.verify(candidate, user.password_hash, settings)]
+    if matching and not user.blocked:
+        return user, matching[0], "password"
+    return ("blocked_user" if matching else
+            "undecryptable_password" if all(candidate is None for candidate in given) else
+            # above the cost ceiling, or unreadable: the user cannot log in until it is set again
+            "unusable_password_hash" if not imported.usable(user.password_hash, settings) else
+            "wrong_password")
 
 
-def _ask_upstream(request: ParameterRequest, client: Client, settings: Settings, identifier: LoginIdentifier,
-                  given: tuple[str | None, ...], user: users.User | None, attempt: lockout.Attempt,
-                  now: float) -> tuple[users.User | None, str | None] | None:
+def _ask_upstream(request: ParameterRequest, settings: Settings, identifier: LoginIdentifier, given: tuple[str | None, ...],
+                  user: users.User | None) -> tuple[users.User | None, str | None] | None:
     """Lazy migration (login/upstream.py): an identifier that names nobody here, or a user imported without a
     password, is checked once against the upstream the users come from. None when no upstream is set or the user
     may not migrate; otherwise (the user the upstream vouched for, or None; the candidate sent, or None when none
-    could be decrypted). An upstream outage gives the attempt's reservations back (nothing was checked) and raises."""
+    could be decrypted). An upstream outage raises: the guard gives the attempt's reservations back (nothing was
+    checked)."""
     if not (user is None or (not user.password_hash and not user.blocked)):
         return None
+    lazily = upstream.configured(settings)
+    if lazily is None:
+        return None
     migrated = matched = None
-    try:
-        lazily = upstream.configured(settings)
-        if lazily is None:
-            return None
-        value = request.get(identifier.kind) or request.get(ACCOUNT) or identifier.value
-        for candidate in given:  # several only in a key overlap; a None never decrypted, so nothing to send
-            if candidate is not None and migrated is None:
-                migrated, matched = upstream.migrate(settings, lazily, identifier, value, candidate, user), candidate
-    except DependencyUnavailable:
-        with aws.dependency("dynamodb"):
-            aws.in_parallel(*lockout.release_writes(settings, attempt, now))
-        audit.login_attempt(request, client_id=client.client_id, outcome="failed", reason="upstream_unavailable",
-                            sub=user.sub if user else None, identifier_key=identifier.key)
-        raise
+    value = request.get(identifier.kind) or request.get(ACCOUNT) or identifier.value
+    for candidate in given:  # several only in a key overlap; a None never decrypted, so nothing to send
+        if candidate is not None and migrated is None:
+            migrated, matched = upstream.migrate(settings, lazily, identifier, value, candidate, user), candidate
     return migrated, matched

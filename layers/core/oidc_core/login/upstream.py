@@ -7,6 +7,13 @@ client id there and the client secret, in the Secrets Manager secret UPSTREAM_SE
 (`oidc-admin upstream set`; `{}` is off), read and cached like the keys, for KEY_CACHE_SECONDS. The issuer is https,
 or http on a loopback address (a second local stack in the tests).
 
+Where passwords may go (issue 23 point 8): the discovery document cannot send them elsewhere. The token endpoint and
+the JWKS must be on the issuer's own origin, unless the secret pins them ("token_endpoint", "jwks_uri"), and every
+request goes only to a public address: inside Lambda never a loopback one (the Runtime API listens on 127.0.0.1:9001),
+nor anywhere a private, link-local or reserved one. Outside Lambda (the local stack, the tests) http on loopback is
+allowed, as for the issuer. Names are resolved before each request to check that; urllib resolves again to connect,
+so a DNS answer that changes in between (rebinding) is not caught: the issuer is the operator's choice, not a user's.
+
 credentials.check_password calls it after the lockout and throttling checks, never before. One login makes at most
 three requests, all within UPSTREAM_TIMEOUT_SECONDS together, well inside the function's timeout: the discovery
 document and the JWKS (both cached per container for KEY_CACHE_SECONDS) and a password grant to the token endpoint
@@ -20,6 +27,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -63,6 +72,8 @@ class Upstream:
     issuer: str
     client_id: str
     client_secret: str
+    token_endpoint: str = ""  # pinned by the operator: used instead of the discovery document's, on any https origin
+    jwks_uri: str = ""
 
 
 def check_issuer(issuer: str) -> str:
@@ -87,7 +98,38 @@ def parse_settings(document: dict) -> Upstream | None:
     if not all(isinstance(document.get(name), str) and document[name] for name in ("issuer", "client_id",
                                                                                     "client_secret")):
         raise UnusableUpstream("the upstream secret needs issuer, client_id and client_secret")
-    return Upstream(check_issuer(document["issuer"]), document["client_id"], document["client_secret"])
+    pinned = {name: document.get(name) or "" for name in ("token_endpoint", "jwks_uri")}
+    if not all(isinstance(url, str) for url in pinned.values()):
+        raise UnusableUpstream("a pinned endpoint must be a URL")
+    return Upstream(check_issuer(document["issuer"]), document["client_id"], document["client_secret"],
+                    **{name: check_issuer(url) if url else "" for name, url in pinned.items()})
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = urllib.parse.urlsplit(url)
+    return parsed.scheme, (parsed.hostname or "").lower(), parsed.port or {"https": 443, "http": 80}.get(parsed.scheme)
+
+
+def _in_lambda() -> bool:
+    return bool(os.environ.get("AWS_LAMBDA_RUNTIME_API"))
+
+
+def _may_connect(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.is_loopback:
+        return not _in_lambda()
+    return ip.is_global and not ip.is_multicast
+
+
+def check_address(url: str) -> None:
+    """UpstreamUnavailable unless every address the URL's host resolves to may be asked (see the module's doc)."""
+    scheme, host, port = _origin(url)
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError):
+        raise UpstreamUnavailable("unreachable") from None
+    if not found or not all(_may_connect(entry[4][0]) for entry in found):
+        raise UpstreamUnavailable("forbidden_address")
 
 
 def configured(settings: Settings) -> Upstream | None:
@@ -115,6 +157,7 @@ _opener = urllib.request.build_opener(_NoRedirects)
 def _request(url: str, deadline: float, data: dict | None = None) -> tuple[int, dict]:
     """(status, JSON body) of a GET, or a form POST; UpstreamUnavailable on timeout, network error or non-JSON."""
     check_issuer(url)  # every URL the discovery document names must be https (or loopback) too
+    check_address(url)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise UpstreamUnavailable("timeout")
@@ -159,11 +202,17 @@ def clear_cache() -> None:
 
 
 def _discovery(upstream: Upstream, settings: Settings, deadline: float) -> dict:
+    """The token endpoint and the JWKS URI: pinned ones, or the discovery document's on the issuer's own origin."""
     document = _cached(upstream.issuer + "/.well-known/openid-configuration", settings, deadline)
-    if document.get("issuer") != upstream.issuer or not all(
-            isinstance(document.get(name), str) for name in ("token_endpoint", "jwks_uri")):
+    if document.get("issuer") != upstream.issuer:
         raise UpstreamUnavailable("bad_discovery")
-    return document
+    endpoints = {}
+    for name in ("token_endpoint", "jwks_uri"):
+        url = getattr(upstream, name) or document.get(name)
+        if not isinstance(url, str) or not (getattr(upstream, name) or _origin(url) == _origin(upstream.issuer)):
+            raise UpstreamUnavailable("bad_discovery")  # a discovery document may not send passwords elsewhere
+        endpoints[name] = url
+    return endpoints
 
 
 def _signing_key(jwks_uri: str, token: str, settings: Settings, deadline: float):
@@ -250,8 +299,13 @@ def _create(settings: Settings, claims: dict, identifier: LoginIdentifier, value
     the others cannot be (another user here has them, or they are not usable here); if a parallel first login wrote
     it first, that user. None: the sub or the identifier used is someone else's here."""
     used = {_FIELD_OF_KIND[identifier.kind]: value}
-    everything = {"username": _text(claims, "preferred_username"), "email": _text(claims, "email"),
-                  "phone": _text(claims, "phone_number"), **used}  # the identifier used must find the user next time
+    # An email or phone becomes a login identifier here only when the upstream verified it (issue 23 point 9:
+    # otherwise anyone could claim a victim's address upstream and sign in with it here), apart from the identifier
+    # used, which the upstream just accepted with the password and which must find the user next time.
+    everything = {"username": _text(claims, "preferred_username"),
+                  "email": _text(claims, "email") if claims.get("email_verified") is True else None,
+                  "phone": _text(claims, "phone_number") if claims.get("phone_number_verified") is True else None,
+                  **used}
     for fields in (everything, used):
         try:
             new = _new_user(settings, claims, fields, password_hash)
@@ -279,11 +333,11 @@ def migrate(settings: Settings, upstream: Upstream, identifier: LoginIdentifier,
         raise
     if claims is None:
         return None
+    if waiting is not None and claims["sub"] != waiting.sub:
+        logger.warning("upstream sub differs from the imported user's", extra={"sub": waiting.sub})
+        return None
     password_hash = hashing.hash_password(password, settings.argon2)
     if waiting is not None:
-        if claims["sub"] != waiting.sub:
-            logger.warning("upstream sub differs from the imported user's", extra={"sub": waiting.sub})
-            return None
         given = users.give_waiting_user_a_password(settings.users_table, waiting.sub, password_hash)
         user = users.find_by_sub(settings.users_table, waiting.sub)
         if not given and (user is None or not hashing.verify_password(password, user.password_hash)):

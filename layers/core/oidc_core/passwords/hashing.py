@@ -14,7 +14,8 @@ from oidc_core.config import Argon2Parameters, Settings
 
 _SALT_BYTES = 16
 _HASH_BYTES = 32
-_PHC_PARAMETERS = re.compile(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$")
+# The whole string, matched with fullmatch: `$` would let a trailing newline through.
+_PHC = re.compile(r"\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")
 
 
 def hash_password(password: str, parameters: Argon2Parameters) -> str:
@@ -38,7 +39,7 @@ def verify_password(password: str, phc_hash: str) -> bool:
 
 
 def parameters_of(phc_hash: str) -> Argon2Parameters | None:
-    match = _PHC_PARAMETERS.match(phc_hash or "")
+    match = _PHC.fullmatch(phc_hash or "")
     if not match:
         return None
     memory, iterations, lanes = (int(group) for group in match.groups())

@@ -27,9 +27,15 @@ each field in B64 (standard base64 alphabet, no padding; a field may be empty). 
 Node.js's `latin1`, `binary` and `ascii` encodings do). LDAP's RFC 2307 values ({SSHA}, {SHA256}, …) are stored as
 the digest they are (from_ldap).
 
-Cost guards: a hash whose verification would cost beyond the ceiling is refused at import with its reason
-(check_importable) and never verified at login (it never matches): bcrypt cost above 16, PBKDF2 above 10,000,000
-iterations, scrypt or Argon2 memory above the Argon2id memory ceiling (cost_ceiling).
+Cost guards: one ceiling bounds the real work of a verification, WORK_CEILING_MS (config.py), whatever the scheme:
+2^cost for bcrypt, iterations × output blocks for PBKDF2 (the work multiplies by blocks: a 256-byte PBKDF2-SHA1 key
+is 13 derivations), N·r·p for scrypt, memory × passes for Argon2, each turned into milliseconds by the cost of one
+unit measured on one core (work_ms). A hash above it is refused at import with its reason (check_importable) and
+never computed at login (it never matches). The default, 400 ms, admits what real exports hold (bcrypt 10–12,
+Keycloak's PBKDF2-SHA512 at 210,000 and PBKDF2-SHA256 at 27,500, OWASP's PBKDF2-SHA256 at 600,000, Firebase's scrypt
+at N=2^14, r=8) and refuses what no real system uses (bcrypt 13 and up, ten million PBKDF2 iterations, scrypt with
+p=16 at N=2^14); the failed-login floor (login/credentials.py) is built on it. scrypt and Argon2 memory stay below the
+Argon2id memory ceiling too (cost_ceiling).
 
 A failed login must not tell an imported user from a native one (Django's CVE-2016-2513: a fast legacy hash made
 the failure of a not-yet-upgraded account quicker to answer). So a mismatch, like an unreadable string or an empty
@@ -38,8 +44,6 @@ one (a user waiting for the lazy migration), also does the dummy Argon2id work a
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import re
@@ -49,26 +53,29 @@ from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2d, Argon2i, Argon2id
 
-from oidc_core.config import Argon2Parameters, Settings
+from oidc_core.config import WORK_CEILING_MS, Argon2Parameters, Settings
 from oidc_core.passwords import hashing
+from oidc_core.passwords.hash_strings import DIGESTS, UnusableHash, b64decode, digest_size
+# The stored strings' builders, re-exported: the import readers and tests build them as imported.pbkdf2(…) and so on.
+from oidc_core.passwords.hash_strings import (argon2, b64encode, firebase_scrypt, from_ldap,  # noqa: F401
+                                              hmac_digest, pbkdf2, salted_digest, scrypt)
 
-MAX_BCRYPT_COST = 16
-MAX_PBKDF2_ITERATIONS = 10_000_000
+MAX_BCRYPT_COST = 31  # the grammar's bound ($2b$ has two digits); the work ceiling is far below it
 CEILING_FACTOR = 4
+# Milliseconds of one unit of each scheme's work on one core (x86-64, measured with `cryptography`, `bcrypt` and
+# hashlib as the functions run them, rounded up): 2^cost for bcrypt, one PBKDF2 iteration of one output block, one
+# N·r·p of scrypt, one KiB·pass of Argon2. Estimates that err high: a hash just under the ceiling costs at most it.
+UNIT_MS = {"bcrypt": 0.08, "pbkdf2-sha1": 0.00026, "pbkdf2-sha256": 0.00031, "pbkdf2-sha512": 0.00066,
+           "scrypt": 0.0004, "argon2": 0.0008}
 # Bounds that keep a forged or broken string from asking for absurd work or sizes.
 MAX_PARALLELISM = 16
 MAX_KEY_BYTES = 256
 MAX_ARGON2_ITERATIONS = 64
 
-DIGESTS = ("md4", "md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 PBKDF2_DIGESTS = ("sha1", "sha256", "sha512")
 PASSWORD_ENCODINGS = ("utf8", "utf16le", "latin1")
 SALT_POSITIONS = ("prefix", "suffix")
 BCRYPT_MAX_BYTES = 72  # what the originating libraries used of a password; bcrypt 5 refuses more instead
-
-
-class UnusableHash(ValueError):
-    """A stored string that cannot be verified here, with the reason (never the hash itself)."""
 
 
 def cost_ceiling(settings) -> Argon2Parameters:
@@ -78,22 +85,6 @@ def cost_ceiling(settings) -> Argon2Parameters:
     if isinstance(settings, Settings):
         return settings.argon2_ceiling
     return settings.argon2.times(CEILING_FACTOR)
-
-
-def b64encode(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii").rstrip("=")
-
-
-def b64decode(text: str) -> bytes:
-    """B64 (with or without padding), strictly: any other character is an error."""
-    try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise UnusableHash("a field is not base64") from None
-
-
-def _digest_size(name: str) -> int:
-    return 16 if name == "md4" else hashlib.new(name).digest_size
 
 
 def _digest(name: str, data: bytes) -> bytes:
@@ -144,9 +135,9 @@ class Parsed:
     fields: tuple[bytes, ...]
 
 
-_BCRYPT = re.compile(r"^\$(2[aby])\$(\d\d)\$[./A-Za-z0-9]{53}$")
-_ARGON2 = re.compile(r"^\$(argon2id|argon2i|argon2d)\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$")
-_PHC = re.compile(r"^\$([a-z0-9-]+)\$([a-z]+=[A-Za-z0-9]+(?:,[a-z]+=[A-Za-z0-9]+)*)((?:\$[A-Za-z0-9+/]*)+)$")
+_BCRYPT = re.compile(r"\$(2[aby])\$(\d\d)\$[./A-Za-z0-9]{53}")
+_ARGON2 = re.compile(r"\$(argon2id|argon2i|argon2d)\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)")
+_PHC = re.compile(r"\$([a-z0-9-]+)\$([a-z]+=[A-Za-z0-9]+(?:,[a-z]+=[A-Za-z0-9]+)*)((?:\$[A-Za-z0-9+/]*)+)")
 _FIELD_COUNT = {"pbkdf2": 2, "scrypt": 2, "firebase-scrypt": 4, "digest": 2, "hmac": 3}
 
 
@@ -171,10 +162,10 @@ def parse(stored: str) -> Parsed:
     """The scheme, parameters and fields of a stored string; UnusableHash for anything outside the grammar."""
     if not isinstance(stored, str) or not stored:
         raise UnusableHash("no password hash")
-    bcrypt_match = _BCRYPT.match(stored)
+    bcrypt_match = _BCRYPT.fullmatch(stored)
     if bcrypt_match:
         return Parsed("bcrypt", {"cost": bcrypt_match.group(2)}, (stored.encode("ascii"),))
-    argon2_match = _ARGON2.match(stored)
+    argon2_match = _ARGON2.fullmatch(stored)
     if argon2_match:
         scheme, version, memory, iterations, lanes, salt, raw = argon2_match.groups()
         return Parsed(scheme, {"v": version, "m": memory, "t": iterations, "p": lanes},
@@ -182,7 +173,7 @@ def parse(stored: str) -> Parsed:
     if stored.startswith(("$2", "$argon2")):
         raise UnusableHash("not a bcrypt $2a$/$2b$/$2y$ string" if stored.startswith("$2")
                            else "not an Argon2 PHC string")
-    match = _PHC.match(stored)
+    match = _PHC.fullmatch(stored)
     if not match:
         raise UnusableHash("not a password hash string of the form $scheme$parameters$fields")
     scheme = match.group(1)
@@ -207,64 +198,91 @@ def algorithm_of(stored: str) -> str:
         return "unreadable"
 
 
+def _within_work_ceiling(what: str, milliseconds: float) -> None:
+    if milliseconds > WORK_CEILING_MS:
+        raise UnusableHash(f"{what} costs about {milliseconds:,.0f} ms, above the work ceiling of {WORK_CEILING_MS} ms")
+
+
+def _check_bcrypt(parsed: Parsed, ceiling: Argon2Parameters) -> None:
+    cost = int(parsed.params["cost"])
+    if not 4 <= cost <= MAX_BCRYPT_COST:
+        raise UnusableHash(f"bcrypt cost {cost} is outside 4..{MAX_BCRYPT_COST}")
+    _within_work_ceiling(f"bcrypt cost {cost}", UNIT_MS["bcrypt"] * 2 ** cost)
+
+
+def _check_argon2(parsed: Parsed, ceiling: Argon2Parameters) -> None:
+    params, fields = parsed.params, parsed.fields
+    if params["v"] != "19":
+        raise UnusableHash("only Argon2 version 19 (0x13) is supported")
+    memory, iterations, lanes = int(params["m"]), int(params["t"]), int(params["p"])
+    if memory > ceiling.memory_kib:
+        raise UnusableHash(f"Argon2 memory {memory} KiB is above the ceiling of {ceiling.memory_kib} KiB")
+    if not 1 <= iterations <= min(ceiling.iterations, MAX_ARGON2_ITERATIONS) or not 1 <= lanes <= MAX_PARALLELISM:
+        raise UnusableHash("Argon2 iterations or parallelism beyond the ceiling")
+    _within_work_ceiling(f"Argon2 m={memory}, t={iterations}", UNIT_MS["argon2"] * memory * iterations)
+    if memory < 8 * lanes or len(fields[0]) < 8 or not 4 <= len(fields[1]) <= MAX_KEY_BYTES:
+        raise UnusableHash("Argon2 parameters out of range (memory under 8 × lanes, salt under 8 bytes, or hash "
+                           "length)")
+
+
+def _check_pbkdf2(parsed: Parsed, ceiling: Argon2Parameters) -> None:
+    digest = parsed.scheme.removeprefix("pbkdf2-")
+    if digest not in PBKDF2_DIGESTS:
+        raise UnusableHash(f"PBKDF2 with {digest} is not supported ({', '.join(PBKDF2_DIGESTS)})")
+    iterations, length = _integer(parsed.params, "i"), _integer(parsed.params, "l")
+    if length != len(parsed.fields[1]) or length > MAX_KEY_BYTES:
+        raise UnusableHash("the PBKDF2 key length does not match the hash")
+    blocks = -(-length // hashlib.new(digest).digest_size)  # each output block is a derivation of its own
+    _within_work_ceiling(f"PBKDF2 iterations {iterations} × {blocks} output blocks",
+                         UNIT_MS[parsed.scheme] * iterations * blocks)
+
+
+def _check_scrypt(parsed: Parsed, ceiling: Argon2Parameters) -> None:
+    params, fields = parsed.params, parsed.fields
+    if parsed.scheme == "scrypt":
+        n, r, p, length = _integer(params, "n", 2), _integer(params, "r"), _integer(params, "p"), _integer(params, "l")
+        if length != len(fields[1]) or length > MAX_KEY_BYTES:
+            raise UnusableHash("the scrypt key length does not match the hash")
+    else:
+        m, r, p = _integer(params, "m"), _integer(params, "r"), 1
+        if m > 30:
+            raise UnusableHash(f"Firebase scrypt memory cost {m} is out of range")
+        n = 2 ** m
+        if len(fields[3]) != len(fields[2]) or not fields[2]:
+            raise UnusableHash("the Firebase hash and the signer key differ in length")
+    if n & (n - 1):
+        raise UnusableHash("scrypt N must be a power of two")
+    if p > MAX_PARALLELISM:
+        raise UnusableHash(f"scrypt parallelism {p} is above {MAX_PARALLELISM}")
+    _within_work_ceiling(f"scrypt N={n}, r={r}, p={p}", UNIT_MS["scrypt"] * n * r * p)
+    memory_kib = 128 * n * r // 1024
+    if memory_kib > ceiling.memory_kib:
+        raise UnusableHash(f"scrypt memory {memory_kib} KiB is above the ceiling of {ceiling.memory_kib} KiB")
+
+
+def _check_digest(parsed: Parsed, ceiling: Argon2Parameters) -> None:
+    params, fields = parsed.params, parsed.fields
+    digest = parsed.scheme.removeprefix("hmac-")
+    if digest not in DIGESTS:
+        raise UnusableHash(f"digest {digest} is not supported ({', '.join(DIGESTS)})")
+    if params.get("enc") not in PASSWORD_ENCODINGS:
+        raise UnusableHash(f"enc must be one of {', '.join(PASSWORD_ENCODINGS)}")
+    if params.get("pos") not in SALT_POSITIONS:
+        raise UnusableHash(f"pos must be one of {', '.join(SALT_POSITIONS)}")
+    if len(fields[-1]) != digest_size(digest):
+        raise UnusableHash(f"a {digest} hash is {digest_size(digest)} bytes")
+    if scheme_family(parsed.scheme) == "hmac" and not fields[0]:
+        raise UnusableHash("an HMAC hash needs its key")
+
+
+_CHECKS = {"bcrypt": _check_bcrypt, "argon2id": _check_argon2, "argon2i": _check_argon2, "argon2d": _check_argon2,
+           "pbkdf2": _check_pbkdf2, "scrypt": _check_scrypt, "firebase-scrypt": _check_scrypt,
+           "digest": _check_digest, "hmac": _check_digest}
+
+
 def _check(parsed: Parsed, ceiling: Argon2Parameters) -> None:
     """UnusableHash when the parameters are inconsistent or the verification would cost beyond the ceiling."""
-    scheme, params, fields, family = parsed.scheme, parsed.params, parsed.fields, scheme_family(parsed.scheme)
-    if family == "bcrypt":
-        cost = int(params["cost"])
-        if not 4 <= cost <= MAX_BCRYPT_COST:
-            raise UnusableHash(f"bcrypt cost {cost} is outside 4..{MAX_BCRYPT_COST}")
-    elif scheme in ("argon2id", "argon2i", "argon2d"):
-        if params["v"] != "19":
-            raise UnusableHash("only Argon2 version 19 (0x13) is supported")
-        memory, iterations, lanes = int(params["m"]), int(params["t"]), int(params["p"])
-        if memory > ceiling.memory_kib:
-            raise UnusableHash(f"Argon2 memory {memory} KiB is above the ceiling of {ceiling.memory_kib} KiB")
-        if not 1 <= iterations <= min(ceiling.iterations, MAX_ARGON2_ITERATIONS) or not 1 <= lanes <= MAX_PARALLELISM:
-            raise UnusableHash("Argon2 iterations or parallelism beyond the ceiling")
-        if memory < 8 * lanes or len(fields[0]) < 8 or not 4 <= len(fields[1]) <= MAX_KEY_BYTES:
-            raise UnusableHash("Argon2 parameters out of range (memory under 8 × lanes, salt under 8 bytes, or hash "
-                               "length)")
-    elif family == "pbkdf2":
-        digest = scheme.removeprefix("pbkdf2-")
-        if digest not in PBKDF2_DIGESTS:
-            raise UnusableHash(f"PBKDF2 with {digest} is not supported ({', '.join(PBKDF2_DIGESTS)})")
-        iterations, length = _integer(params, "i"), _integer(params, "l")
-        if iterations > MAX_PBKDF2_ITERATIONS:
-            raise UnusableHash(f"PBKDF2 iterations {iterations} are above {MAX_PBKDF2_ITERATIONS}")
-        if length != len(fields[1]) or length > MAX_KEY_BYTES:
-            raise UnusableHash("the PBKDF2 key length does not match the hash")
-    elif family in ("scrypt", "firebase-scrypt"):
-        if family == "scrypt":
-            n, r, p, length = _integer(params, "n", 2), _integer(params, "r"), _integer(params, "p"), _integer(params, "l")
-            if length != len(fields[1]) or length > MAX_KEY_BYTES:
-                raise UnusableHash("the scrypt key length does not match the hash")
-        else:
-            m, r, p = _integer(params, "m"), _integer(params, "r"), 1
-            if m > 30:
-                raise UnusableHash(f"Firebase scrypt memory cost {m} is out of range")
-            n = 2 ** m
-            if len(fields[3]) != len(fields[2]) or not fields[2]:
-                raise UnusableHash("the Firebase hash and the signer key differ in length")
-        if n & (n - 1):
-            raise UnusableHash("scrypt N must be a power of two")
-        if p > MAX_PARALLELISM:
-            raise UnusableHash(f"scrypt parallelism {p} is above {MAX_PARALLELISM}")
-        memory_kib = 128 * n * r // 1024
-        if memory_kib > ceiling.memory_kib:
-            raise UnusableHash(f"scrypt memory {memory_kib} KiB is above the ceiling of {ceiling.memory_kib} KiB")
-    elif family in ("digest", "hmac"):
-        digest = scheme.removeprefix("hmac-")
-        if digest not in DIGESTS:
-            raise UnusableHash(f"digest {digest} is not supported ({', '.join(DIGESTS)})")
-        if params.get("enc") not in PASSWORD_ENCODINGS:
-            raise UnusableHash(f"enc must be one of {', '.join(PASSWORD_ENCODINGS)}")
-        if params.get("pos") not in SALT_POSITIONS:
-            raise UnusableHash(f"pos must be one of {', '.join(SALT_POSITIONS)}")
-        if len(fields[-1]) != _digest_size(digest):
-            raise UnusableHash(f"a {digest} hash is {_digest_size(digest)} bytes")
-        if family == "hmac" and not fields[0]:
-            raise UnusableHash("an HMAC hash needs its key")
+    _CHECKS[scheme_family(parsed.scheme)](parsed, ceiling)
 
 
 def check_importable(stored: str, settings) -> str:
@@ -356,52 +374,3 @@ def usable(stored: str, settings) -> bool:
     except (UnusableHash, ValueError, TypeError):
         return False
     return True
-
-
-# Builders: the import readers turn each source's fields into the stored string through these.
-
-def pbkdf2(digest: str, iterations: int, salt: bytes, derived: bytes) -> str:
-    return f"$pbkdf2-{digest}$i={iterations},l={len(derived)}${b64encode(salt)}${b64encode(derived)}"
-
-
-def scrypt(n: int, r: int, p: int, salt: bytes, derived: bytes) -> str:
-    return f"$scrypt$n={n},r={r},p={p},l={len(derived)}${b64encode(salt)}${b64encode(derived)}"
-
-
-def firebase_scrypt(rounds: int, memory_cost: int, salt: bytes, separator: bytes, signer_key: bytes,
-                    derived: bytes) -> str:
-    return (f"$firebase-scrypt$r={rounds},m={memory_cost}${b64encode(salt)}${b64encode(separator)}"
-            f"${b64encode(signer_key)}${b64encode(derived)}")
-
-
-def salted_digest(digest: str, derived: bytes, salt: bytes = b"", position: str = "prefix",
-                  encoding: str = "utf8") -> str:
-    return f"${digest}$pos={position},enc={encoding}${b64encode(salt)}${b64encode(derived)}"
-
-
-def hmac_digest(digest: str, key: bytes, derived: bytes, salt: bytes = b"", position: str = "prefix",
-                encoding: str = "utf8") -> str:
-    return f"$hmac-{digest}$pos={position},enc={encoding}${b64encode(key)}${b64encode(salt)}${b64encode(derived)}"
-
-
-def argon2(variant: str, memory_kib: int, iterations: int, lanes: int, salt: bytes, derived: bytes) -> str:
-    return f"${variant}$v=19$m={memory_kib},t={iterations},p={lanes}${b64encode(salt)}${b64encode(derived)}"
-
-
-# RFC 2307 / OpenLDAP schemes: {S…} ones carry the salt after the digest inside the base64 value.
-_LDAP_SCHEMES = {"SHA": "sha1", "SSHA": "sha1", "MD5": "md5", "SMD5": "md5", "SHA256": "sha256", "SSHA256": "sha256",
-                 "SHA384": "sha384", "SSHA384": "sha384", "SHA512": "sha512", "SSHA512": "sha512"}
-
-
-def from_ldap(value: str) -> str:
-    """An LDAP userPassword value ({SSHA}base64(digest ‖ salt), {SHA}…) as the salted digest it is."""
-    match = re.fullmatch(r"\{([A-Za-z0-9]+)\}([A-Za-z0-9+/=]+)", value.strip())
-    if not match or match.group(1).upper() not in _LDAP_SCHEMES:
-        raise UnusableHash(f"not an LDAP password value of a supported scheme ({', '.join(_LDAP_SCHEMES)})")
-    label, raw = match.group(1).upper(), b64decode(match.group(2))
-    digest = _LDAP_SCHEMES[label]
-    size = _digest_size(digest)
-    salted = label.startswith("SS") or label == "SMD5"
-    if len(raw) < size or (not salted and len(raw) != size):
-        raise UnusableHash(f"an LDAP {label} value has the wrong length")
-    return salted_digest(digest, raw[:size], raw[size:], "suffix")
