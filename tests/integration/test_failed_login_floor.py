@@ -19,7 +19,7 @@ from oidc_core.keys import keyring
 from oidc_core.login import attempt_guard, upstream
 from oidc_core.passwords import imported
 from oidc_core.store import users
-from oidc_tools import operations
+from oidc_tools.stack import operations
 from fake_upstream import FakeUpstream
 
 INVALID_GRANT = {"error": "invalid_grant", "error_description": "invalid credentials provided"}
