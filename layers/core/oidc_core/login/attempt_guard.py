@@ -112,11 +112,12 @@ def guard(settings: Settings, attempted: Attempted, reads: dict, verify: Verifie
         _audit(attempted, "succeeded", verdict.reason, verdict.sub)
         return Guarded(verdict.value, attempt)
     _wait_for_the_floor(settings, started)
+    answered = time.time()  # a lock this failure earns runs from its answer, not from before the floor's wait
     with aws.dependency("dynamodb"):
-        aws.in_parallel(lambda: ip_throttle.record_failure(settings, attempted.request.source_ip, now),
-                        *lockout.failure_writes(settings, attempt, now))
+        aws.in_parallel(lambda: ip_throttle.record_failure(settings, attempted.request.source_ip, answered),
+                        *lockout.failure_writes(settings, attempt, answered))
     _audit(attempted, "locked" if attempt.locked else "failed", verdict.reason, verdict.sub)
-    raise _locked_answer(settings, attempt, now) if attempt.locked else invalid_credentials()
+    raise _locked_answer(settings, attempt, answered) if attempt.locked else invalid_credentials()
 
 
 def _audit(attempted: Attempted, outcome: str, reason: str, sub: str | None) -> None:
