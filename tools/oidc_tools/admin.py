@@ -20,6 +20,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from oidc_core.store.clients import AUTH_METHODS, PUBLIC_AUTH_METHOD, ClientExists, NoSuchClient
+from oidc_core.passwords.policy import check_password_policy
 from oidc_core.config import JWKS_MAX_AGE_SECONDS, OWASP_MINIMUM_ARGON2, Argon2Parameters
 from oidc_core.errors import OAuthError
 from oidc_core.tokens.scopes import KNOWN_SCOPES
@@ -196,7 +197,7 @@ def _client_summary(client) -> dict:
             "allowed_scopes": sorted(client.allowed_scopes), "grant_types": sorted(client.grant_types),
             "post_logout_redirect_uris": sorted(client.post_logout_redirect_uris),
             "redirect_uris": sorted(client.redirect_uris), "third_party": client.third_party,
-            "require_pkce": client.require_pkce}
+            "require_pkce": client.require_pkce, "sign_up": not client.no_sign_up}
 
 
 def _client_create(target: Target, args) -> dict:
@@ -207,6 +208,7 @@ def _client_create(target: Target, args) -> dict:
         target, args.client_id, secret, scopes=args.scopes.split(), grant_types=_split(args.grant_types),
         name=args.name, auth_method=args.auth_method, post_logout_redirect_uris=args.post_logout_redirect_uris or (),
         redirect_uris=args.redirect_uris or (), third_party=args.third_party, require_pkce=args.require_pkce,
+        no_sign_up=args.sign_up is False,
     )
     # The secret is shown this once: only its hash is stored. A public client has none (null).
     return {"client_id": client.client_id, "client_secret": secret, **_client_summary(client)}
@@ -218,12 +220,13 @@ def _client_update(target: Target, args) -> dict:
         grant_types=_split(args.grant_types), token_endpoint_auth_method=args.auth_method,
         post_logout_redirect_uris=args.post_logout_redirect_uris, redirect_uris=args.redirect_uris,
         third_party=args.third_party, require_pkce=args.require_pkce,
+        no_sign_up=None if args.sign_up is None else not args.sign_up,
     )
     return _client_summary(client)
 
 
 def _user_create(target: Target, args) -> dict:
-    password = read_secret("Password", args.password_stdin, lambda password: operations.check_password_policy(
+    password = read_secret("Password", args.password_stdin, lambda password: check_password_policy(
         password, [args.username, args.email, args.phone], args.min_password_length))
     profile = {field: getattr(args, field) for field in PROFILE_FIELDS if getattr(args, field, None)}
     user = operations.create_user(
@@ -236,7 +239,7 @@ def _user_create(target: Target, args) -> dict:
 
 def _user_set_password(target: Target, args) -> dict:
     user = _user_by_identifier(target, args)
-    password = read_secret("Password", args.password_stdin, lambda password: operations.check_password_policy(
+    password = read_secret("Password", args.password_stdin, lambda password: check_password_policy(
         password, [user.username, user.email, user.phone_number], args.min_password_length))
     operations.set_password(target, user.sub, password)
     return {"sub": user.sub, "password": "changed"}
@@ -376,6 +379,9 @@ def _browser_sign_in_arguments(parser: argparse.ArgumentParser, how: str, *, tog
                         help="a third party's app: users are asked to consent to its scopes (first-party apps are not)")
     parser.add_argument("--require-pkce", action=argparse.BooleanOptionalAction, default=toggles_default,
                         help="require PKCE (S256) of this confidential client too (public clients always need it)")
+    parser.add_argument("--sign-up", action=argparse.BooleanOptionalAction, default=None,
+                        help="whether people may sign up through this app (/api/v3/signup and register codes, when "
+                             "the stack's SelfSignUp is true); default: they may")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -93,6 +93,7 @@ class Settings:
     browser_session_idle_ttl: int = 86400
     browser_session_ttl: int = 14 * 86400
     upstream_secret_id: str = ""  # the lazy migration's upstream (login/upstream.py); empty: no lazy migration
+    self_sign_up: bool = True  # SelfSignUp: people may create their own accounts (/api/v3/signup)
 
     @property
     def argon2_ceiling(self) -> Argon2Parameters:
@@ -228,6 +229,7 @@ def load_settings(env: dict | None = None) -> Settings:
         browser_session_idle_ttl=browser_session_idle_ttl,
         browser_session_ttl=browser_session_ttl,
         upstream_secret_id=env.get("UPSTREAM_SECRET_ID", ""),
+        self_sign_up=_bool(env, "SELF_SIGN_UP", True),
     )
 
 
