@@ -22,6 +22,8 @@ from oidc_tools import template
 from oidc_tools.lambda_events import LambdaContext
 
 ALL_KEYS_IN_KMS = {"SigningKeySource": "KMS", "RsaPasswordKeySource": "KMS", "Sm2PasswordKeySource": "KMS"}
+SENDER = "no-reply@auth.example.test"
+IAM_PREFIX = {"sesv2": "ses"}  # IAM names SES v2's actions ses:…
 
 
 class Recorder:
@@ -65,7 +67,12 @@ def _physical_to_logical(stack) -> dict[str, str]:
 
 
 def _touched(service: str, params: dict) -> list[tuple[str, list[str]]]:
-    """(resource name, partition keys) of a call: tables with the keys it names, a secret, a KMS key."""
+    """(resource name, partition keys) of a call: tables with the keys it names, a secret, a KMS key, the SES sender
+    identity (its parameter), SNS's "*" (an SMS to a phone number has no resource of its own)."""
+    if service == "sesv2":
+        return [("EmailSender", [])]
+    if service == "sns":
+        return [("*", [])]
     if service == "secretsmanager":
         return [(params["SecretId"], [])]
     if service == "kms":
@@ -124,13 +131,22 @@ def _condition_holds(operator: str, key: str, allowed, context: dict) -> bool:
     raise AssertionError(f"the checker does not know the condition operator {operator}: teach it before using it")
 
 
+def _resource_name(item) -> str | None:
+    """The logical id or parameter a statement's resource names: a Ref, a GetAtt, the identity of an SES ARN."""
+    if isinstance(item, str):
+        return item
+    if "Fn::Sub" in item and isinstance(item["Fn::Sub"], str):
+        return re.search(r"identity/\$\{(\w+)\}$", item["Fn::Sub"]).group(1) if "identity/" in item["Fn::Sub"] else None
+    return item.get("Ref") or item.get("Fn::GetAtt", [None])[0]
+
+
 def _allowed(statements: list[dict], action: str, resource: str, context: dict) -> bool:
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         if action not in actions:
             continue
-        if resource not in {item.get("Ref") or item.get("Fn::GetAtt", [None])[0] for item in resources}:
+        if resource not in {_resource_name(item) for item in resources}:
             continue
         if not action.startswith("dynamodb:"):
             return True  # the KMS and secret conditions are the key policies' (test_jwk_and_template.py)
@@ -274,18 +290,91 @@ def _browser_sign_in(recorder: Recorder, handlers: dict, stack) -> None:
     browser.request("GET", "/oidc/session/end", query=f"id_token_hint={tokens['id_token']}")
 
 
-@pytest.mark.parametrize("stack_parameters", [{}, ALL_KEYS_IN_KMS], ids=["secrets-manager", "kms"])
+def _self_service(recorder: Recorder, handlers: dict) -> None:
+    """Authing's v3 self-service calls: codes sent by email and SMS to known and unknown addresses, sign-ups by
+    password (plain and RSA-encrypted) and by code, a taken address, a reset, a password change, a passcode sign-in."""
+    import re as regex
+
+    import boto3
+
+    from helpers import PASSWORD
+    from oidc_tools import outbox
+    from oidc_tools.client_encryption import rsa_encrypt
+    from oidc_tools.lambda_events import http_api_event
+    from cryptography.hazmat.primitives import serialization
+
+    outbox.install()
+    boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+
+    def v3(path, document, headers=None):
+        function = "TokenFunction" if path == "/api/v3/signin" else "SelfServiceFunction"
+        event = http_api_event("POST", path, route_key=f"POST {path}", body=json.dumps(document).encode(),
+                               headers=[("content-type", "application/json"), ("x-authing-app-id", CLIENT_ID),
+                                        *(headers or {}).items()])
+        reply = recorder.run(function, handlers[function], event)
+        return reply["statusCode"], json.loads(reply["body"])
+
+    def code(to):
+        text = next(message["text"] for message in outbox.messages() if message["to"] == to)
+        return regex.search(r"(?<![0-9])[0-9]{6}(?![0-9])", text).group(0)
+
+    for channel, email in (("CHANNEL_REGISTER", "new@example.com"), ("CHANNEL_LOGIN", "alice@example.com"),
+                           ("CHANNEL_LOGIN", "nobody@example.com"), ("CHANNEL_RESET_PASSWORD", "alice@example.com")):
+        assert v3("/api/v3/send-email", {"channel": channel, "email": email})[0] == 200
+    assert v3("/api/v3/send-sms", {"channel": "CHANNEL_REGISTER", "phoneNumber": "+8613900139000"})[0] == 200
+    assert v3("/api/v3/send-sms", {"channel": "CHANNEL_REGISTER", "phoneNumber": "+12025550123"})[0] == 400
+    assert v3("/api/v3/signup", {"connection": "PASSCODE", "passCodePayload": {
+        "email": "new@example.com", "passCode": code("new@example.com")}})[0] == 200
+    system = json.loads(recorder.run("DiscoveryFunction", handlers["DiscoveryFunction"],
+                                     _get_event("/api/v3/system"))["body"])
+    rsa_public = serialization.load_pem_public_key(system["rsa"]["publicKey"].encode())
+    encrypted = rsa_encrypt("a long enough password", rsa_public, oaep=system["rsa"]["padding"] == "oaep-sha256")
+    assert v3("/api/v3/signup", {"connection": "PASSWORD", "passwordPayload": {
+        "username": "newbie", "password": encrypted}, "options": {"passwordEncryptType": "rsa"}})[0] == 200
+    assert v3("/api/v3/signup", {"connection": "PASSWORD", "passwordPayload": {
+        "email": "alice@example.com", "password": "a long enough password"}})[0] == 200  # taken: answers alike
+    assert v3("/api/v3/signin", {"connection": "PASSCODE", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                                 "passCodePayload": {"email": "alice@example.com", "passCode": "000000"}})[0] == 400
+    status, signed_in = v3("/api/v3/signin", {"connection": "PASSCODE", "client_id": CLIENT_ID,
+                                              "client_secret": CLIENT_SECRET, "passCodePayload": {
+                                                  "email": "alice@example.com",
+                                                  "passCode": code("alice@example.com")}})
+    status, verified = v3("/api/v3/verify-reset-password-request", {
+        "verifyMethod": "EMAIL_PASSCODE", "emailPassCodePayload": {"email": "alice@example.com",
+                                                                   "passCode": code("alice@example.com")}})
+    assert status == 200, verified
+    assert v3("/api/v3/reset-password", {"password": "a brand new password",
+                                         "passwordResetToken": verified["data"]["passwordResetToken"]})[0] == 200
+    status, signed_in = v3("/api/v3/signin", {"connection": "PASSWORD", "client_id": CLIENT_ID,
+                                              "client_secret": CLIENT_SECRET, "passwordPayload": {
+                                                  "account": "alice", "password": "a brand new password"}})
+    token = {"authorization": signed_in["data"]["access_token"]}
+    assert v3("/api/v3/update-password", {"oldPassword": "wrong", "newPassword": PASSWORD}, token)[0] == 400
+    assert v3("/api/v3/update-password", {"oldPassword": "a brand new password", "newPassword": PASSWORD},
+              token)[0] == 200
+
+
+def _get_event(path):
+    from helpers import get_event
+
+    return get_event(path)
+
+
+@pytest.mark.parametrize("stack_parameters", [{"EmailSender": SENDER}, {**ALL_KEYS_IN_KMS, "EmailSender": SENDER}],
+                         ids=["secrets-manager", "kms"])
 def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, client, user, password_form,
                                                               stack_parameters, monkeypatch):
     configure(monkeypatch, REFRESH_TOKEN_GRACE_SECONDS=0,  # a reused refresh token revokes its family at once
               ARGON2_ITERATIONS=3)  # above the user's stored hash: the first login upgrades it
     recorder = Recorder()
-    for service in ("dynamodb", "secretsmanager", "kms"):
+    services = ("dynamodb", "secretsmanager", "kms", "sesv2", "sns")
+    for service in services:
         aws.client(service).meta.events.register("provide-client-params", recorder)
     try:
         _every_kind_of_request(recorder, handlers, stack, password_form, user)
+        _self_service(recorder, handlers)
     finally:
-        for service in ("dynamodb", "secretsmanager", "kms"):
+        for service in services:
             aws.client(service).meta.events.unregister("provide-client-params", recorder)
 
     cfn = template.load()
@@ -300,7 +389,7 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
                       if operation == "TransactWriteItems" else None)
         for index, (resource, keys) in enumerate(_touched(service, params)):
             logical_id = names.get(resource, resource)
-            action = f"{service}:{operations[index] if operations else operation}"
+            action = f"{IAM_PREFIX.get(service, service)}:{operations[index] if operations else operation}"
             seen.add((function, action))
             seen.add((function, action, logical_id))
             context = _request_context(operation, params, keys) if service == "dynamodb" else {}
@@ -317,8 +406,15 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
                 ("SessionFunction", "dynamodb:DeleteItem"),
                 # the attribute-level grants: a password hash upgraded, a user's sessions ended
                 ("TokenFunction", "dynamodb:UpdateItem", "UsersTable"),
-                ("SessionFunction", "dynamodb:UpdateItem", "UsersTable")}
-    if stack_parameters:
+                ("SessionFunction", "dynamodb:UpdateItem", "UsersTable"),
+                # the self-service calls: codes sent, a user created, a password set, a code used up at sign-in
+                ("SelfServiceFunction", "ses:SendEmail", "EmailSender"), ("SelfServiceFunction", "sns:Publish", "*"),
+                ("SelfServiceFunction", "dynamodb:PutItem", "UsersTable"),
+                ("SelfServiceFunction", "dynamodb:UpdateItem", "UsersTable"),
+                ("SelfServiceFunction", "dynamodb:DeleteItem", "TokensTable"),
+                ("TokenFunction", "dynamodb:DeleteItem", "TokensTable")}
+    if stack_parameters.get("SigningKeySource") == "KMS":
         expected |= {("TokenFunction", "kms:Sign"), ("TokenFunction", "kms:Decrypt"),
+                     ("SelfServiceFunction", "kms:Decrypt"),
                      ("DiscoveryFunction", "kms:GetPublicKey"), ("AuthorizeFunction", "kms:GetPublicKey")}
     assert expected <= seen

@@ -3,9 +3,11 @@
 and hashed with Argon2id at the stack's parameters.
 
 A password the token endpoint cannot decrypt counts as a wrong one; a password to be set cannot be guessed at, so it
-is a clear invalid_request. In the overlap after a key rotation a ciphertext is tried with both keys: a wrong RSA key
-yields random bytes that are no UTF-8 text (a decryption failure), so exactly one candidate is the password; two are
-refused rather than guessed between.
+is a clear invalid_request. In the overlap after a key rotation a ciphertext is decrypted with both keys, and an RSA
+PKCS#1 v1.5 decryption with the wrong key does not fail (implicit rejection gives pseudo-random bytes, sometimes
+short, sometimes valid UTF-8). A password to be set must not be one of those: of several candidates only the ones that
+could be a password at all (printable, and long enough for the policy) count, and unless exactly one does, the call
+is refused rather than a guess stored.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from oidc_core.errors import invalid_request
 from oidc_core.grants.password import submitted_password
 from oidc_core.parameters import ParameterRequest
 from oidc_core.passwords import hashing
-from oidc_core.passwords.policy import check_password_policy
+from oidc_core.passwords.policy import MINIMUM_LENGTH, check_password_policy
 
 
 def decrypted(sender: ParameterRequest, password: str | None, encrypt_type: str | None, settings: Settings) -> str:
@@ -26,6 +28,8 @@ def decrypted(sender: ParameterRequest, password: str | None, encrypt_type: str 
                                source_ip=sender.source_ip, user_agent=sender.user_agent)
     given = submitted_password(request, settings)
     candidates = [each for each in (given if isinstance(given, tuple) else (given,)) if each is not None]
+    if len(candidates) > 1:
+        candidates = [each for each in candidates if each.isprintable() and len(each) >= MINIMUM_LENGTH]
     if len(candidates) != 1:
         raise invalid_request("the password could not be decrypted: encrypt it to the key /api/v3/system publishes")
     return candidates[0]
