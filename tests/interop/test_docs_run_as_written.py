@@ -157,6 +157,11 @@ CHECKS = {
     ("browser-sign-in.md", "Access-Control-Request-Method"): check_allowed_origin,
     ("moving-users.md", "upstream set"): check_upstream_on,
     ("moving-users.md", "migration status"): check_migration_status,
+    ("self-service.md", "sign_up_by_email_passcode"): printed_lines("True", "200 Bearer", "True", "{'success': True}",
+                                                                    "200"),
+    ("self-service.md", "signUpByEmailCode"): printed_lines("true", "200 Bearer", "400 invalid credentials provided"),
+    ("self-service.md", '"CHANNEL_LOGIN", "phoneNumber"'): printed_lines(
+        '{"statusCode":200,"message":"","data":{}}', '"Bearer"'),
 }
 
 

@@ -57,6 +57,12 @@ def _statements(cfn, function, parameters=None):
 
 
 def _logical_id(resource) -> str:
+    """A resource's logical id; an ARN the template builds (SES's identities) as its Fn::Sub text; "*" as itself."""
+    if isinstance(resource, str):
+        return resource
+    if "Fn::Sub" in resource:
+        sub = resource["Fn::Sub"]
+        return sub if isinstance(sub, str) else sub[0]
     return resource["Fn::GetAtt"][0] if "Fn::GetAtt" in resource else resource["Ref"]
 
 
@@ -105,7 +111,20 @@ LEAST_PRIVILEGE = {
         ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:DeleteItem"),
         ("AuditKeySecret", "secretsmanager:GetSecretValue"), ("PublicKeysSecret", "secretsmanager:GetSecretValue"),
     },
+    # No signing key: it sends codes, creates users and sets passwords (decrypting one sent encrypted, hence the
+    # password keys), and verifies access tokens with the public keys. SES only while EmailSender is set (below).
+    "SelfServiceFunction": {
+        ("ClientsTable", "dynamodb:GetItem"), ("UsersTable", "dynamodb:GetItem"), ("UsersTable", "dynamodb:BatchGetItem"),
+        ("UsersTable", "dynamodb:PutItem"), ("UsersTable", "dynamodb:UpdateItem"),
+        ("TokensTable", "dynamodb:GetItem"), ("TokensTable", "dynamodb:BatchGetItem"),
+        ("TokensTable", "dynamodb:PutItem"), ("TokensTable", "dynamodb:UpdateItem"),
+        ("TokensTable", "dynamodb:DeleteItem"), ("AuditKeySecret", "secretsmanager:GetSecretValue"),
+        ("PublicKeysSecret", "secretsmanager:GetSecretValue"), ("PasswordKeysSecret", "secretsmanager:GetSecretValue"),
+        ("*", "sns:Publish"),
+    },
 }
+# SNS authorizes an SMS to a phone number only on "*" (there is no ARN to scope to): the one such statement.
+SMS_TO_PHONE_NUMBERS = {"Sid": "SendSms", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": "*"}
 
 
 # With every key in KMS: the secrets of private keys are no longer read, and each KMS call is allowed on its key only.
@@ -119,6 +138,10 @@ KMS_LEAST_PRIVILEGE = {
     "RotateKeysFunction": LEAST_PRIVILEGE["RotateKeysFunction"],
     "SessionFunction": LEAST_PRIVILEGE["SessionFunction"] | {("SigningKmsKey", "kms:GetPublicKey")},
     "AuthorizeFunction": LEAST_PRIVILEGE["AuthorizeFunction"] | {("SigningKmsKey", "kms:GetPublicKey")},
+    "SelfServiceFunction": LEAST_PRIVILEGE["SelfServiceFunction"] - {
+        ("PasswordKeysSecret", "secretsmanager:GetSecretValue")
+    } | {("SigningKmsKey", "kms:GetPublicKey"), ("RsaPasswordKmsKey", "kms:Decrypt"),
+         ("RsaPasswordKmsKey", "kms:GetPublicKey"), ("Sm2PasswordKmsKey", "kms:Decrypt")},
 }
 
 
@@ -127,6 +150,8 @@ KMS_LEAST_PRIVILEGE = {
 @pytest.mark.parametrize("function", sorted(LEAST_PRIVILEGE))
 def test_policies_are_least_privilege(cfn, function, parameters, expected):
     for statement in _statements(cfn, function, parameters):
+        if statement == SMS_TO_PHONE_NUMBERS and function == "SelfServiceFunction":
+            continue
         assert "*" not in json.dumps(statement["Action"]), statement
         assert statement["Resource"] != "*" and "*" not in json.dumps(statement["Resource"]), statement
     assert _grants(cfn, function, parameters) == expected[function]
@@ -182,8 +207,15 @@ def test_key_policies_let_only_the_functions_that_need_a_key_use_it(cfn, key):
 TOKENS_TABLE_KEYS = {
     "TokenFunction": {"dynamodb:BatchGetItem": {"family#*", "ipfail#*", "lock#*", "code#*"},
                       "dynamodb:PutItem": {"family#*", "revoked#*"},
-                      "dynamodb:UpdateItem": {"family#*", "lock#*", "ipfail#*", "code#*"},
-                      "dynamodb:DeleteItem": {"lock#*"}},
+                      # passcode#: the passcode sign-in spends a code's try and uses the right code up
+                      "dynamodb:UpdateItem": {"family#*", "lock#*", "ipfail#*", "code#*", "passcode#*"},
+                      "dynamodb:DeleteItem": {"lock#*", "passcode#*"}},
+    "SelfServiceFunction": {
+        "dynamodb:GetItem": {"pwreset#*", "revoked#*", "ipfail#*", "lock#*"},
+        "dynamodb:BatchGetItem": {"pwreset#*", "revoked#*", "ipfail#*", "lock#*"},
+        "dynamodb:PutItem": {"passcode#*", "pwreset#*"},
+        "dynamodb:UpdateItem": {"passcode#*", "sendgap#*", "sendday#*", "sendip#*", "smsday#*", "lock#*", "ipfail#*"},
+        "dynamodb:DeleteItem": {"passcode#*", "pwreset#*", "lock#*"}},
     "SessionFunction": {"dynamodb:BatchGetItem": {"family#*", "revoked#*", "ipfail#*"},
                         "dynamodb:PutItem": {"revoked#*"}, "dynamodb:UpdateItem": {"family#*", "ipfail#*"},
                         "dynamodb:DeleteItem": {"bsession#*"}},
@@ -236,6 +268,19 @@ def test_users_table_updates_are_limited_to_user_items_and_their_attributes(cfn,
                 assert statement["Sid"] == "CreateMigratedUsers" and function in LAZY_MIGRATION_FUNCTIONS
 
 
+def test_only_the_sending_function_may_send_and_only_as_the_sender_identity(cfn):
+    parameters = {"EmailSender": "no-reply@auth.example.com", "EmailConfigurationSet": "codes"}
+    sends = {function: {grant for grant in _grants(cfn, function, parameters) if grant[1].startswith(("ses:", "sns:"))}
+             for function in template.functions(cfn)}
+    prefix = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+    assert sends.pop("SelfServiceFunction") == {
+        (prefix + "identity/${EmailSender}", "ses:SendEmail"), (prefix + "identity/${Domain}", "ses:SendEmail"),
+        (prefix + "configuration-set/${EmailConfigurationSet}", "ses:SendEmail"), ("*", "sns:Publish")}
+    assert all(not granted for granted in sends.values()), sends
+    # no sender configured: no SES permission at all
+    assert not {grant for grant in _grants(cfn, "SelfServiceFunction") if grant[1].startswith("ses:")}
+
+
 def test_every_function_is_covered_by_the_least_privilege_table(cfn):
     assert set(template.functions(cfn)) == set(LEAST_PRIVILEGE)
 
@@ -247,7 +292,9 @@ def test_only_the_token_and_rotation_functions_may_read_a_private_key(cfn, priva
         if resource["Type"] == "AWS::Serverless::Function" and (private_secret, "secretsmanager:GetSecretValue")
         in _grants(cfn, name)
     ]
-    assert readers == ["TokenFunction", "RotateKeysFunction"]
+    # SelfServiceFunction decrypts a password sent encrypted to be set (sign-up, reset, change); it never signs
+    assert readers == (["TokenFunction", "SelfServiceFunction", "RotateKeysFunction"]
+                       if private_secret == "PasswordKeysSecret" else ["TokenFunction", "RotateKeysFunction"])
 
 
 def test_resolver_builds_the_default_issuer_from_the_api(cfn):

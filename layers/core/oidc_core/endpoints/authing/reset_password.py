@@ -20,7 +20,7 @@ import time
 from oidc_core import aws
 from oidc_core.codes import passcodes
 from oidc_core.codes.channels import CHANNEL_RESET_PASSWORD
-from oidc_core.codes.keys import digest_key
+from oidc_core.endpoints.authing.code_key import digest_key
 from oidc_core.config import Settings
 from oidc_core.endpoints.authing import apps
 from oidc_core.endpoints.authing.addresses import email_address, phone_number

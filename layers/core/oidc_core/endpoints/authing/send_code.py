@@ -13,7 +13,7 @@ import time
 
 from oidc_core import aws
 from oidc_core.codes import passcodes
-from oidc_core.codes.keys import digest_key
+from oidc_core.endpoints.authing.code_key import digest_key
 from oidc_core.codes.channels import CHANNEL_REGISTER, EMAIL, SMS, channel_for
 from oidc_core.codes.limits import SendRefused
 from oidc_core.codes.policy import load_code_policy

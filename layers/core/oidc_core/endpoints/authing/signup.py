@@ -25,7 +25,7 @@ import uuid
 from oidc_core import aws
 from oidc_core.codes import passcodes
 from oidc_core.codes.channels import CHANNEL_REGISTER
-from oidc_core.codes.keys import digest_key
+from oidc_core.endpoints.authing.code_key import digest_key
 from oidc_core.config import Settings
 from oidc_core.endpoints.authing import apps
 from oidc_core.endpoints.authing.addresses import KIND, passcode_address
