@@ -452,3 +452,68 @@ def test_update_password_needs_a_live_access_token(v3, user):
         reply = v3("/api/v3/update-password", {"newPassword": "a brand new password", "oldPassword": PASSWORD},
                    headers=headers)
         assert reply.status == 401, reply
+
+
+# -- passwords sent encrypted -----------------------------------------------------------------------------------------
+
+def test_a_sign_up_password_encrypted_to_the_published_keys(v3, call_discovery):
+    from cryptography.hazmat.primitives import serialization
+
+    from oidc_tools.client_encryption import rsa_encrypt, sm2_encrypt
+
+    system = call_discovery("/api/v3/system").json()
+    rsa_key = serialization.load_pem_public_key(system["rsa"]["publicKey"].encode())
+    for username, encrypt_type, ciphertext in (
+            ("rsa-user", "rsa", rsa_encrypt("an rsa password", rsa_key, oaep=system["rsa"]["padding"] == "oaep-sha256")),
+            ("sm2-user", "sm2", sm2_encrypt(b"an sm2 password", system["sm2"]["publicKey"]))):
+        reply = v3("/api/v3/signup", {"connection": "PASSWORD", "passwordPayload": {
+            "username": username, "password": ciphertext}, "options": {"passwordEncryptType": encrypt_type}})
+        assert reply.status == 200, reply
+        assert password_sign_in(v3, username, f"an {encrypt_type} password").status == 200
+    garbled = v3("/api/v3/signup", {"connection": "PASSWORD", "passwordPayload": {
+        "username": "garbled", "password": "bm90IGEgY2lwaGVydGV4dA=="}, "options": {"passwordEncryptType": "rsa"}})
+    assert garbled.status == 400 and "could not be decrypted" in garbled.json()["message"]
+
+
+def test_in_a_key_overlap_a_password_encrypted_to_the_previous_key_is_the_one_set(v3, stack, call_discovery):
+    """PKCS#1 v1.5 with the wrong key decrypts to pseudo-random bytes (implicit rejection), sometimes valid text: of
+    the two candidates only the password may be stored, every time."""
+    from cryptography.hazmat.primitives import serialization
+
+    from oidc_core.keys import keyring
+    from oidc_core.passwords.decryption import DecryptionFailed
+    from oidc_tools.client_encryption import rsa_encrypt
+    from oidc_tools.operations import replace_password_keys
+
+    before = call_discovery("/api/v3/system").json()
+    assert before["rsa"]["padding"] != "oaep-sha256"  # the default, JSEncrypt's padding
+    replace_password_keys(stack.target)
+    # past the new keys' activation, inside the overlap: both keys decrypt, the new one first
+    secretsmanager = boto3.client("secretsmanager")
+    for secret_id, where in ((stack.target.password_keys_secret_id, lambda document: document),
+                             (stack.target.public_keys_secret_id, lambda document: document["password_encryption"])):
+        document = json.loads(secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"])
+        where(document)["publish_at"] -= 3600
+        secretsmanager.put_secret_value(SecretId=secret_id, SecretString=json.dumps(document))
+    keyring.clear_cache()
+    from oidc_core import config
+
+    assert len(keyring.password_decryption_keys(config.settings(), "rsa")) == 2
+    assert call_discovery("/api/v3/system").json()["rsa"]["publicKey"] != before["rsa"]["publicKey"]
+    old_key = serialization.load_pem_public_key(before["rsa"]["publicKey"].encode())
+    new_key, _ = keyring.password_decryption_keys(config.settings(), "rsa")
+    password = "the password meant"
+    # a ciphertext to the old key that the new key decrypts to valid text (about 1 in 100 do): the hard case
+    for _ in range(20_000):
+        ciphertext = rsa_encrypt(password, old_key)
+        try:
+            new_key.decrypt_password(ciphertext, config.settings().sm2_cipher_mode)
+            break
+        except DecryptionFailed:
+            continue
+    else:
+        pytest.fail("no ciphertext the wrong key decrypts to text in 20,000 tries")
+    reply = v3("/api/v3/signup", {"connection": "PASSWORD", "passwordPayload": {
+        "username": "overlap", "password": ciphertext}, "options": {"passwordEncryptType": "rsa"}})
+    assert reply.status == 200, reply
+    assert password_sign_in(v3, "overlap", password).status == 200
