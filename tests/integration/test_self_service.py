@@ -517,3 +517,15 @@ def test_in_a_key_overlap_a_password_encrypted_to_the_previous_key_is_the_one_se
         "username": "overlap", "password": ciphertext}, "options": {"passwordEncryptType": "rsa"}})
     assert reply.status == 200, reply
     assert password_sign_in(v3, "overlap", password).status == 200
+
+
+def test_oidc_admin_bars_and_reopens_sign_up_through_an_app(v3, run_admin):
+    document = {"connection": "PASSWORD", "passwordPayload": {"username": "newbie", "password": "a long password"}}
+    code, updated, _ = run_admin("client", "update", CLIENT_ID, "--no-sign-up")
+    assert code == 0 and updated["sign_up"] is False
+    assert v3("/api/v3/signup", document).status == 403
+    code, updated, _ = run_admin("client", "update", CLIENT_ID, "--name", "Renamed")  # other changes keep it
+    assert code == 0 and updated["sign_up"] is False
+    code, updated, _ = run_admin("client", "update", CLIENT_ID, "--sign-up")
+    assert code == 0 and updated["sign_up"] is True
+    assert v3("/api/v3/signup", document).status == 200
