@@ -529,3 +529,13 @@ def test_oidc_admin_bars_and_reopens_sign_up_through_an_app(v3, run_admin):
     code, updated, _ = run_admin("client", "update", CLIENT_ID, "--sign-up")
     assert code == 0 and updated["sign_up"] is True
     assert v3("/api/v3/signup", document).status == 200
+
+
+def test_without_a_sender_send_email_is_unavailable_and_counts_nothing(v3, stack, monkeypatch):
+    configure(monkeypatch, EMAIL_SENDER="")
+    reply = v3("/api/v3/send-email", {"channel": "CHANNEL_REGISTER", "email": "new@example.com"})
+    assert reply.status == 503 and reply.json()["error"] == "temporarily_unavailable"
+    assert reply.headers["retry-after"]
+    items = aws.client("dynamodb").scan(TableName=stack.target.tokens_table)["Items"]
+    assert not [item for item in items if item["pk"]["S"].startswith(("send", "passcode#"))]
+    assert outbox.messages() == []

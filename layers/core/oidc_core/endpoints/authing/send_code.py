@@ -21,6 +21,7 @@ from oidc_core.config import Settings
 from oidc_core.endpoints.authing import apps
 from oidc_core.endpoints.authing.addresses import email_address, phone_number
 from oidc_core.endpoints.authing.request import V3Request
+from oidc_core.errors import DependencyUnavailable
 from oidc_core.login import audit
 from oidc_core.observability import count, logger
 from oidc_core.store import users
@@ -45,12 +46,16 @@ def send_email(request: V3Request, settings: Settings) -> dict:
 
 
 def _send(request: V3Request, settings: Settings, channel: str, medium: str, identifier: LoginIdentifier) -> dict:
+    policy = load_code_policy()
+    if medium == EMAIL and not policy.email_sender:  # not set up (EmailSender empty): before any limit counts
+        logger.warning("no email sender configured", extra={"channel": channel})
+        raise DependencyUnavailable("ses")
     app = apps.known_app(request, settings)
     if channel == CHANNEL_REGISTER:
         apps.require_sign_up(app, settings)  # no sign-up code from an app people may not sign up through
     in_use = address_in_use(settings, identifier)
     try:
-        delivered = passcodes.send_code(settings, load_code_policy(), channel=channel, medium=medium,
+        delivered = passcodes.send_code(settings, policy, channel=channel, medium=medium,
                                         address=identifier.value, address_in_use=in_use,
                                         source_ip=request.sender.source_ip, locale=request.locale,
                                         digest_key=digest_key(), now=int(time.time()))
