@@ -539,3 +539,25 @@ def test_without_a_sender_send_email_is_unavailable_and_counts_nothing(v3, stack
     items = aws.client("dynamodb").scan(TableName=stack.target.tokens_table)["Items"]
     assert not [item for item in items if item["pk"]["S"].startswith(("send", "passcode#"))]
     assert outbox.messages() == []
+
+
+HOSTILE = [{}, {"channel": 7}, {"channel": "CHANNEL_LOGIN", "email": ["a@example.com"]},
+           {"channel": "CHANNEL_LOGIN", "phoneNumber": {"n": 1}}, {"channel": "CHANNEL_LOGIN", "email": "a" * 5000},
+           {"connection": "PASSCODE", "passCodePayload": "x"}, {"connection": "PASSCODE", "passCodePayload": {
+               "email": "a@example.com", "passCode": ["123456"]}}, {"connection": "PASSWORD", "profile": [1]},
+           {"connection": "PASSWORD", "passwordPayload": {"username": "u", "password": 12345678}},
+           {"verifyMethod": "EMAIL_PASSCODE", "emailPassCodePayload": []}, {"verifyMethod": ["PHONE_PASSCODE"]},
+           {"password": 5, "passwordResetToken": 5}, {"password": "long enough!", "passwordResetToken": "x" * 10_000},
+           {"newPassword": {}, "oldPassword": []}, {"connection": "PASSCODE", "passCodePayload": {
+               "phone": "\ud800", "passCode": "123456"}}]
+
+
+@pytest.mark.parametrize("path", ["/api/v3/send-email", "/api/v3/send-sms", "/api/v3/signup", "/api/v3/signin",
+                                  "/api/v3/verify-reset-password-request", "/api/v3/reset-password",
+                                  "/api/v3/update-password"])
+def test_hostile_bodies_get_a_clear_error_in_the_envelope_never_a_500(v3, user, path):
+    for document in HOSTILE:
+        reply = v3(path, document, headers={"authorization": "not-a-token"})
+        assert 400 <= reply.status < 500, (document, reply)
+        body = reply.json()
+        assert body["statusCode"] == reply.status and body["error"] and body["data"] is None, (document, body)
