@@ -334,10 +334,11 @@ def test_a_python_block_says_what_to_install(block):
 
 def test_the_authing_sdk_examples_say_how_to_install_and_run_them():
     text = section(page("authing-sdks.md"), "## Using Authing's SDKs")
-    (python,) = [block.code for block in RUN_BLOCKS if "from authing import" in block.code]
+    sdk_page = [block for block in RUN_BLOCKS if block.page == "authing-sdks.md"]  # self-service.md has its own
+    (python,) = [block.code for block in sdk_page if "from authing import" in block.code]
     (install,) = re.findall(r"`(pip install authing[^`]*)`", text)
     assert third_party_imports(python) <= installed_by(install, "pip install"), install
-    (javascript,) = [block.code for block in RUN_BLOCKS if '"authing-node-sdk"' in block.code]
+    (javascript,) = [block.code for block in sdk_page if '"authing-node-sdk"' in block.code]
     assert "ES module" in text and ".mjs" in text and '"type": "module"' in text
     (minimum,) = re.findall(r'"node": ">=(\d+)"', (NODE_MODULES.parent / "package.json").read_text())
     assert f"Node.js ≥ {minimum}" in text and f"Node.js >= {minimum}" in javascript
