@@ -10,7 +10,6 @@ from oidc_core.keys.keyring import published_jwks
 from oidc_core.observability import logger, tracer
 from oidc_core.endpoints.system_info import system_info
 
-app = resolver()
 settings()  # a bad configuration fails the init (one ConfigurationError), never each request with a 500
 
 # Public documents: let clients and CDNs keep them a few minutes. A new signing key is published longer than that
@@ -18,19 +17,20 @@ settings()  # a bad configuration fails the init (one ConfigurationError), never
 PUBLIC_CACHE = {"Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}"}
 
 
-@app.get("/oidc/.well-known/openid-configuration")
-def openid_configuration():
+def openid_configuration(event):
     return json_response(200, provider_metadata(settings()), PUBLIC_CACHE)
 
 
-@app.get("/oidc/.well-known/jwks.json")
-def jwks():
+def jwks(event):
     return json_response(200, published_jwks(settings()), PUBLIC_CACHE)
 
 
-@app.get("/api/v3/system")
-def system():
+def system(event):
     return json_response(200, system_info(settings()), PUBLIC_CACHE)
+
+
+app = resolver({("GET", "/oidc/.well-known/openid-configuration"): openid_configuration,
+                ("GET", "/oidc/.well-known/jwks.json"): jwks, ("GET", "/api/v3/system"): system})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

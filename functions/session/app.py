@@ -4,49 +4,49 @@ It verifies tokens with the public keys only; it never reads a private key."""
 from aws_lambda_powertools.logging import correlation_paths
 
 from oidc_core.config import settings
-from oidc_core.endpoints.end_session import end_session
-from oidc_core.store import browser_sessions
-from oidc_core.http import NO_STORE_HEADERS, empty_response, form_request, json_response, page_response, resolver
+from oidc_core.endpoints.end_session import Logout, confirm_end_session, end_session
+from oidc_core.http import NO_STORE_HEADERS, empty_response, form_request, json_response, resolver
 from oidc_core.endpoints.introspection import introspect
 from oidc_core.observability import logger, metrics, tracer
 from oidc_core.endpoints.revocation import revoke
 from oidc_core.endpoints.userinfo import bearer_token, userinfo
 
-app = resolver()
 settings()  # a bad configuration fails the init (one ConfigurationError), never each request with a 500
 
 
-@app.post("/oidc/token/introspection")
-def introspection():
-    return json_response(200, introspect(form_request(app.current_event, settings()), settings()), NO_STORE_HEADERS)
+def introspection(event):
+    return json_response(200, introspect(form_request(event, settings()), settings()), NO_STORE_HEADERS)
 
 
-@app.post("/oidc/token/revocation")
-def revocation():
-    revoke(form_request(app.current_event, settings()), settings())
+def revocation(event):
+    revoke(form_request(event, settings()), settings())
     return empty_response(200)
 
 
-@app.get("/oidc/me")
-@app.get("/oidc/me/")
-@app.post("/oidc/me")
-@app.post("/oidc/me/")
-def me():
-    event = app.current_event
+def me(event):
     query_token = (event.query_string_parameters or {}).get("access_token")
     form_token = form_request(event, settings()).parameters.get("access_token") if event.http_method == "POST" else None
     token = bearer_token(event.headers.get("authorization"), query_token, form_token)
     return json_response(200, userinfo(token, settings()), NO_STORE_HEADERS)
 
 
-@app.get("/oidc/session/end")
-def session_end():
-    event = app.current_event
-    outcome = end_session(event.query_string_parameters or {}, settings(),
-                          event.cookies.get(browser_sessions.COOKIE_NAME))
-    answer = page_response(outcome.status_code, outcome.page(), outcome.location)
-    answer.cookies.append(browser_sessions.cleared_cookie(settings()))
-    return answer
+def _logout(event, parameters: dict) -> Logout:
+    return Logout(parameters=parameters, cookies=event.cookies, accept_language=event.headers.get("accept-language"))
+
+
+def session_end(event):
+    return end_session(_logout(event, event.query_string_parameters or {}), settings())
+
+
+def session_end_confirmed(event):
+    return confirm_end_session(_logout(event, form_request(event, settings()).parameters), settings())
+
+
+app = resolver({
+    ("POST", "/oidc/token/introspection"): introspection, ("POST", "/oidc/token/revocation"): revocation,
+    ("GET", "/oidc/me"): me, ("GET", "/oidc/me/"): me, ("POST", "/oidc/me"): me, ("POST", "/oidc/me/"): me,
+    ("GET", "/oidc/session/end"): session_end, ("POST", "/oidc/session/end"): session_end_confirmed,
+})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

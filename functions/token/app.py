@@ -8,19 +8,19 @@ from oidc_core.observability import logger, metrics, tracer
 from oidc_core.endpoints.authing import envelope, signin as authing_signin
 from oidc_core.endpoints.token import token_response
 
-app = resolver()
 settings()  # a bad configuration fails the init (one ConfigurationError), never each request with a 500
 
 
-@app.post("/oidc/token")
-def token():
-    request = form_request(app.current_event, settings())
+def token(event):
+    request = form_request(event, settings())
     return json_response(200, token_response(request, settings()), NO_STORE_HEADERS)
 
 
-@app.post("/api/v3/signin")
-def signin():
-    return envelope.answer(app.current_event, settings(), authing_signin.sign_in)
+def signin(event):
+    return envelope.answer(event, settings(), authing_signin.sign_in)
+
+
+app = resolver({("POST", "/oidc/token"): token, ("POST", "/api/v3/signin"): signin})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

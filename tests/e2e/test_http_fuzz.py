@@ -13,7 +13,8 @@ What must hold for every answer:
 - never a 5xx;
 - an answer with a JSON content type is JSON;
 - every 4xx from a service route, a 429 from throttling included, is an OAuth error: JSON with a string "error";
-  the exceptions are the logout page (GET /oidc/session/end answers text/html), the authorization endpoint and its
+  the exceptions are the logout pages (GET /oidc/session/end and its confirmation's POST answer text/html: 400 for
+  a hint not issued here, 403 for a confirmation without this browser's session), the authorization endpoint and its
   login and consent pages (HTML pages for browsers), and the local stack's own 404 {"message": "Not Found"} for a
   method and path that are not a route (API Gateway's answer);
 - a redirect comes only from logout, and only to a registered post_logout_redirect_uri, or from the authorization
@@ -53,6 +54,7 @@ REQUEST_TIMEOUT_SECONDS = 30
 
 ROUTES = sorted({route for function in cfn.functions(cfn.load()).values() for route in function.routes})
 LOGOUT = ("GET", "/oidc/session/end")
+LOGOUTS = {LOGOUT, ("POST", "/oidc/session/end")}  # the request, and the user's confirmation of it (issue 23)
 BROWSER_PAGES = {("GET", "/oidc/auth"), ("POST", "/oidc/auth"), ("POST", "/oidc/login"), ("GET", "/oidc/consent"),
                  ("POST", "/oidc/consent")}
 # demo-browser-app's loopback redirect URIs, any port (RFC 8252 §7.3): the only places /oidc/auth may send a browser
@@ -427,13 +429,13 @@ def check(route: tuple[str, str], status: int, headers: dict, raw: bytes) -> str
             "content-security-policy", ""), "a page that may be framed"
         return f"browser: page {status}"
     if 300 <= status < 400:
-        assert route == LOGOUT and status == 302, "a redirect from anything but logout"
+        assert route in LOGOUTS and status == 302, "a redirect from anything but logout"
         location = headers["location"]
         assert location == DEMO_LOGOUT_REDIRECT or location.startswith(DEMO_LOGOUT_REDIRECT + "?state="), (
             f"logout redirected to an unregistered URI: {location}")
         return "service: logout redirect"
-    if route == LOGOUT and media_type == "text/html":
-        assert status in (200, 400), "the logout page"
+    if route in LOGOUTS and media_type == "text/html":
+        assert status in (200, 400, 403), "the logout page"
         return f"service: logout page {status}"
     if status >= 400:
         assert media_type == "application/json", "a 4xx that is not JSON"

@@ -21,6 +21,8 @@ from oidc_tools.operations import create_client, set_password, sign_out, update_
 APP = "https://app.example.test/callback"
 SPA, WEB, THIRD = "spa", "web", "partner"
 WEB_SECRET = "web-secret-0123456789"
+# The issuer is https: the cookies carry the `__Host-` prefix (RFC 6265bis §4.1.3.2)
+SESSION, BINDING = "__Host-oidc_session", "__Host-oidc_browser"
 
 
 @pytest.fixture
@@ -76,7 +78,7 @@ def test_a_public_client_signs_a_user_in_and_redeems_the_code(browser, user):
     assert answer.location.startswith(APP + "?")
     response = answer.callback()
     assert response["state"] == "s-1" and response["iss"] == ISSUER and len(response["code"]) >= 43
-    session_cookie = answer.cookie("oidc_session")
+    session_cookie = answer.cookie(SESSION)
     assert session_cookie and "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
     assert "Path=/;" in session_cookie and "Secure" in session_cookie  # the issuer is https
 
@@ -210,8 +212,8 @@ def test_the_login_page_is_locked_down_and_accessible(browser):
     assert "<img src=x" not in text and 'value="&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"' in text
     assert "Web &lt;b&gt;app&lt;/b&gt;" in text and "<b>app</b>" not in text  # the client's name, escaped
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)  # nothing loaded from elsewhere
-    binding = page.cookie("oidc_browser")
-    assert binding and "HttpOnly" in binding and "Path=/oidc" in binding
+    binding = page.cookie(BINDING)
+    assert binding and "HttpOnly" in binding and "Path=/;" in binding and "Secure" in binding  # as __Host- requires
 
 
 LANGUAGES = [
@@ -237,7 +239,7 @@ def test_a_wrong_password_shows_the_page_again_with_one_generic_error(browser):
     for answer in (again, unknown):
         assert answer.status == 400 and answer.location is None and 'role="alert"' in answer.text
         assert "The account or password is not correct." in answer.text
-        assert answer.cookie("oidc_session") is None
+        assert answer.cookie(SESSION) is None
     assert 'value="nobody-here"' in unknown.text  # the identifier is kept
 
 
@@ -256,7 +258,7 @@ def test_the_fifth_wrong_password_locks_and_the_page_does_not_say_so(browser, mo
     for _ in range(5):
         page = browser.login(page, "alice", "wrong password")
     locked = browser.login(page, "alice", PASSWORD)  # the right password, while locked
-    assert locked.status == 400 and locked.location is None and locked.cookie("oidc_session") is None
+    assert locked.status == 400 and locked.location is None and locked.cookie(SESSION) is None
     assert re.sub(r'value="[^"]*"', "", locked.text) == re.sub(r'value="[^"]*"', "", page.text)
     assert "The account or password is not correct." in locked.text
 
@@ -269,7 +271,7 @@ def test_an_address_with_too_many_failures_gets_429_before_any_password_is_check
     for _ in range(2):
         page = browser.login(page, "alice", "wrong password")
     throttled = browser.login(page, "alice", PASSWORD)
-    assert throttled.status == 429 and throttled.cookie("oidc_session") is None
+    assert throttled.status == 429 and throttled.cookie(SESSION) is None
     assert "Too many failed attempts from your network" in throttled.text
 
 
@@ -291,7 +293,7 @@ def test_a_post_without_the_pages_token_is_refused(browser):
     for missing in ("csrf_token", "interaction"):
         answer = browser.request("POST", "/oidc/login", form={**{k: v for k, v in fields.items() if k != missing},
                                                                "identifier": "alice", "password": PASSWORD})
-        assert answer.status == 403 and answer.location is None and answer.cookie("oidc_session") is None
+        assert answer.status == 403 and answer.location is None and answer.cookie(SESSION) is None
     answer = browser.request("POST", "/oidc/login", form={**fields, "csrf_token": "A" * 43,
                                                            "identifier": "alice", "password": PASSWORD})
     assert answer.status == 403
@@ -301,11 +303,11 @@ def test_the_forms_fields_replayed_from_another_browser_log_nobody_in(handlers, 
     attacker, victim = HandlerBrowser(handlers), HandlerBrowser(handlers)
     _, page = start(attacker)
     start(victim)  # the victim's browser has a binding cookie of its own, from a login page it was shown
-    assert victim.cookies["oidc_browser"] != attacker.cookies["oidc_browser"]
+    assert victim.cookies[BINDING] != attacker.cookies[BINDING]
     # Login CSRF: the attacker's own page, its hidden fields and the attacker's password, posted by the victim's browser
     answer = victim.request("POST", "/oidc/login", form={**page.hidden_fields(), "identifier": "alice",
                                                           "password": PASSWORD})
-    assert answer.status == 403 and answer.location is None and "oidc_session" not in victim.cookies
+    assert answer.status == 403 and answer.location is None and SESSION not in victim.cookies
 
 
 def test_an_interaction_expires_after_ten_minutes(stack, browser):
@@ -334,7 +336,7 @@ def test_prompt_login_and_max_age_ask_again_and_auth_time_moves(stack, browser):
     first = claims(json.loads(redeem(browser, answer.callback()["code"], verifier).text)["id_token"])
     _, page = start(browser, prompt="login")
     assert page.status == 200 and "<form" in page.text
-    sid = browser.cookies["oidc_session"].split(".")[0]
+    sid = browser.cookies[SESSION].split(".")[0]
     # The clock is the test's: the login happened 100 seconds ago.
     tokens_table(stack).update_item(Key={"pk": f"bsession#{sid}"}, UpdateExpression="SET auth_time = :then",
                                     ExpressionAttributeValues={":then": first["auth_time"] - 100})
@@ -369,12 +371,14 @@ def test_the_session_ends_with_a_sign_out_a_block_a_password_change_and_logout(s
         users.set_blocked(stack.target.users_table, user.sub, True)
     elif ending == "password_change":
         set_password(stack.target, user.sub, "a brand new password")
-    else:
-        page = browser.request("GET", "/oidc/session/end")
-        assert "Max-Age=0" in page.cookie("oidc_session") and "oidc_session" not in browser.cookies
-        sid = answer.cookie("oidc_session").split("=", 1)[1].split(".")[0]
+    else:  # without an id_token_hint the user confirms first (issue 23: the bare GET is a logout CSRF)
+        asked = browser.request("GET", "/oidc/session/end")
+        assert asked.status == 200 and asked.cookie(SESSION) is None
+        page = browser.submit(asked, "/oidc/session/end", decision="allow")
+        assert "Max-Age=0" in page.cookie(SESSION) and SESSION not in browser.cookies
+        sid = answer.cookie(SESSION).split("=", 1)[1].split(".")[0]
         assert "Item" not in tokens_table(stack).get_item(Key={"pk": f"bsession#{sid}"})
-        browser.cookies["oidc_session"] = answer.cookie("oidc_session").split("=", 1)[1].split(";")[0]  # kept anyway
+        browser.cookies[SESSION] = answer.cookie(SESSION).split("=", 1)[1].split(";")[0]  # kept anyway
     _, page = start(browser, prompt="none")
     assert page.callback()["error"] == "login_required"
 
@@ -390,19 +394,20 @@ def test_logout_with_an_id_token_hint_ends_the_session_it_names(stack, browser):
 
 def test_a_cookie_naming_someone_elses_session_ends_nothing(stack, browser):
     sign_in(browser)
-    sid = browser.cookies["oidc_session"].split(".")[0]
+    sid = browser.cookies[SESSION].split(".")[0]
     forger = HandlerBrowser(browser.handlers)
-    forger.cookies["oidc_session"] = f"{sid}.{'A' * 43}"
+    forger.cookies[SESSION] = f"{sid}.{'A' * 43}"
     _, page = start(forger, prompt="none")
     assert page.callback()["error"] == "login_required"
-    forger.request("GET", "/oidc/session/end")
+    asked = forger.request("GET", "/oidc/session/end")
+    forger.submit(asked, "/oidc/session/end", decision="allow")
     _, page = start(browser, prompt="none")
     assert "code" in page.callback()
 
 
 def test_the_session_idle_limit(stack, browser):
     sign_in(browser)
-    sid = browser.cookies["oidc_session"].split(".")[0]
+    sid = browser.cookies[SESSION].split(".")[0]
     tokens_table(stack).update_item(Key={"pk": f"bsession#{sid}"}, UpdateExpression="SET expires_at = :past",
                                     ExpressionAttributeValues={":past": int(time.time()) - 1})
     _, page = start(browser, prompt="none")
@@ -411,7 +416,7 @@ def test_the_session_idle_limit(stack, browser):
 
 def test_using_the_session_moves_its_idle_limit_but_never_past_the_absolute_one(stack, browser):
     sign_in(browser)
-    sid = browser.cookies["oidc_session"].split(".")[0]
+    sid = browser.cookies[SESSION].split(".")[0]
     table, now = tokens_table(stack), int(time.time())
     # Last used two hours ago, with an hour of idle time left; the absolute limit is two days away.
     table.update_item(Key={"pk": f"bsession#{sid}"},
@@ -452,7 +457,7 @@ def test_after_a_login_the_consent_page_is_a_get_that_a_reload_shows_again(brows
     again (it neither posts the password twice nor says "expired"), only to the browser that signed in, with the
     pages' headers; each showing has its own CSRF token, and an answered consent is not shown again."""
     _, signed_in = sign_in(browser, THIRD, scope="openid email")
-    assert signed_in.status == 303 and signed_in.cookie("oidc_session")
+    assert signed_in.status == 303 and signed_in.cookie(SESSION)
     target = urlsplit(urljoin(ISSUER + "/login", signed_in.location))
     assert (target.scheme, target.netloc, target.path) == tuple(urlsplit(ISSUER + "/consent")[:3])
     first = browser.follow(signed_in)
@@ -466,7 +471,7 @@ def test_after_a_login_the_consent_page_is_a_get_that_a_reload_shows_again(brows
 
     other = HandlerBrowser(browser.handlers)
     start(other, THIRD)  # a browser of its own, with its own binding cookie, that has the consent page's URL
-    assert "oidc_browser" in other.cookies
+    assert BINDING in other.cookies
     stolen = other.follow(signed_in)
     assert stolen.status == 403 and 'value="allow"' not in stolen.text
     assert other.submit(reloaded, "/oidc/consent", decision="allow").status == 403

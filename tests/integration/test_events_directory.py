@@ -42,6 +42,8 @@ EXPECTED = {
     "userinfo-get.json": ("SessionFunction", 401, "invalid_token", "bearer-challenge"),
     "userinfo-post-trailing-slash.json": ("SessionFunction", 401, "invalid_token", "bearer-challenge"),
     "session-end.json": ("SessionFunction", 200, None, "signed-out-page"),
+    # the logout confirmation's POST from a browser without the session its token is bound to: nothing ends
+    "session-end-confirmation-without-the-session-cookie.json": ("SessionFunction", 403, None, "expired-page"),
     # Authing's password sign-in as its Node SDK sends it with client_secret_post
     "authing-signin.json": ("TokenFunction", 200, None, "authing-envelope"),
     # the browser app's sign-in: the login page (zh-CN, from Accept-Language); prompt=none without a session

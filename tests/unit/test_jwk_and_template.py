@@ -30,7 +30,8 @@ def test_routes_are_the_public_interface(cfn):
         ("GET", "/oidc/.well-known/openid-configuration")]
     assert sorted(functions["SessionFunction"].routes) == [
         ("GET", "/oidc/me"), ("GET", "/oidc/me/"), ("GET", "/oidc/session/end"), ("POST", "/oidc/me"),
-        ("POST", "/oidc/me/"), ("POST", "/oidc/token/introspection"), ("POST", "/oidc/token/revocation")]
+        ("POST", "/oidc/me/"), ("POST", "/oidc/session/end"),  # the logout confirmation's form (issue 23)
+        ("POST", "/oidc/token/introspection"), ("POST", "/oidc/token/revocation")]
 
 
 def test_functions_run_python_313_on_the_chosen_architecture(cfn):

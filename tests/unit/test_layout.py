@@ -14,10 +14,12 @@ CORE = ROOT / "layers" / "core" / "oidc_core"
 # plumbing everything else stands on.
 # pages (the HTML of the login and consent pages, zh-CN and en) is rendered by the endpoints and imports nothing but
 # the plumbing: it ranks just below them, beside the grants, so no lower room can grow a dependency on HTML.
+# factors (TOTP, recovery codes, passkeys, and how a TOTP secret is sealed) stands on the plumbing, keys/ and store/,
+# beside the login path that will call it, so that a factor never reaches up into a grant, a page or an endpoint.
 # codes (one-time codes by email and SMS: channels, texts, SES and SNS, the send limits) stores its codes and counters
 # through store/ and is called by the login path and the endpoints: it ranks beside keys, above store.
-RANK = {"endpoints": 5, "grants": 4, "pages": 4, "login": 3, "tokens": 3, "keys": 2, "codes": 2, "store": 1,
-        "passwords": 1, "": 0}
+RANK = {"endpoints": 5, "grants": 4, "pages": 4, "interaction": 4, "login": 3, "tokens": 3, "factors": 3, "keys": 2,
+        "codes": 2, "store": 1, "passwords": 1, "": 0}
 
 
 def _module_name(path: Path, root: Path) -> str:

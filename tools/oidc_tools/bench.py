@@ -456,7 +456,7 @@ class WarmContainer:
         with contextlib.redirect_stdout(self.sink):
             self.handlers = {name: _load_handler(functions[name]) for name in ("TokenFunction", "AuthorizeFunction")}
         self.handler = self.handlers["TokenFunction"]
-        self.session_cookie: str | None = None  # the browser session prompt=none uses (browser_session())
+        self.session_cookie: tuple[str, str] | None = None  # the browser session prompt=none uses (browser_session())
         self.calls = CallLog()
         self._instrument()
         self._floor_material()
@@ -598,8 +598,10 @@ class WarmContainer:
         if self.session_cookie is None:
             answer, _, _ = self.call(self.login_form_event(), "AuthorizeFunction")
             assert answer["statusCode"] == 303, answer
-            self.session_cookie = _cookies(answer)["oidc_session"]
-        return {"oidc_session": self.session_cookie}
+            # `__Host-oidc_session` over https, `oidc_session` over plain http (issue 23)
+            self.session_cookie = next(cookie for cookie in _cookies(answer).items()
+                                       if cookie[0].endswith("oidc_session"))
+        return dict([self.session_cookie])
 
     def silent_authorization(self) -> tuple[dict, str]:
         """A prompt=none authorization request from the signed-in browser, and the code_verifier of its code."""

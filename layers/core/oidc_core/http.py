@@ -54,16 +54,6 @@ def empty_response(status_code: int = 200) -> Response:
     return Response(status_code=status_code, body="", headers=dict(NO_STORE_HEADERS))
 
 
-# A page we render ourselves loads nothing, runs nothing and cannot be framed.
-PAGE_HEADERS = {**NO_STORE_HEADERS, "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
-
-
-def page_response(status_code: int, page: str, location: str | None = None) -> Response:
-    headers = {**PAGE_HEADERS, **({"Location": location} if location else {})}
-    return Response(status_code=status_code, content_type="text/html; charset=utf-8", body=page, headers=headers)
-
-
 def caller(event, settings: Settings) -> ParameterRequest:
     """Who sent an HTTP API event (API Gateway's source IP, or the trusted proxies' X-Forwarded-For entry), with its
     Authorization header and no parameters yet."""
@@ -85,9 +75,10 @@ def form_request(event, settings: Settings) -> ParameterRequest:
     )
 
 
-def resolver() -> Router:
-    """A function's router: every error becomes an OAuth JSON answer, and anything unexpected a 500 without details."""
-    app = Router()
+def resolver(routes: dict | None = None) -> Router:
+    """A function's router for its route table: every error becomes an OAuth JSON answer, and anything unexpected a
+    500 without details."""
+    app = Router(routes)
     app.exception_handler(OAuthError)(oauth_error_response)
     app.exception_handler(Exception)(unexpected_error_response)
     return app

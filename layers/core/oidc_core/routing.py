@@ -59,14 +59,21 @@ class HttpEvent:
 
     @property
     def cookies(self) -> dict[str, str]:
-        """Request cookies by name (payload 2.0 lists them apart from the headers); the first of a repeated name."""
+        """Request cookies by name (payload 2.0 lists them apart from the headers; a hand-made event may send the
+        header instead). A name sent twice counts as absent: the second one was planted by a sibling subdomain or a
+        plain-http answer (the browser sends both, in no order a server can trust), and taking either would let it
+        pin the browser to the planter's session."""
+        pairs = self.raw.get("cookies") or (self.headers.get("cookie") or "").split(";")
         found: dict[str, str] = {}
-        pairs = list(self.raw.get("cookies") or []) + (self.headers.get("cookie") or "").split(";")
+        repeated: set[str] = set()
         for pair in pairs:
             name, equals, value = pair.strip().partition("=")
-            if equals:
-                found.setdefault(name, value)
-        return found
+            if not equals:
+                continue
+            if name in found:
+                repeated.add(name)
+            found[name] = value
+        return {name: value for name, value in found.items() if name not in repeated}
 
     @property
     def raw_query_string(self) -> str:
@@ -89,18 +96,28 @@ NOT_FOUND = Response(404, json.dumps({"statusCode": 404, "message": "Not found"}
                      {"X-Content-Type-Options": "nosniff"})
 
 
-class Router:
-    """Routes by (method, path), exactly as template.yaml declares them (API Gateway only sends those)."""
+Handler = Callable[[HttpEvent], Response]
 
-    def __init__(self):
-        self._routes: dict[tuple[str, str], Callable[[], Response]] = {}
+
+class Router:
+    """Routes by (method, path), exactly as template.yaml declares them (API Gateway only sends those): one table
+    per function, `{(method, path): handler}`, each handler taking the event."""
+
+    def __init__(self, routes: dict[tuple[str, str], Handler] | None = None):
+        self._routes: dict[tuple[str, str], Handler] = {(method.upper(), path): handler
+                                                          for (method, path), handler in (routes or {}).items()}
         self._exception_handlers: dict[type, Callable[[Exception], Response]] = {}
         self.current_event: HttpEvent | None = None
         self.lambda_context: Any = None
 
+    @property
+    def routes(self) -> set[tuple[str, str]]:
+        return set(self._routes)
+
     def route(self, method: str, path: str) -> Callable:
+        """A decorator for a handler without arguments (it reads `current_event`); the functions use route tables."""
         def register(handler: Callable[[], Response]) -> Callable[[], Response]:
-            self._routes[(method.upper(), path)] = handler
+            self._routes[(method.upper(), path)] = lambda event: handler()
             return handler
         return register
 
@@ -128,7 +145,7 @@ class Router:
         if route is None:
             return NOT_FOUND.to_lambda()
         try:
-            response = route()
+            response = route(self.current_event)
         except Exception as error:
             handler = self._handler_of(error)
             if handler is None:

@@ -7,10 +7,14 @@ never redeemed, the redirect URI the same, and the verifier must hash to the cha
 without a challenge is refused too (RFC 9700 §4.8.2: otherwise an attacker could strip the challenge).
 
 A code is redeemed once. Redeeming it again is invalid_grant and revokes what the first redemption issued: its
-refresh token family and its access token (RFC 6749 §4.1.2). The user is read again: one who was blocked, changed
-the password or was signed out since the login gets nothing.
+refresh token family and its access token (RFC 6749 §4.1.2), but only when the replay passes the client, redirect
+URI and verifier checks. Otherwise anyone who saw a redeemed code (history, a log, a Referer) could end the real
+user's tokens with one request; without the verifier it is just invalid_grant. The user is read again: one who was
+blocked, changed the password or was signed out since the login gets nothing.
 
-Every failure about the code itself is the same invalid_grant, so the answer says nothing about someone else's code.
+The error_description says why a code was refused (redirect URI, PKCE, expired, unknown or used), as Keycloak does:
+it tells the code's holder nothing it could not know, and saves its developer a search of our logs. Another client's
+code is as unknown as a made-up one, so nothing is said about someone else's code. The log keeps the finer reason.
 """
 
 from __future__ import annotations
@@ -36,8 +40,7 @@ from oidc_core.parameters import ParameterRequest
 from oidc_core.tokens import access_tokens, issuing
 
 # RFC 7636 §4.1: code-verifier = 43*128unreserved, unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
-_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
-AMR_PASSWORD = ["pwd"]  # RFC 8176: the login page checks a password
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # fullmatch: `$` would let a trailing newline through
 
 
 def reads(request: ParameterRequest, settings: Settings) -> dict:
@@ -48,10 +51,22 @@ def reads(request: ParameterRequest, settings: Settings) -> dict:
     return {"code": (settings.tokens_table, authorization_codes.code_key(code))}
 
 
+# What the client hears, by the log's reason: each names what to fix, none tells one stranger's code from another
+REFUSALS = {
+    "unknown": "the authorization code is unknown or was already used",
+    "reused": "the authorization code is unknown or was already used",
+    "expired": "the authorization code has expired",
+    "redirect_uri": "redirect_uri does not match the authorization request",
+    "code_verifier": "PKCE verification failed: code_verifier does not match code_challenge",
+    "verifier_without_challenge": "PKCE verification failed: the authorization request had no code_challenge",
+    "session_ended": "the sign-in this code was issued for has ended",
+}
+
+
 def _invalid(reason: str, client: Client) -> OAuthError:
     logger.info("authorization code refused", extra={"reason": reason, "client_id": client.client_id})
     count("AuthorizationCodeRefused")
-    return OAuthError("invalid_grant", "the authorization code is invalid, expired or already used")
+    return OAuthError("invalid_grant", REFUSALS[reason])
 
 
 def s256(verifier: str) -> str:
@@ -89,19 +104,19 @@ def _check_binding(request: ParameterRequest, code: AuthorizationCode, client: C
 def grant(request: ParameterRequest, client: Client, settings: Settings, found: dict) -> dict:
     request.require("code")
     verifier = request.get("code_verifier")
-    if verifier is not None and not _VERIFIER.match(verifier):
+    if verifier is not None and not _VERIFIER.fullmatch(verifier):
         raise invalid_request("code_verifier must be 43 to 128 unreserved characters (RFC 7636 §4.1)")
     code = AuthorizationCode.from_record(found["code"]) if found.get("code") else None
     now = int(time.time())
     # Another client's code is as unknown as a made-up one.
     if code is None or code.client_id != client.client_id:
         raise _invalid("unknown", client)
+    _check_binding(request, code, client)  # first: only the code's rightful holder may trigger the revocation below
     if code.redeemed_at is not None:
         _revoke_what_it_issued(settings, code, now)
         raise _invalid("reused", client)
     if now >= code.expires_at:
         raise _invalid("expired", client)
-    _check_binding(request, code, client)
 
     scopes = list(code.scopes)
     family_id = (refresh_tokens.new_family_id()
@@ -120,7 +135,12 @@ def grant(request: ParameterRequest, client: Client, settings: Settings, found: 
     user = User.from_record(user_record) if user_record else None
     if user is None or user.blocked or user.session_epoch != code.user_epoch:
         raise _invalid("session_ended", client)
+    return _tokens(settings, client, user, code, scopes, family_id, jti, now)
 
+
+def _tokens(settings: Settings, client: Client, user: User, code: AuthorizationCode, scopes: list[str],
+            family_id: str | None, jti: str, now: int) -> dict:
+    """What the redeemed code gives: the ID and access tokens, and a refresh token family with offline_access."""
     signing_key = keyring.current_signing_key(settings)
     refresh_token = None
     if family_id:
@@ -129,7 +149,7 @@ def grant(request: ParameterRequest, client: Client, settings: Settings, found: 
             epochs=(code.user_epoch, user.session_epochs(client.client_id)[1]), now=now, family_id=family_id)
         if refresh_token is None:  # a second redemption revoked it in the meantime
             raise _invalid("reused", client)
-    id_token_claims = {"sid": code.sid, "amr": AMR_PASSWORD, **({"nonce": code.nonce} if code.nonce else {})}
+    id_token_claims = {"sid": code.sid, "amr": list(code.amr), **({"nonce": code.nonce} if code.nonce else {})}
     decided = issuing.Grant(client=client, scopes=scopes, user=user, auth_time=code.auth_time)
     response = issuing.issue(settings, signing_key, decided, refresh_token=refresh_token, now=now, jti=jti,
                              id_token_claims=id_token_claims)

@@ -51,6 +51,7 @@ class AuthorizationCode:
     auth_time: int
     user_epoch: int
     expires_at: int
+    amr: tuple[str, ...] = ("pwd",)  # RFC 8176, what the interaction's steps produced (a password, before amr)
     redeemed_at: int | None = None
     family_id: str | None = None  # what the redemption issued, so a second one can revoke it
     access_jti: str | None = None
@@ -70,6 +71,7 @@ class AuthorizationCode:
             auth_time=int(record["auth_time"]),
             user_epoch=int(record.get("user_epoch", 0)),
             expires_at=int(record["expires_at"]),
+            amr=tuple(record.get("amr") or ("pwd",)),
             redeemed_at=record.get("redeemed_at"),
             family_id=record.get("family_id"),
             access_jti=record.get("access_jti"),
@@ -78,7 +80,8 @@ class AuthorizationCode:
 
 
 def issue(settings: Settings, *, client_id: str, redirect_uri: str | None, code_challenge: str | None,
-          nonce: str | None, scopes, sub: str, sid: str, auth_time: int, user_epoch: int, now: int) -> str:
+          nonce: str | None, scopes, sub: str, sid: str, auth_time: int, user_epoch: int, now: int,
+          amr=("pwd",)) -> str:
     """A new code for what the authorization request decided; returns the code (only its digest is kept)."""
     code = secrets.token_urlsafe(_CODE_BYTES)
     record = {
@@ -92,6 +95,7 @@ def issue(settings: Settings, *, client_id: str, redirect_uri: str | None, code_
         "sid": sid,
         "auth_time": auth_time,
         "user_epoch": user_epoch,
+        "amr": list(amr),
         "issued_at": now,
         "expires_at": now + settings.authorization_code_ttl,
     }

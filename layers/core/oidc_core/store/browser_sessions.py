@@ -27,15 +27,31 @@ from oidc_core.store.dynamo import to_item
 from oidc_core.store.users import User
 
 COOKIE_NAME = "oidc_session"
-_SID = re.compile(r"^[A-Za-z0-9_-]{22}$")
-_SECRET = re.compile(r"^[A-Za-z0-9_-]{43}$")
+HOST_ONLY_PREFIX = "__Host-"
+_SID = re.compile(r"[A-Za-z0-9_-]{22}")  # fullmatch: `$` would let a trailing newline through
+_SECRET = re.compile(r"[A-Za-z0-9_-]{43}")
 TOUCH_AFTER_SECONDS = 60  # the idle limit moves at most once a minute: one write, not one per request
+# Over https every answer says so for a year (RFC 6797), so that the cookies below are never sent in the clear
+HSTS_HEADER = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 
 
-def cookie_header(name: str, value: str, settings: Settings, *, path: str, max_age: int | None = None) -> str:
+def cookie_name(name: str, settings: Settings) -> str:
+    """The name a browser cookie goes by. Over https it carries the `__Host-` prefix: a browser accepts such a cookie
+    only from this very host, Secure, with Path=/ and no Domain (RFC 6265bis §4.1.3.2), so neither a sibling
+    subdomain nor a plain-http answer can plant one (a planted session is a login CSRF). A local stack over plain
+    http cannot be Secure, so it keeps the bare name."""
+    return HOST_ONLY_PREFIX + name if settings.secure_cookies else name
+
+
+def transport_headers(settings: Settings) -> dict:
+    return dict(HSTS_HEADER) if settings.secure_cookies else {}
+
+
+def cookie_header(name: str, value: str, settings: Settings, *, max_age: int | None = None) -> str:
     """A Set-Cookie value the scripts of a page cannot read (HttpOnly), sent on top-level navigations from other
-    sites but not on their subrequests or POSTs (SameSite=Lax), and Secure whenever the issuer is https."""
-    attributes = [f"{name}={value}", f"Path={path}", "HttpOnly", "SameSite=Lax"]
+    sites but not on their subrequests or POSTs (SameSite=Lax), for the whole host (Path=/, as `__Host-` requires),
+    and Secure whenever the issuer is https. `name` is the bare name; the prefix is added here."""
+    attributes = [f"{cookie_name(name, settings)}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
     if max_age is not None:
         attributes.append(f"Max-Age={max_age}")
     if settings.secure_cookies:
@@ -43,12 +59,17 @@ def cookie_header(name: str, value: str, settings: Settings, *, path: str, max_a
     return "; ".join(attributes)
 
 
+def presented(cookies: dict[str, str], name: str, settings: Settings) -> str | None:
+    """The value of the browser's cookie `name` (bare), under the name this issuer gives it."""
+    return cookies.get(cookie_name(name, settings))
+
+
 def set_cookie(value: str, settings: Settings) -> str:
-    return cookie_header(COOKIE_NAME, value, settings, path="/", max_age=settings.browser_session_ttl)
+    return cookie_header(COOKIE_NAME, value, settings, max_age=settings.browser_session_ttl)
 
 
 def cleared_cookie(settings: Settings) -> str:
-    return cookie_header(COOKIE_NAME, "", settings, path="/", max_age=0)
+    return cookie_header(COOKIE_NAME, "", settings, max_age=0)
 
 
 def _digest(secret: str) -> str:
@@ -67,7 +88,7 @@ class PresentedCookie:
 
 def parse_cookie(value: str | None) -> PresentedCookie | None:
     sid, dot, secret = (value or "").partition(".")
-    if not dot or not _SID.match(sid) or not _SECRET.match(secret):
+    if not dot or not _SID.fullmatch(sid) or not _SECRET.fullmatch(secret):
         return None
     return PresentedCookie(sid, _digest(secret))
 
@@ -82,13 +103,14 @@ class BrowserSession:
     last_seen: int
     user_epoch: int
     secret_digest: str
+    amr: tuple[str, ...] = ("pwd",)  # RFC 8176: how the user authenticated at the login (a password, before amr)
 
     @classmethod
     def from_record(cls, record: dict) -> BrowserSession:
         return cls(sid=record["pk"].removeprefix("bsession#"), sub=record["sub"], auth_time=int(record["auth_time"]),
                    absolute_expires_at=int(record["absolute_expires_at"]), expires_at=int(record["expires_at"]),
                    last_seen=int(record["last_seen"]), user_epoch=int(record.get("user_epoch", 0)),
-                   secret_digest=record["secret_digest"])
+                   secret_digest=record["secret_digest"], amr=tuple(record.get("amr") or ("pwd",)))
 
     def presented_by(self, cookie: PresentedCookie) -> bool:
         return cookie.sid == self.sid and hmac.compare_digest(cookie.digest, self.secret_digest)
@@ -99,16 +121,16 @@ class BrowserSession:
                 and user.sub == self.sub and user.session_epoch == self.user_epoch)
 
 
-def start(settings: Settings, *, sub: str, user_epoch: int, now: int) -> tuple[str, BrowserSession]:
+def start(settings: Settings, *, sub: str, user_epoch: int, now: int, amr=("pwd",)) -> tuple[str, BrowserSession]:
     """A new session for a login (never an old id reused: no session fixation); returns the cookie value."""
     sid, secret = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
     absolute = now + settings.browser_session_ttl
     session = BrowserSession(sid=sid, sub=sub, auth_time=now, absolute_expires_at=absolute,
                              expires_at=min(absolute, now + settings.browser_session_idle_ttl), last_seen=now,
-                             user_epoch=user_epoch, secret_digest=_digest(secret))
+                             user_epoch=user_epoch, secret_digest=_digest(secret), amr=tuple(amr))
     record = {"pk": session_key(sid)["pk"]["S"], "sub": sub, "auth_time": now, "created_at": now,
               "absolute_expires_at": absolute, "expires_at": session.expires_at, "last_seen": now,
-              "user_epoch": user_epoch, "secret_digest": session.secret_digest}
+              "user_epoch": user_epoch, "secret_digest": session.secret_digest, "amr": list(amr)}
     with aws.dependency("dynamodb"):
         aws.client("dynamodb").put_item(TableName=settings.tokens_table, Item=to_item(record),
                                         ConditionExpression="attribute_not_exists(pk)")

@@ -6,8 +6,11 @@ CSRF token. The interaction is bound to the browser it was shown to: the item ke
 binding cookie (set with the page, HttpOnly), so the form's hidden fields replayed from another browser log nobody
 in there (login CSRF, RFC 6749 §10.12). Only digests of the CSRF token and the cookie are stored.
 
-After a login the consent page is reached by a See Other and a GET (post-redirect-get), so that a reload shows it
-again: each showing gets a new CSRF token (`show`), since the stored digest cannot give the old one back.
+The item also keeps where the interaction is in the interaction policy (interaction.policy): the step whose page
+was shown, the check that asked for it (`reason`), and the results of the steps done (`results`: after the login,
+`{"login": {sub, sid, auth_time, user_epoch, amr}}`). A step after the login is reached by a See Other and a GET
+(post-redirect-get), so that a reload shows it again: each showing gets a new CSRF token (`show`), since the stored
+digest cannot give the old one back.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import hmac
 import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from oidc_core import aws
 from oidc_core.config import Settings
@@ -25,7 +28,7 @@ from oidc_core.store.dynamo import from_item, to_item
 
 TTL_SECONDS = 600
 BROWSER_COOKIE_NAME = "oidc_browser"
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")  # fullmatch: `$` would let a trailing newline through
 
 
 def _digest(value: str) -> str:
@@ -33,7 +36,7 @@ def _digest(value: str) -> str:
 
 
 def well_formed(value: str | None) -> bool:
-    return bool(value) and bool(_TOKEN.match(value))
+    return bool(value) and bool(_TOKEN.fullmatch(value))
 
 
 def new_browser_binding() -> str:
@@ -47,18 +50,24 @@ def interaction_key(interaction_id: str) -> dict:
 @dataclass(frozen=True)
 class Interaction:
     interaction_id: str
-    request: dict  # the validated authorization request (endpoints.authorization.AuthorizationRequest.stored)
+    request: dict  # the validated authorization request (interaction.request.AuthorizationRequest.stored)
     browser_digest: str
     csrf_digest: str
     expires_at: int
-    login: dict | None = None  # after the login, waiting for consent: sub, sid, auth_time, user_epoch
+    step: str = "login"  # the step of the interaction policy whose page was shown
+    reason: str = ""  # the check of that step that asked for it
+    results: dict = field(default_factory=dict)  # the steps done, by name
+
+    @property
+    def login(self) -> dict | None:
+        return self.results.get("login")
 
     @classmethod
     def from_record(cls, record: dict) -> Interaction:
         return cls(interaction_id=record["pk"].removeprefix("interaction#"), request=json.loads(record["request"]),
                    browser_digest=record["browser_digest"], csrf_digest=record["csrf_digest"],
-                   expires_at=int(record["expires_at"]),
-                   login=json.loads(record["login"]) if record.get("login") else None)
+                   expires_at=int(record["expires_at"]), step=record.get("step", "login"),
+                   reason=record.get("reason", ""), results=json.loads(record.get("results") or "{}"))
 
     def belongs_to(self, browser_binding: str | None, csrf_token: str | None, now: int) -> bool:
         """The POST comes from the browser the page was shown to, with the page's token, in time."""
@@ -69,13 +78,15 @@ class Interaction:
         return browser_ok and csrf_ok
 
 
-def start(settings: Settings, request: dict, browser_binding: str, now: int, login: dict | None = None
-          ) -> tuple[str, str]:
-    """A new interaction; returns (its id, the CSRF token of its page)."""
+def start(settings: Settings, request: dict, browser_binding: str, now: int, *, step: str, reason: str,
+          results: dict | None = None) -> tuple[str, str]:
+    """A new interaction at `step` (asked for by the check `reason`), after the steps in `results`; returns (its
+    id, the CSRF token of its page)."""
     interaction_id, csrf_token = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
     record = {"pk": interaction_key(interaction_id)["pk"]["S"], "request": json.dumps(request),
               "browser_digest": _digest(browser_binding), "csrf_digest": _digest(csrf_token),
-              "expires_at": now + TTL_SECONDS, "login": json.dumps(login) if login else None}
+              "expires_at": now + TTL_SECONDS, "step": step, "reason": reason,
+              "results": json.dumps(results) if results else None}
     with aws.dependency("dynamodb"):
         aws.client("dynamodb").put_item(TableName=settings.tokens_table, Item=to_item(record),
                                         ConditionExpression="attribute_not_exists(pk)")
@@ -83,7 +94,7 @@ def start(settings: Settings, request: dict, browser_binding: str, now: int, log
 
 
 def show(settings: Settings, interaction_id: str, browser_binding: str, now: int) -> tuple[Interaction, str] | None:
-    """The consent step of an interaction shown (again) to the browser it is bound to, while it lasts: the
+    """A step after the login shown (again) to the browser the interaction is bound to, while it lasts: the
     interaction and the CSRF token of this showing (the one the page showed before stops working). None for another
     browser, an expired or answered interaction, or one still waiting for its login."""
     csrf_token = secrets.token_urlsafe(32)
@@ -94,7 +105,7 @@ def show(settings: Settings, interaction_id: str, browser_binding: str, now: int
             answer = client.update_item(
                 TableName=settings.tokens_table, Key=interaction_key(interaction_id),
                 UpdateExpression="SET csrf_digest = :csrf",
-                ConditionExpression="browser_digest = :browser AND expires_at > :now AND attribute_exists(login)",
+                ConditionExpression="browser_digest = :browser AND expires_at > :now AND attribute_exists(results)",
                 ExpressionAttributeValues={":csrf": {"S": _digest(csrf_token)},
                                            ":browser": {"S": _digest(browser_binding)}, ":now": {"N": str(now)}},
                 ReturnValues="ALL_NEW")
@@ -103,7 +114,18 @@ def show(settings: Settings, interaction_id: str, browser_binding: str, now: int
     return Interaction.from_record(from_item(answer["Attributes"])), csrf_token
 
 
+class AlreadyFinished(Exception):
+    """Another request finished the interaction first: its answer, not this one, is the form's."""
+
+
 def finish(settings: Settings, interaction_id: str) -> None:
-    """Used up: the same form cannot be posted twice."""
+    """Used up: the same form cannot be posted twice. The delete is conditional, so that of two posts of one form
+    racing past the read, exactly one finishes it; the other raises AlreadyFinished and must answer nothing it
+    made meanwhile (a code, a session cookie)."""
+    client = aws.client("dynamodb")
     with aws.dependency("dynamodb"):
-        aws.client("dynamodb").delete_item(TableName=settings.tokens_table, Key=interaction_key(interaction_id))
+        try:
+            client.delete_item(TableName=settings.tokens_table, Key=interaction_key(interaction_id),
+                               ConditionExpression="attribute_exists(pk)")
+        except client.exceptions.ConditionalCheckFailedException:
+            raise AlreadyFinished() from None

@@ -17,6 +17,9 @@ DEFAULT_SCOPE = "openid profile"
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 # Both fullmatch: `$` would also match before a trailing newline.
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+# What an error_description may name back: a scope of these characters reads as text wherever the description is
+# shown (a JSON answer, a redirect, a developer's page); anything else is not echoed at all
+_ECHOABLE_SCOPE = re.compile(r"[A-Za-z0-9_.:/-]{1,64}")
 _API_SCOPE = re.compile(r"[\x21\x23-\x39\x3b-\x5b\x5d-\x7e]+:[\x21\x23-\x5b\x5d-\x7e]+")
 
 
@@ -39,5 +42,7 @@ def requested_scopes(scope_parameter: str | None, allowed: frozenset[str]) -> li
         if scope not in allowed:
             if scope in KNOWN_SCOPES:
                 raise invalid_scope(f"scope not allowed for this client: {scope}")
-            raise invalid_scope("unknown scope")  # the sender's text, never echoed
+            if _ECHOABLE_SCOPE.fullmatch(scope):
+                raise invalid_scope(f"unknown scope: {scope}")
+            raise invalid_scope("unknown scope")
     return scopes
