@@ -161,7 +161,8 @@ CHECKS = {
                                                                     "200"),
     ("self-service.md", "signUpByEmailCode"): printed_lines("true", "200 Bearer", "400 invalid credentials provided"),
     ("self-service.md", '"CHANNEL_LOGIN", "phoneNumber"'): printed_lines(
-        '{"statusCode":200,"message":"","data":{}}', '"Bearer"'),
+        '{"statusCode":200,"message":"","data":{}}', "true", '{"statusCode":200,"message":"","data":{}}',
+        '"Bearer"'),
 }
 
 
