@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -68,7 +69,7 @@ def twin(browser: HandlerBrowser) -> HandlerBrowser:
 def test_a_refused_code_says_why_and_the_log_keeps_the_reason(stack, browser, caplog):
     code, verifier = code_and_verifier(browser)
     assert "redirect_uri" in refusal(redeem(browser, code, verifier, redirect_uri=APP + "/other"))
-    assert "PKCE" in refusal(redeem(browser, code, "x" * 43))
+    assert "PKCE" in refusal(redeem(browser, code, secrets.token_urlsafe(32)))  # a well-formed verifier, not this code's
     assert "PKCE" in refusal(redeem(browser, code, None))
     assert "unknown" in refusal(redeem(browser, "made-up-" + "A" * 35, verifier))
     reasons = [getattr(record, "reason", None) for record in caplog.records

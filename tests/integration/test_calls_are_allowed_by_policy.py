@@ -22,6 +22,8 @@ from oidc_tools import template
 from oidc_tools.local.lambda_events import LambdaContext
 
 ALL_KEYS_IN_KMS = {"SigningKeySource": "KMS", "RsaPasswordKeySource": "KMS", "Sm2PasswordKeySource": "KMS"}
+SENDER = "no-reply@auth.example.test"
+IAM_PREFIX = {"sesv2": "ses"}  # IAM names SES v2's actions ses:…
 
 
 class Recorder:
@@ -66,7 +68,12 @@ def _physical_to_logical(stack) -> dict[str, str]:
 
 
 def _touched(service: str, params: dict) -> list[tuple[str, list[str]]]:
-    """(resource name, partition keys) of a call: tables with the keys it names, a secret, a KMS key."""
+    """(resource name, partition keys) of a call: tables with the keys it names, a secret, a KMS key, the SES sender
+    identity (its parameter), SNS's "*" (an SMS to a phone number has no resource of its own)."""
+    if service == "sesv2":
+        return [("EmailSender", [])]
+    if service == "sns":
+        return [("*", [])]
     if service == "secretsmanager":
         return [(params["SecretId"], [])]
     if service == "kms":
@@ -128,13 +135,22 @@ def _condition_holds(operator: str, key: str, allowed, context: dict) -> bool:
     raise AssertionError(f"the checker does not know the condition operator {operator}: teach it before using it")
 
 
+def _resource_name(item) -> str | None:
+    """The logical id or parameter a statement's resource names: a Ref, a GetAtt, the identity of an SES ARN."""
+    if isinstance(item, str):
+        return item
+    if "Fn::Sub" in item and isinstance(item["Fn::Sub"], str):
+        return re.search(r"identity/\$\{(\w+)\}$", item["Fn::Sub"]).group(1) if "identity/" in item["Fn::Sub"] else None
+    return item.get("Ref") or item.get("Fn::GetAtt", [None])[0]
+
+
 def _allowed(statements: list[dict], action: str, resource: str, context: dict) -> bool:
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         if action not in actions:
             continue
-        if resource not in {item.get("Ref") or item.get("Fn::GetAtt", [None])[0] for item in resources}:
+        if resource not in {_resource_name(item) for item in resources}:
             continue
         if not action.startswith("dynamodb:"):
             return True  # the KMS and secret conditions are the key policies' (test_jwk_and_template.py)
@@ -284,10 +300,84 @@ def _browser_sign_in(recorder: Recorder, handlers: dict, stack) -> None:
     browser.request("GET", "/oidc/session/end", query=f"id_token_hint={tokens['id_token']}")
 
 
+def _self_service(recorder: Recorder, handlers: dict) -> None:
+    """Authing's v3 self-service calls: codes sent by email and SMS to known and unknown addresses, sign-ups by
+    password (plain and RSA-encrypted) and by code, a taken address, a reset, a password change, a passcode sign-in."""
+    import re as regex
+
+    import boto3
+
+    from helpers import PASSWORD
+    from oidc_tools.local import outbox
+    from oidc_tools.client_encryption import rsa_encrypt
+    from oidc_tools.local.lambda_events import http_api_event
+    from cryptography.hazmat.primitives import serialization
+
+    outbox.install()
+    boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+
+    def v3(path, document, headers=None):
+        function = "TokenFunction" if path == "/api/v3/signin" else "SelfServiceFunction"
+        event = http_api_event("POST", path, route_key=f"POST {path}", body=json.dumps(document).encode(),
+                               headers=[("content-type", "application/json"), ("x-authing-app-id", CLIENT_ID),
+                                        *(headers or {}).items()])
+        reply = recorder.run(function, handlers[function], event)
+        return reply["statusCode"], json.loads(reply["body"])
+
+    def code(to):
+        text = next(message["text"] for message in outbox.messages() if message["to"] == to)
+        return regex.search(r"(?<![0-9])[0-9]{6}(?![0-9])", text).group(0)
+
+    for channel, email in (("CHANNEL_REGISTER", "new@example.com"), ("CHANNEL_LOGIN", "alice@example.com"),
+                           ("CHANNEL_LOGIN", "nobody@example.com")):
+        assert v3("/api/v3/send-email", {"channel": channel, "email": email})[0] == 200
+    assert v3("/api/v3/send-sms", {"channel": "CHANNEL_REGISTER", "phoneNumber": "+8613900139000"})[0] == 200
+    assert v3("/api/v3/send-sms", {"channel": "CHANNEL_REGISTER", "phoneNumber": "+12025550123"})[0] == 400
+    assert v3("/api/v3/signup", {"connection": "PASSCODE", "passCodePayload": {
+        "email": "new@example.com", "passCode": code("new@example.com")}})[0] == 200
+    system = json.loads(recorder.run("DiscoveryFunction", handlers["DiscoveryFunction"],
+                                     _get_event("/api/v3/system"))["body"])
+    rsa_public = serialization.load_pem_public_key(system["rsa"]["publicKey"].encode())
+    encrypted = rsa_encrypt("a long enough password", rsa_public, oaep=system["rsa"]["padding"] == "oaep-sha256")
+    assert v3("/api/v3/signup", {"connection": "PASSWORD", "passwordPayload": {
+        "username": "newbie", "password": encrypted}, "options": {"passwordEncryptType": "rsa"}})[0] == 200
+    assert v3("/api/v3/signup", {"connection": "PASSWORD", "passwordPayload": {
+        "email": "alice@example.com", "password": "a long enough password"}})[0] == 200  # taken: answers alike
+    assert v3("/api/v3/signin", {"connection": "PASSCODE", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                                 "passCodePayload": {"email": "alice@example.com", "passCode": "000000"}})[0] == 400
+    status, signed_in = v3("/api/v3/signin", {"connection": "PASSCODE", "client_id": CLIENT_ID,
+                                              "client_secret": CLIENT_SECRET, "passCodePayload": {
+                                                  "email": "alice@example.com",
+                                                  "passCode": code("alice@example.com")}})
+    assert status == 200, signed_in
+    # the reset code after the sign-in: code() reads the newest message to an address
+    assert v3("/api/v3/send-email", {"channel": "CHANNEL_RESET_PASSWORD", "email": "alice@example.com"})[0] == 200
+    status, verified = v3("/api/v3/verify-reset-password-request", {
+        "verifyMethod": "EMAIL_PASSCODE", "emailPassCodePayload": {"email": "alice@example.com",
+                                                                   "passCode": code("alice@example.com")}})
+    assert status == 200, verified
+    assert v3("/api/v3/reset-password", {"password": "a brand new password",
+                                         "passwordResetToken": verified["data"]["passwordResetToken"]})[0] == 200
+    status, signed_in = v3("/api/v3/signin", {"connection": "PASSWORD", "client_id": CLIENT_ID,
+                                              "client_secret": CLIENT_SECRET, "passwordPayload": {
+                                                  "account": "alice", "password": "a brand new password"}})
+    token = {"authorization": signed_in["data"]["access_token"]}
+    assert v3("/api/v3/update-password", {"oldPassword": "wrong", "newPassword": PASSWORD}, token)[0] == 400
+    assert v3("/api/v3/update-password", {"oldPassword": "a brand new password", "newPassword": PASSWORD},
+              token)[0] == 200
+
+
+def _get_event(path):
+    from helpers import get_event
+
+    return get_event(path)
+
+
 LAZY_MIGRATION = {"LazyMigration": "true", "TrustedProxyHops": "1"}
 
 
-@pytest.mark.parametrize("stack_parameters", [LAZY_MIGRATION, ALL_KEYS_IN_KMS],
+@pytest.mark.parametrize("stack_parameters", [{**LAZY_MIGRATION, "EmailSender": SENDER},
+                                              {**ALL_KEYS_IN_KMS, "EmailSender": SENDER}],
                          ids=["secrets-manager-lazy-migration", "kms-no-lazy-migration"])
 def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, client, user, password_form,
                                                               stack_parameters, monkeypatch):
@@ -295,12 +385,14 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
               ARGON2_ITERATIONS=3)  # above the user's stored hash: the first login upgrades it
     recorder = Recorder()
     lazily = stack_parameters.get("LazyMigration") == "true"
-    for service in ("dynamodb", "secretsmanager", "kms"):
+    services = ("dynamodb", "secretsmanager", "kms", "sesv2", "sns")
+    for service in services:
         aws.client(service).meta.events.register("provide-client-params", recorder)
     try:
         _every_kind_of_request(recorder, handlers, stack, password_form, user, lazily)
+        _self_service(recorder, handlers)
     finally:
-        for service in ("dynamodb", "secretsmanager", "kms"):
+        for service in services:
             aws.client(service).meta.events.unregister("provide-client-params", recorder)
 
     cfn = template.load()
@@ -315,7 +407,7 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
                       if operation == "TransactWriteItems" else None)
         for index, (resource, keys) in enumerate(_touched(service, params)):
             logical_id = names.get(resource, resource)
-            action = f"{service}:{operations[index] if operations else operation}"
+            action = f"{IAM_PREFIX.get(service, service)}:{operations[index] if operations else operation}"
             seen.add((function, action))
             seen.add((function, action, logical_id))
             context = _request_context(operation, params, keys) if service == "dynamodb" else {}
@@ -333,7 +425,13 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
                 # the attribute-level grants: a password hash upgraded, a user's sessions ended
                 ("TokenFunction", "dynamodb:UpdateItem", "UsersTable"),
                 ("TokenFunction", "dynamodb:BatchWriteItem"), ("AuthorizeFunction", "dynamodb:BatchWriteItem"),
-                ("SessionFunction", "dynamodb:UpdateItem", "UsersTable")}
+                ("SessionFunction", "dynamodb:UpdateItem", "UsersTable"),
+                # the self-service calls: codes sent, a user created, a password set, a code used up at sign-in
+                ("SelfServiceFunction", "ses:SendEmail", "EmailSender"), ("SelfServiceFunction", "sns:Publish", "*"),
+                ("SelfServiceFunction", "dynamodb:PutItem", "UsersTable"),
+                ("SelfServiceFunction", "dynamodb:UpdateItem", "UsersTable"),
+                ("SelfServiceFunction", "dynamodb:DeleteItem", "TokensTable"),
+                ("TokenFunction", "dynamodb:DeleteItem", "TokensTable")}
     reads_origin_secret = ("TokenFunction", "secretsmanager:GetSecretValue", "OriginSecret")
     assert (reads_origin_secret in seen) is (stack_parameters.get("TrustedProxyHops") == "1")
     migration = {("TokenFunction", "dynamodb:PutItem", "UsersTable"),
@@ -344,6 +442,7 @@ def test_every_call_a_function_makes_is_allowed_by_its_policy(stack, handlers, c
         expected.discard(("TokenFunction", "secretsmanager:GetSecretValue"))
     if stack_parameters.get("SigningKeySource") == "KMS":
         expected |= {("TokenFunction", "kms:Sign"), ("TokenFunction", "kms:Decrypt"),
+                     ("SelfServiceFunction", "kms:Decrypt"),
                      ("DiscoveryFunction", "kms:GetPublicKey"), ("AuthorizeFunction", "kms:GetPublicKey")}
     assert expected <= seen
 
@@ -359,7 +458,11 @@ def test_only_lazy_migration_may_create_users_or_read_the_upstream(lazily):
         statements = template.policy_statements(cfn, function, {"LazyMigration": "true" if lazily else "false"})
         assert _allowed(statements, "dynamodb:PutItem", "UsersTable", context) is lazily, function
         assert _allowed(statements, "secretsmanager:GetSecretValue", "UpstreamSecret", {}) is lazily, function
-    for function in set(template.functions(cfn)) - {"TokenFunction", "AuthorizeFunction"}:
+    # sign-up creates users: only a stack that lets people sign up (SelfSignUp) holds that grant
+    for sign_up in ("true", "false"):
+        statements = template.policy_statements(cfn, "SelfServiceFunction", {"SelfSignUp": sign_up})
+        assert _allowed(statements, "dynamodb:PutItem", "UsersTable", context) is (sign_up == "true")
+    for function in set(template.functions(cfn)) - {"TokenFunction", "AuthorizeFunction", "SelfServiceFunction"}:
         statements = template.policy_statements(cfn, function, {"LazyMigration": "true"})
         assert not _allowed(statements, "dynamodb:PutItem", "UsersTable", context), function
 
@@ -375,5 +478,6 @@ def test_the_origin_secret_is_generated_and_read_only_where_the_address_is_deriv
     for function in template.functions(cfn):
         statements = template.policy_statements(cfn, function, {"TrustedProxyHops": hops})
         may_read = _allowed(statements, "secretsmanager:GetSecretValue", "OriginSecret", {})
-        assert may_read is (hops == "1" and function in ("TokenFunction", "SessionFunction", "AuthorizeFunction")), \
+        assert may_read is (hops == "1" and function in ("TokenFunction", "SessionFunction", "AuthorizeFunction",
+                                                         "SelfServiceFunction")), \
             function

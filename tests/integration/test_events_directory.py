@@ -54,6 +54,13 @@ EXPECTED = {
     "consent-without-the-pages-cookie.json": ("AuthorizeFunction", 403, None, "expired-page"),
     # the consent page's URL (where a login sends the browser) opened by a browser that did not sign in: refused
     "consent-page-without-the-pages-cookie.json": ("AuthorizeFunction", 403, None, "expired-page"),
+    # Authing's v3 self-service calls, as its SDKs send them for the public demo app
+    "self-service-send-email-unknown-channel.json": ("SelfServiceFunction", 400, "invalid_request", None),
+    "self-service-send-sms-country-not-listed.json": ("SelfServiceFunction", 400, "invalid_request", None),
+    "self-service-signup-by-username.json": ("SelfServiceFunction", 200, None, "signed-up"),
+    "self-service-verify-reset-wrong-code.json": ("SelfServiceFunction", 400, "invalid_grant", None),
+    "self-service-reset-password-unknown-token.json": ("SelfServiceFunction", 400, "invalid_grant", None),
+    "self-service-update-password-bad-token.json": ("SelfServiceFunction", 401, "invalid_token", "bearer-challenge"),
 }
 
 
@@ -88,6 +95,11 @@ def _check_authing_envelope(reply: Reply) -> None:
     assert (body["data"]["token_type"], body["data"]["expire_in"]) == ("Bearer", 3600)
 
 
+def _check_signed_up(reply: Reply) -> None:
+    data = reply.json()["data"]
+    assert data["username"] == "new-user" and data["nickname"] == "newbie" and data["userId"]
+
+
 def _check_login_page(reply: Reply) -> None:
     assert reply.headers["content-type"].startswith("text/html") and reply.headers["x-frame-options"] == "DENY"
     assert '<html lang="zh-CN">' in reply.text and 'name="password"' in reply.text
@@ -106,7 +118,7 @@ def _check_expired_page(reply: Reply) -> None:
 CHECKS = {"login-page": _check_login_page, "login-required": _check_login_required,
           "expired-page": _check_expired_page, "client-credentials": _check_client_credentials, "inactive": _check_inactive, "empty": _check_empty,
           "bearer-challenge": _check_bearer_challenge, "signed-out-page": _check_signed_out_page,
-          "authing-envelope": _check_authing_envelope}
+          "authing-envelope": _check_authing_envelope, "signed-up": _check_signed_up}
 
 
 @pytest.fixture(scope="module")

@@ -58,6 +58,12 @@ def _statements(cfn, function, parameters=None):
 
 
 def _logical_id(resource) -> str:
+    """A resource's logical id; an ARN the template builds (SES's identities) as its Fn::Sub text; "*" as itself."""
+    if isinstance(resource, str):
+        return resource
+    if "Fn::Sub" in resource:
+        sub = resource["Fn::Sub"]
+        return sub if isinstance(sub, str) else sub[0]
     return resource["Fn::GetAtt"][0] if "Fn::GetAtt" in resource else resource["Ref"]
 
 
@@ -79,6 +85,7 @@ LEAST_PRIVILEGE = {
         ("UsersTable", "dynamodb:UpdateItem"), ("ClientsTable", "dynamodb:BatchGetItem"),
         ("TokensTable", "dynamodb:BatchGetItem"), ("TokensTable", "dynamodb:PutItem"),
         ("TokensTable", "dynamodb:UpdateItem"), ("TokensTable", "dynamodb:BatchWriteItem"),
+        ("TokensTable", "dynamodb:DeleteItem"),  # a passcode sign-in uses its code up
         ("SigningKeySecret", "secretsmanager:GetSecretValue"), ("PasswordKeysSecret", "secretsmanager:GetSecretValue"),
         ("AuditKeySecret", "secretsmanager:GetSecretValue"),
     },
@@ -105,7 +112,21 @@ LEAST_PRIVILEGE = {
         ("TokensTable", "dynamodb:BatchWriteItem"),
         ("AuditKeySecret", "secretsmanager:GetSecretValue"), ("PublicKeysSecret", "secretsmanager:GetSecretValue"),
     },
+    # No signing key: it sends codes, creates users and sets passwords (decrypting one sent encrypted, hence the
+    # password keys), and verifies access tokens with the public keys. SES only while EmailSender is set (below).
+    "SelfServiceFunction": {
+        ("ClientsTable", "dynamodb:GetItem"), ("UsersTable", "dynamodb:GetItem"), ("UsersTable", "dynamodb:BatchGetItem"),
+        ("UsersTable", "dynamodb:PutItem"), ("UsersTable", "dynamodb:UpdateItem"),
+        ("TokensTable", "dynamodb:GetItem"), ("TokensTable", "dynamodb:BatchGetItem"),
+        ("TokensTable", "dynamodb:PutItem"), ("TokensTable", "dynamodb:UpdateItem"),
+        ("TokensTable", "dynamodb:DeleteItem"), ("TokensTable", "dynamodb:BatchWriteItem"),
+        ("AuditKeySecret", "secretsmanager:GetSecretValue"),
+        ("PublicKeysSecret", "secretsmanager:GetSecretValue"), ("PasswordKeysSecret", "secretsmanager:GetSecretValue"),
+        ("*", "sns:Publish"),
+    },
 }
+# SNS authorizes an SMS to a phone number only on "*" (there is no ARN to scope to): the one such statement.
+SMS_TO_PHONE_NUMBERS = {"Sid": "SendSms", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": "*"}
 
 
 # Issue 23 points 4 and 1: what a parameter adds, and to whom. LazyMigration: the upstream's settings and the users a
@@ -118,7 +139,7 @@ PROXY_GRANTS = {("OriginSecret", "secretsmanager:GetSecretValue")}
 @pytest.mark.parametrize("parameters, added", [
     ({"LazyMigration": "true"}, {"TokenFunction": MIGRATION_GRANTS, "AuthorizeFunction": MIGRATION_GRANTS}),
     ({"TrustedProxyHops": "1"}, {"TokenFunction": PROXY_GRANTS, "SessionFunction": PROXY_GRANTS,
-                                 "AuthorizeFunction": PROXY_GRANTS}),
+                                 "AuthorizeFunction": PROXY_GRANTS, "SelfServiceFunction": PROXY_GRANTS}),
 ], ids=["lazy-migration", "trusted-proxy"])
 def test_a_parameter_adds_only_its_own_grants(cfn, parameters, added):
     for function, granted in LEAST_PRIVILEGE.items():
@@ -136,6 +157,10 @@ KMS_LEAST_PRIVILEGE = {
     "RotateKeysFunction": LEAST_PRIVILEGE["RotateKeysFunction"],
     "SessionFunction": LEAST_PRIVILEGE["SessionFunction"] | {("SigningKmsKey", "kms:GetPublicKey")},
     "AuthorizeFunction": LEAST_PRIVILEGE["AuthorizeFunction"] | {("SigningKmsKey", "kms:GetPublicKey")},
+    "SelfServiceFunction": LEAST_PRIVILEGE["SelfServiceFunction"] - {
+        ("PasswordKeysSecret", "secretsmanager:GetSecretValue")
+    } | {("SigningKmsKey", "kms:GetPublicKey"), ("RsaPasswordKmsKey", "kms:Decrypt"),
+         ("RsaPasswordKmsKey", "kms:GetPublicKey"), ("Sm2PasswordKmsKey", "kms:Decrypt")},
 }
 
 
@@ -144,6 +169,8 @@ KMS_LEAST_PRIVILEGE = {
 @pytest.mark.parametrize("function", sorted(LEAST_PRIVILEGE))
 def test_policies_are_least_privilege(cfn, function, parameters, expected):
     for statement in _statements(cfn, function, parameters):
+        if statement == SMS_TO_PHONE_NUMBERS and function == "SelfServiceFunction":
+            continue
         assert "*" not in json.dumps(statement["Action"]), statement
         assert statement["Resource"] != "*" and "*" not in json.dumps(statement["Resource"]), statement
     assert _grants(cfn, function, parameters) == expected[function]
@@ -199,8 +226,17 @@ def test_key_policies_let_only_the_functions_that_need_a_key_use_it(cfn, key):
 TOKENS_TABLE_KEYS = {
     "TokenFunction": {"dynamodb:BatchGetItem": {"family#*", "ipfail#*", "lock#*", "code#*"},
                       "dynamodb:PutItem": {"family#*", "revoked#*"},
-                      "dynamodb:UpdateItem": {"family#*", "lock#*", "ipfail#*", "code#*"},
+                      # passcode#: the passcode sign-in spends a code's try and uses the right code up
+                      "dynamodb:UpdateItem": {"family#*", "lock#*", "ipfail#*", "code#*", "passcode#*"},
+                      "dynamodb:DeleteItem": {"passcode#*"},
                       "dynamodb:BatchWriteItem": {"lock#*"}},
+    "SelfServiceFunction": {
+        "dynamodb:GetItem": {"pwreset#*", "revoked#*", "ipfail#*", "lock#*"},
+        "dynamodb:BatchGetItem": {"pwreset#*", "revoked#*", "ipfail#*", "lock#*"},
+        "dynamodb:PutItem": {"passcode#*", "pwreset#*"},
+        "dynamodb:UpdateItem": {"passcode#*", "sendgap#*", "sendday#*", "sendip#*", "smsday#*", "lock#*", "ipfail#*"},
+        "dynamodb:DeleteItem": {"passcode#*", "pwreset#*", "lock#*"},
+        "dynamodb:BatchWriteItem": {"lock#*"}},
     "SessionFunction": {"dynamodb:BatchGetItem": {"family#*", "revoked#*", "ipfail#*"},
                         "dynamodb:PutItem": {"revoked#*"}, "dynamodb:UpdateItem": {"family#*", "ipfail#*"},
                         "dynamodb:DeleteItem": {"bsession#*"}},
@@ -253,6 +289,19 @@ def test_users_table_updates_are_limited_to_user_items_and_their_attributes(cfn,
                 assert statement["Sid"] == "CreateMigratedUsers" and function in LAZY_MIGRATION_FUNCTIONS
 
 
+def test_only_the_sending_function_may_send_and_only_as_the_sender_identity(cfn):
+    parameters = {"EmailSender": "no-reply@auth.example.com", "EmailConfigurationSet": "codes"}
+    sends = {function: {grant for grant in _grants(cfn, function, parameters) if grant[1].startswith(("ses:", "sns:"))}
+             for function in template.functions(cfn)}
+    prefix = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+    assert sends.pop("SelfServiceFunction") == {
+        (prefix + "identity/${EmailSender}", "ses:SendEmail"), (prefix + "identity/${Domain}", "ses:SendEmail"),
+        (prefix + "configuration-set/${EmailConfigurationSet}", "ses:SendEmail"), ("*", "sns:Publish")}
+    assert all(not granted for granted in sends.values()), sends
+    # no sender configured: no SES permission at all
+    assert not {grant for grant in _grants(cfn, "SelfServiceFunction") if grant[1].startswith("ses:")}
+
+
 def test_every_function_is_covered_by_the_least_privilege_table(cfn):
     assert set(template.functions(cfn)) == set(LEAST_PRIVILEGE)
 
@@ -264,7 +313,9 @@ def test_only_the_token_and_rotation_functions_may_read_a_private_key(cfn, priva
         if resource["Type"] == "AWS::Serverless::Function" and (private_secret, "secretsmanager:GetSecretValue")
         in _grants(cfn, name)
     ]
-    assert readers == ["TokenFunction", "RotateKeysFunction"]
+    # SelfServiceFunction decrypts a password sent encrypted to be set (sign-up, reset, change); it never signs
+    assert readers == (["TokenFunction", "SelfServiceFunction", "RotateKeysFunction"]
+                       if private_secret == "PasswordKeysSecret" else ["TokenFunction", "RotateKeysFunction"])
 
 
 def test_resolver_builds_the_default_issuer_from_the_api(cfn):

@@ -103,6 +103,7 @@ class Settings:
     upstream_secret_id: str = ""  # the lazy migration's upstream (login/upstream.py); empty: no lazy migration
     origin_secret_id: str = ""  # the proxy's secret origin header (origin.py); empty: X-Forwarded-For never believed
     failed_login_floor_ms: int = FAILED_LOGIN_FLOOR_MS  # every failed password check answers no sooner
+    self_sign_up: bool = True  # SelfSignUp: people may create their own accounts (/api/v3/signup)
 
     @property
     def argon2_ceiling(self) -> Argon2Parameters:
@@ -241,6 +242,7 @@ def load_settings(env: dict | None = None) -> Settings:
         origin_secret_id=env.get("ORIGIN_SECRET_ID", ""),
         # never below the work ceiling: a failure on an imported hash could then take longer than one on a native
         failed_login_floor_ms=_int(env, "FAILED_LOGIN_FLOOR_MS", FAILED_LOGIN_FLOOR_MS, minimum=WORK_CEILING_MS),
+        self_sign_up=_bool(env, "SELF_SIGN_UP", True),
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from oidc_core.store.clients import PUBLIC_AUTH_METHOD, NoSuchClient
 from oidc_core.store.users import PROFILE_FIELDS
+from oidc_core.passwords.policy import check_password_policy
 from oidc_tools.admin.terminal import AdminError, confirm, read_secret
 from oidc_tools.stack import client_admin, operations, user_admin
 from oidc_tools.stack.operations import Target
@@ -40,7 +41,7 @@ def client_summary(client) -> dict:
             "allowed_scopes": sorted(client.allowed_scopes), "grant_types": sorted(client.grant_types),
             "post_logout_redirect_uris": sorted(client.post_logout_redirect_uris),
             "redirect_uris": sorted(client.redirect_uris), "third_party": client.third_party,
-            "require_pkce": client.pkce_required}
+            "require_pkce": client.pkce_required, "sign_up": not client.no_sign_up}
 
 
 def client_list(target: Target, args) -> dict:
@@ -71,6 +72,7 @@ def client_create(target: Target, args) -> dict:
         target, args.client_id, secret, scopes=args.scopes.split(), grant_types=split(args.grant_types),
         name=args.name, auth_method=args.auth_method, post_logout_redirect_uris=args.post_logout_redirect_uris or (),
         redirect_uris=args.redirect_uris or (), third_party=args.third_party, require_pkce=args.require_pkce,
+        no_sign_up=args.sign_up is False,
     )
     # The secret is shown this once: only its hash is stored. A public client has none (null).
     return {"client_id": client.client_id, "client_secret": secret, **client_summary(client)}
@@ -82,6 +84,7 @@ def client_update(target: Target, args) -> dict:
         grant_types=split(args.grant_types), token_endpoint_auth_method=args.auth_method,
         post_logout_redirect_uris=args.post_logout_redirect_uris, redirect_uris=args.redirect_uris,
         third_party=args.third_party, require_pkce=args.require_pkce,
+        no_sign_up=None if args.sign_up is None else not args.sign_up,
     )
     return client_summary(client)
 
@@ -89,7 +92,7 @@ def client_update(target: Target, args) -> dict:
 def user_create(target: Target, args) -> dict:
     if args.email:
         user_admin.check_email(args.email)  # before the password is asked for
-    password = read_secret("Password", args.password_stdin, lambda password: operations.check_password_policy(
+    password = read_secret("Password", args.password_stdin, lambda password: check_password_policy(
         password, [args.username, args.email, args.phone], args.min_password_length))
     profile = {field: getattr(args, claim_dest(field)) for field in PROFILE_FIELDS if getattr(args, claim_dest(field))}
     user = operations.create_user(
@@ -102,7 +105,7 @@ def user_create(target: Target, args) -> dict:
 
 def user_set_password(target: Target, args) -> dict:
     user = user_by_identifier(target, args)
-    password = read_secret("Password", args.password_stdin, lambda password: operations.check_password_policy(
+    password = read_secret("Password", args.password_stdin, lambda password: check_password_policy(
         password, [user.username, user.email, user.phone_number], args.min_password_length))
     operations.set_password(target, user.sub, password)
     return {"sub": user.sub, "password": "changed"}

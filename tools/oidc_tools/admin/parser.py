@@ -51,6 +51,9 @@ def _browser_sign_in_arguments(parser: argparse.ArgumentParser, how: str, *, tog
                         help="a third party's app: users are asked to consent to its scopes (first-party apps are not)")
     parser.add_argument("--require-pkce", action=argparse.BooleanOptionalAction, default=toggles_default,
                         help="require PKCE (S256) of this confidential client too (public clients always need it)")
+    parser.add_argument("--sign-up", action=argparse.BooleanOptionalAction, default=None,
+                        help="whether people may sign up through this app (/api/v3/signup and register codes, when "
+                             "the stack's SelfSignUp is true); default: they may")
 
 
 def _page_arguments(parser: argparse.ArgumentParser, key: str) -> None:

@@ -115,7 +115,9 @@ class LocalStack:
         self.template = cfn.load()
         # Short key caching, so `oidc-admin --local keys rotate` shows within seconds; then what the caller chose
         self.parameters = {"IssuerUrl": f"http://127.0.0.1:{port}/oidc", "KeyCacheSeconds": "5",
-                           "CorsAllowedOrigins": ",".join(DEMO_ORIGINS), **(parameters or {})}
+                           "CorsAllowedOrigins": ",".join(DEMO_ORIGINS),
+                           # the sender the emulated SES has verified (outbox.verify_local_sender)
+                           "EmailSender": outbox.LOCAL_EMAIL_SENDER, **(parameters or {})}
         # Loopback only: the emulator has no authentication and serves the private keys to whoever asks.
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.handlers: dict[str, tuple] = {}

@@ -97,7 +97,7 @@ def _check_client_settings(scopes, grant_types, post_logout_redirect_uris, redir
 def create_client(target: Target, client_id: str, secret: str | None = None, *, scopes=KNOWN_SCOPES,
                   grant_types=None, name: str = "", auth_method: str = "client_secret_basic",
                   post_logout_redirect_uris=(), redirect_uris=(), third_party: bool = False,
-                  require_pkce: bool = False) -> tuple[clients.Client, str | None]:
+                  require_pkce: bool = False, no_sign_up: bool = False) -> tuple[clients.Client, str | None]:
     """Returns the client and its secret (generated when none is given: 256 random bits; None for a public client)."""
     if grant_types is None:
         grant_types = PUBLIC_CLIENT_GRANT_TYPES if auth_method == clients.PUBLIC_AUTH_METHOD else DEFAULT_GRANT_TYPES
@@ -119,13 +119,14 @@ def create_client(target: Target, client_id: str, secret: str | None = None, *, 
         redirect_uris=redirect_uris,
         third_party=third_party,
         require_pkce=require_pkce,
+        no_sign_up=no_sign_up,
     )
     return client, secret
 
 
 def update_client(target: Target, client_id: str, **changes) -> clients.Client:
     """Change a client's name, scopes, grant types, auth method, redirect URIs, post-logout redirect URIs,
-    third_party or require_pkce (None: unchanged).
+    third_party, require_pkce or no_sign_up (None: unchanged).
     Making a public client confidential needs a new secret: create it anew instead."""
     client = clients.find(target.clients_table, client_id)
     if client is None:
@@ -145,15 +146,6 @@ def update_client(target: Target, client_id: str, **changes) -> clients.Client:
     _check_client_settings(changed.allowed_scopes, changed.grant_types, changed.post_logout_redirect_uris,
                            changed.redirect_uris)
     return clients.replace(target.clients_table, changed)
-
-
-def check_password_policy(password: str, identifiers, minimum_length: int = 8) -> None:
-    """ValueError for a password shorter than the minimum, or equal to one of the user's own identifiers."""
-    if len(password) < minimum_length:
-        raise ValueError(f"a password needs at least {minimum_length} characters")
-    folded = password.strip().casefold()
-    if any(identifier and folded == identifier.strip().casefold() for identifier in identifiers):
-        raise ValueError("a password may not be the user's own username, email or phone number")
 
 
 def create_user(target: Target, password: str, **fields) -> users.User:

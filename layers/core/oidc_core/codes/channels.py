@@ -55,18 +55,17 @@ class Delivery(enum.Enum):
 
     CODE = "code"
     ADDRESS_TAKEN = "address_taken"  # a sign-up or bind for an address that has an account: say so, send no code
-    NO_ACCOUNT = "no_account"  # a sign-in or reset code asked for an address nobody uses (email only)
-    NOTHING = "nothing"
+    NO_ACCOUNT = "no_account"  # a sign-in or reset code asked for an address nobody uses: say so, send no code
 
 
 def delivery_for(channel: str, medium: str, *, address_in_use: bool) -> Delivery:
     """What to deliver for a send on this channel, given whether the address belongs to an account.
 
-    An email to an unknown address says that no account uses it (one email either way, and a user who forgot which
-    address they signed up with learns it); an SMS to an unknown number sends nothing, since an SMS costs money and
-    numbers nobody registered are what SMS pumping sends to."""
+    One message goes out either way, by email and by SMS alike, so a send makes the same calls to SES or SNS (and
+    takes the same time) whether or not an account uses the address: an address nobody uses is told so (and a user
+    who forgot which address they signed up with learns it). An SMS costs money and numbers nobody registered are
+    what SMS pumping sends to; the country list, the per-address, per-IP and daily budget limits bound that cost,
+    where sending nothing would give every caller a timing oracle of who has an account."""
     if channel in FOR_AN_ACCOUNT:
-        if address_in_use:
-            return Delivery.CODE
-        return Delivery.NO_ACCOUNT if medium == EMAIL else Delivery.NOTHING
+        return Delivery.CODE if address_in_use else Delivery.NO_ACCOUNT
     return Delivery.ADDRESS_TAKEN if address_in_use else Delivery.CODE

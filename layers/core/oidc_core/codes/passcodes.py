@@ -29,18 +29,18 @@ def send_code(settings: Settings, policy: CodePolicy, *, channel: str, medium: s
     limits.reserve_send(settings, policy, channel=channel, medium=medium, address=address, source_ip=source_ip,
                         now=now)
     what = delivery_for(channel, medium, address_in_use=address_in_use)
+    # A code is stored whatever goes out (one nobody is sent, when the message says the address is taken or unknown):
+    # the same DynamoDB write either way, so neither the calls nor the time of a send tell who has an account.
+    code = new_code()
+    passcodes.put(settings, channel=channel, address=address, code=code, digest_key=digest_key, now=now,
+                  ttl=policy.code_ttl)
     product = policy.product_name
     if what is Delivery.CODE:
-        code = new_code()
-        passcodes.put(settings, channel=channel, address=address, code=code, digest_key=digest_key, now=now,
-                      ttl=policy.code_ttl)
         message = code_message(channel, medium, code, ttl_seconds=policy.code_ttl, product=product, locale=locale)
     elif what is Delivery.ADDRESS_TAKEN:
         message = address_taken_message(medium, product=product, locale=locale)
-    elif what is Delivery.NO_ACCOUNT:
-        message = no_account_message(channel, product=product, locale=locale)
     else:
-        return what
+        message = no_account_message(channel, medium, product=product, locale=locale)
     deliver(policy, medium, address, message)
     return what
 

@@ -102,6 +102,6 @@ def address_taken_message(medium: str, *, product: str, locale: str | None) -> M
     return _compose("taken", medium, locale, product)
 
 
-def no_account_message(channel: str, *, product: str, locale: str | None) -> Message:
-    """Instead of a sign-in or reset code, by email to an address no account uses (channels.delivery_for)."""
-    return _compose("no_account", EMAIL, locale, product, purpose=PURPOSES[_locale(locale)][channel])
+def no_account_message(channel: str, medium: str, *, product: str, locale: str | None) -> Message:
+    """Instead of a sign-in or reset code, to an address no account uses (channels.delivery_for)."""
+    return _compose("no_account", medium, locale, product, purpose=PURPOSES[_locale(locale)][channel])

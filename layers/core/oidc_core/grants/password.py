@@ -78,7 +78,7 @@ def submitted_password(request: ParameterRequest, settings: Settings) -> str | N
     return candidates[0] if len(candidates) == 1 else candidates
 
 
-def _refresh_token_for(settings: Settings, client: Client, user: users.User, scopes: list[str], now: int) -> str | None:
+def refresh_token_for(settings: Settings, client: Client, user: users.User, scopes: list[str], now: int) -> str | None:
     """A refresh token starts a family, for offline_access and a client allowed to redeem it."""
     if "offline_access" not in scopes or "refresh_token" not in client.grant_types:
         return None
@@ -97,7 +97,7 @@ def grant(request: ParameterRequest, client: Client, settings: Settings, found: 
     # The login's writes, in one round trip: a refresh token, the lockout counts reset, a weaker hash upgraded.
     with aws.dependency("dynamodb"):
         refresh_token, *_ = aws.in_parallel(
-            lambda: _refresh_token_for(settings, client, user, scopes, now),
+            lambda: refresh_token_for(settings, client, user, scopes, now),
             *checked.success_writes(settings),
         )
     decided = issuing.Grant(client=client, scopes=scopes, user=user, auth_time=now)

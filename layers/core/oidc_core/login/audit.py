@@ -39,6 +39,12 @@ def _audit_key() -> bytes:
     return hashlib.sha256(value.encode("utf-8")).digest()
 
 
+def derived_key(purpose: str) -> bytes:
+    """A key of its own for another keyed digest (one-time codes, reset tokens), derived from the audit key so every
+    function that holds the audit key agrees on it: a code sent by one function is checked by another."""
+    return hmac.new(_audit_key(), purpose.encode("ascii"), hashlib.sha256).digest()
+
+
 def identifier_hash(identifier_key: str) -> str:
     return hmac.new(_audit_key(), identifier_key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 

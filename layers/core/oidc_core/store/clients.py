@@ -75,6 +75,7 @@ class Client:
     redirect_uris: tuple[str, ...] = ()
     third_party: bool = False  # a third party's app: the user is asked to consent (first-party apps are not)
     require_pkce: bool = False  # PKCE even for a confidential client (public clients always need it)
+    no_sign_up: bool = False  # `oidc-admin client update ID --no-sign-up`: its users may not sign up themselves
 
     def registered_redirect_uri(self, requested: str | None) -> bool:
         return bool(requested) and any(redirect_uri_matches(requested, uri) for uri in self.redirect_uris)
@@ -107,6 +108,7 @@ class Client:
             redirect_uris=tuple(record.get("redirect_uris") or ()),
             third_party=bool(record.get("third_party", False)),
             require_pkce=bool(record.get("require_pkce", False)),
+            no_sign_up=bool(record.get("no_sign_up", False)),
         )
 
 
@@ -175,7 +177,8 @@ def find(table: str, client_id: str) -> Client | None:
 
 
 def _record(client_id: str, secret_hash: str, allowed_scopes, grant_types, name: str, token_endpoint_auth_method: str,
-            post_logout_redirect_uris, redirect_uris=(), third_party: bool = False, require_pkce: bool = False) -> dict:
+            post_logout_redirect_uris, redirect_uris=(), third_party: bool = False, require_pkce: bool = False,
+            no_sign_up: bool = False) -> dict:
     if token_endpoint_auth_method not in AUTH_METHODS:
         raise ValueError(f"token_endpoint_auth_method must be one of {', '.join(AUTH_METHODS)}")
     if (token_endpoint_auth_method == PUBLIC_AUTH_METHOD) != (not secret_hash):
@@ -197,14 +200,15 @@ def _record(client_id: str, secret_hash: str, allowed_scopes, grant_types, name:
         # stored only when set, so clients registered before these existed read the same
         "third_party": True if third_party else None,
         "require_pkce": True if require_pkce else None,
+        "no_sign_up": True if no_sign_up else None,
     }
 
 
 def create(table: str, *, client_id: str, secret_hash: str, allowed_scopes, grant_types, name: str = "",
            token_endpoint_auth_method: str = "client_secret_basic", post_logout_redirect_uris=(), redirect_uris=(),
-           third_party: bool = False, require_pkce: bool = False) -> Client:
+           third_party: bool = False, require_pkce: bool = False, no_sign_up: bool = False) -> Client:
     record = _record(client_id, secret_hash, allowed_scopes, grant_types, name, token_endpoint_auth_method,
-                     post_logout_redirect_uris, redirect_uris, third_party, require_pkce)
+                     post_logout_redirect_uris, redirect_uris, third_party, require_pkce, no_sign_up)
     record["created_at"] = int(time.time())
     try:
         aws.client("dynamodb").put_item(
@@ -221,7 +225,7 @@ def replace(table: str, client: Client) -> Client:
     """Store a changed client (same client_id), checked as create checks a new one."""
     record = _record(client.client_id, client.secret_hash, client.allowed_scopes, client.grant_types, client.name,
                      client.token_endpoint_auth_method, client.post_logout_redirect_uris, client.redirect_uris,
-                     client.third_party, client.require_pkce)
+                     client.third_party, client.require_pkce, client.no_sign_up)
     record["updated_at"] = int(time.time())
     present = [name for name, value in record.items() if name != "client_id" and value is not None]
     absent = [name for name, value in record.items() if value is None]

@@ -12,6 +12,7 @@ from oidc_core.config import Settings
 from oidc_core.endpoints.userinfo import bearer_token
 from oidc_core.errors import invalid_request
 from oidc_core.http import caller
+from oidc_core.pages.strings import choose_locale
 from oidc_core.parameters import ParameterRequest, body_bytes
 
 
@@ -23,6 +24,7 @@ class V3Request:
     document: dict
     app_id: str | None
     sender: ParameterRequest
+    locale: str = "en"  # of the messages a call sends: Authing's `x-authing-lang`, else Accept-Language
 
     def access_token(self) -> str:
         """The user's access token from `authorization: <token>` or `Bearer <token>`; a 401 Bearer challenge when
@@ -49,7 +51,8 @@ def json_document(body: str | None, *, is_base64_encoded: bool, content_type: st
 def v3_request(event, settings: Settings) -> V3Request:
     return V3Request(document=json_document(event.body, is_base64_encoded=event.is_base64_encoded,
                                             content_type=event.headers.get("content-type")),
-                     app_id=event.headers.get("x-authing-app-id") or None, sender=caller(event, settings))
+                     app_id=event.headers.get("x-authing-app-id") or None, sender=caller(event, settings),
+                     locale=choose_locale(event.headers.get("x-authing-lang"), event.headers.get("accept-language")))
 
 
 def object_member(document: dict, name: str, *, required: bool) -> dict:
