@@ -9,7 +9,6 @@ from oidc_core.endpoints.authing import envelope, reset_password, send_code, sig
 from oidc_core.http import resolver
 from oidc_core.observability import logger, metrics, tracer
 
-app = resolver()
 settings()  # a bad configuration fails the init (one ConfigurationError), never each request with a 500
 
 CALLS = {
@@ -21,8 +20,12 @@ CALLS = {
     "/api/v3/update-password": update_password.update_password,
 }
 
-for path, call in CALLS.items():
-    app.post(path)(lambda call=call: envelope.answer(app.current_event, settings(), call))
+
+def _answer(call):
+    return lambda event: envelope.answer(event, settings(), call)
+
+
+app = resolver({("POST", path): _answer(call) for path, call in CALLS.items()})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

@@ -114,19 +114,6 @@ class Router:
     def routes(self) -> set[tuple[str, str]]:
         return set(self._routes)
 
-    def route(self, method: str, path: str) -> Callable:
-        """A decorator for a handler without arguments (it reads `current_event`); the functions use route tables."""
-        def register(handler: Callable[[], Response]) -> Callable[[], Response]:
-            self._routes[(method.upper(), path)] = lambda event: handler()
-            return handler
-        return register
-
-    def get(self, path: str) -> Callable:
-        return self.route("GET", path)
-
-    def post(self, path: str) -> Callable:
-        return self.route("POST", path)
-
     def exception_handler(self, exception_type: type) -> Callable:
         def register(handler: Callable[[Exception], Response]) -> Callable[[Exception], Response]:
             self._exception_handlers[exception_type] = handler
