@@ -112,8 +112,10 @@ $(BROWSER) $(BROWSER_DRIVER) $(CJK_FONT):
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(BROWSER_PACKAGES)
 
-# Two workers, a test file each (a file's stacks and fixtures stay in one process); TEST_WORKERS=0 runs in one process.
-TEST_WORKERS ?= 2
+# Three workers on two cores, a test file each (a file's stacks and fixtures stay in one process): every failed login
+# waits for the failure floor (1 s, docs/security.md), so much of the suite waits rather than computes, and a third
+# worker fills those waits. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 3
 test: venv lint validate build build-host interop-deps browser-deps
 	HOST_BUILD=$(HOST_BUILD) $(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 
