@@ -38,6 +38,15 @@ def _sign_in(table, authenticator, sub=None, **get):
     return webauthn.authenticate(table, RP, authenticator.get(options, **get), challenge=challenge, sub=sub)
 
 
+def _all_at_once(run, count: int = 8) -> None:
+    """`count` threads of `run`, each released by its own barrier wait, joined with a deadline."""
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+
 def test_a_registered_passkey_is_stored_with_everything_a_sign_in_checks(table):
     authenticator, passkey = _register(table, ALICE)
     found = stored.find(table, passkey.credential_id)
@@ -103,11 +112,7 @@ def test_racing_assertions_with_one_counter_pass_exactly_once(table):
         except PasskeyRejected:
             results.append(False)
 
-    threads = [threading.Thread(target=run) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    _all_at_once(run)
     assert sorted(results) == [False] * 7 + [True]
 
 
@@ -119,11 +124,7 @@ def test_the_store_moves_a_counter_on_once_under_concurrency(table):
         start.wait(timeout=60)
         results.append(stored.record_use(table, passkey, passkey.sign_count + 1, False))
 
-    threads = [threading.Thread(target=run) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    _all_at_once(run)
     assert sorted(results) == [False] * 7 + [True]
 
 
